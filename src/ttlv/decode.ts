@@ -1,0 +1,227 @@
+/**
+ * Binary TTLV decoder: bytes -> generic {@link TtlvNode} tree. KMIP 2.1 §10.1, types §11.23.
+ *
+ * Pure and synchronous, one cursor over the input. Strict by design: anything the spec does not
+ * allow (wrong fixed widths, non-zero padding, a child overrunning its parent, bad UTF-8, unknown
+ * types or tags) is rejected, because a lenient parser is where request smuggling and
+ * differential-parsing bugs live. The only error thrown is {@link TtlvError}; messages carry
+ * offsets, tags and lengths, never value bytes.
+ *
+ * Byte String values are copied out of the input: the input is usually a socket buffer that the
+ * framer or Node reuses, and key material must not alias it (see BENCHMARKS.md for the cost).
+ */
+import { TtlvError } from './errors.js';
+import { resolveLimits, type TtlvLimits } from './limits.js';
+import type { TtlvNode } from './types.js';
+
+/** The raw fields of one 8-byte item header. */
+export interface TtlvHeader {
+  /** 24-bit tag. */
+  readonly tag: number;
+  /** Item type byte (KMIP 2.1 §11.23), not validated. */
+  readonly type: number;
+  /** Declared value length in bytes, excluding padding (except Structure / Big Integer). */
+  readonly length: number;
+}
+
+/** Size of Tag (3) + Type (1) + Length (4). KMIP 2.1 §10.1. */
+export const HEADER_BYTES = 8;
+
+/**
+ * Read the 8-byte header at `offset` without validating it (the framer and decoder do that).
+ * Throws `TtlvError('TRUNCATED')` when fewer than 8 bytes are available.
+ */
+export function decodeTtlvHeader(buf: Uint8Array, offset = 0): TtlvHeader {
+  if (offset < 0 || buf.length - offset < HEADER_BYTES) {
+    throw new TtlvError('TRUNCATED', 'input ends inside an item header', offset);
+  }
+  return {
+    tag: (buf[offset]! << 16) | (buf[offset + 1]! << 8) | buf[offset + 2]!,
+    type: buf[offset + 3]!,
+    length: readU32(buf, offset + 4),
+  };
+}
+
+/** True when the tag's top byte is 0x42 (spec) or 0x54 (extension). KMIP 1.4 §9.1.1.1. */
+export function isValidTag(tag: number): boolean {
+  const top = tag >>> 16;
+  return (top === 0x42 || top === 0x54) && tag <= 0xffffff;
+}
+
+function readU32(b: Uint8Array, o: number): number {
+  return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+}
+
+/** Padding needed after `len` value bytes to reach the next 8-byte boundary. KMIP 2.1 §10.1. */
+function padOf(len: number): number {
+  return (8 - (len % 8)) % 8;
+}
+
+// ignoreBOM: a leading U+FEFF is data, not a byte-order mark; stripping it would change values.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const hex = (n: number, w: number): string => '0x' + n.toString(16).padStart(w, '0');
+
+/**
+ * Decode exactly one TTLV item (normally the top-level Request or Response Message Structure)
+ * from `buf`; trailing bytes are an error. Only ever throws {@link TtlvError}.
+ */
+export function decodeTtlv(buf: Uint8Array, limits?: Partial<TtlvLimits>): TtlvNode {
+  const lim = resolveLimits(limits);
+  try {
+    if (buf.length > lim.maxMessageBytes) {
+      throw new TtlvError('TOO_LARGE', `message of ${buf.length} bytes exceeds limit ${lim.maxMessageBytes}`, 0);
+    }
+    const r = new Reader(buf, lim);
+    const node = r.item(buf.length, 1, true);
+    if (r.pos !== buf.length) {
+      throw new TtlvError('TRAILING_BYTES', `${buf.length - r.pos} bytes after the top-level item`, r.pos);
+    }
+    return node;
+  } catch (err) {
+    if (err instanceof TtlvError) throw err;
+    // Defensive: a bug here must still surface as a decode error, never as a crash type the
+    // dispatcher does not expect. The cause is kept for server-side logs only.
+    const e = new TtlvError('BAD_VALUE', 'internal decoder error', undefined);
+    (e as Error).cause = err;
+    throw e;
+  }
+}
+
+class Reader {
+  pos = 0;
+  private items = 0;
+  private readonly b: Uint8Array;
+  private readonly dv: DataView;
+
+  constructor(
+    buf: Uint8Array,
+    private readonly lim: TtlvLimits,
+  ) {
+    // A plain Uint8Array view, so that .slice() below is a real copy even when `buf` is a Buffer
+    // (Buffer#slice returns a view).
+    this.b = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Read one item starting at `pos`, which must end by `end`. */
+  item(end: number, depth: number, top: boolean): TtlvNode {
+    const b = this.b;
+    const start = this.pos;
+    if (end - start < HEADER_BYTES) {
+      throw new TtlvError('TRUNCATED', 'input ends inside an item header', start);
+    }
+    const tag = (b[start]! << 16) | (b[start + 1]! << 8) | b[start + 2]!;
+    const type = b[start + 3]!;
+    const len = readU32(b, start + 4);
+    if (!isValidTag(tag)) {
+      throw new TtlvError('BAD_TAG', `tag ${hex(tag, 6)} is not in the 0x42xxxx or 0x54xxxx range`, start, tag);
+    }
+    if (++this.items > this.lim.maxItems) {
+      throw new TtlvError('TOO_MANY_ITEMS', `more than ${this.lim.maxItems} items`, start, tag);
+    }
+    const v = start + HEADER_BYTES;
+    const full = len + padOf(len);
+    if (top && HEADER_BYTES + len > this.lim.maxMessageBytes) {
+      throw new TtlvError('TOO_LARGE', `declared length ${len} exceeds limit`, start, tag);
+    }
+    if (full > end - v) {
+      const code = top ? 'TRUNCATED' : 'LENGTH_EXCEEDS_PARENT';
+      throw new TtlvError(code, `item declares ${len} bytes but only ${end - v} remain`, start, tag);
+    }
+    this.pos = v + full;
+    switch (type) {
+      case 0x01: {
+        if (len % 8 !== 0) throw badLength('Structure', len, start, tag);
+        if (depth > this.lim.maxDepth) {
+          throw new TtlvError('TOO_DEEP', `nesting deeper than ${this.lim.maxDepth}`, start, tag);
+        }
+        const kids: TtlvNode[] = [];
+        const sEnd = v + len;
+        this.pos = v;
+        while (this.pos < sEnd) kids.push(this.item(sEnd, depth + 1, false));
+        return { tag, type: 'Structure', value: kids };
+      }
+      case 0x02:
+        this.fixed4('Integer', len, v, start, tag);
+        return { tag, type: 'Integer', value: this.dv.getInt32(v) };
+      case 0x03:
+        if (len !== 8) throw badLength('Long Integer', len, start, tag);
+        return { tag, type: 'LongInteger', value: this.dv.getBigInt64(v) };
+      case 0x04:
+        if (len === 0 || len % 8 !== 0) throw badLength('Big Integer', len, start, tag);
+        return { tag, type: 'BigInteger', value: this.bigInteger(v, len) };
+      case 0x05:
+        this.fixed4('Enumeration', len, v, start, tag);
+        return { tag, type: 'Enumeration', value: this.dv.getUint32(v) };
+      case 0x06: {
+        if (len !== 8) throw badLength('Boolean', len, start, tag);
+        const raw = this.dv.getBigUint64(v);
+        if (raw > 1n) throw new TtlvError('BAD_VALUE', 'Boolean value is neither 0 nor 1', start, tag);
+        return { tag, type: 'Boolean', value: raw === 1n };
+      }
+      case 0x07:
+        this.checkPad(v + len, full - len, tag);
+        return { tag, type: 'TextString', value: this.text(v, len, start, tag) };
+      case 0x08:
+        this.checkPad(v + len, full - len, tag);
+        return { tag, type: 'ByteString', value: this.b.slice(v, v + len) };
+      case 0x09:
+        if (len !== 8) throw badLength('Date Time', len, start, tag);
+        return { tag, type: 'DateTime', value: this.dv.getBigInt64(v) };
+      case 0x0a:
+        this.fixed4('Interval', len, v, start, tag);
+        return { tag, type: 'Interval', value: this.dv.getUint32(v) };
+      case 0x0b:
+        if (len !== 8) throw badLength('Date Time Extended', len, start, tag);
+        return { tag, type: 'DateTimeExtended', value: this.dv.getBigInt64(v) };
+      default:
+        throw new TtlvError('UNKNOWN_TYPE', `unknown item type ${hex(type, 2)}`, start + 3, tag);
+    }
+  }
+
+  /** Integer, Enumeration, Interval: 4 value bytes + 4 zero padding bytes. KMIP 2.1 §10.1. */
+  private fixed4(name: string, len: number, v: number, start: number, tag: number): void {
+    if (len !== 4) throw badLength(name, len, start, tag);
+    this.checkPad(v + 4, 4, tag);
+  }
+
+  private checkPad(at: number, n: number, tag: number): void {
+    const b = this.b;
+    for (let i = 0; i < n; i++) {
+      if (b[at + i] !== 0) throw new TtlvError('BAD_PADDING', 'non-zero padding byte', at + i, tag);
+    }
+  }
+
+  /** Two's complement, big-endian, any multiple of 8 bytes (sign extension need not be minimal). */
+  private bigInteger(v: number, len: number): bigint {
+    let n = 0n;
+    for (let o = v; o < v + len; o += 8) n = (n << 64n) | this.dv.getBigUint64(o);
+    if (this.b[v]! & 0x80) n -= 1n << BigInt(len * 8);
+    return n;
+  }
+
+  private text(v: number, len: number, start: number, tag: number): string {
+    const b = this.b;
+    // Fast path for ASCII, which is nearly every KMIP string (names, identifiers, enums in 1.x).
+    if (len <= 64) {
+      let s = '';
+      let i = v;
+      for (; i < v + len; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) break;
+        s += String.fromCharCode(c);
+      }
+      if (i === v + len) return s;
+    }
+    try {
+      return utf8.decode(b.subarray(v, v + len));
+    } catch {
+      throw new TtlvError('BAD_UTF8', 'Text String is not valid UTF-8', start, tag);
+    }
+  }
+}
+
+function badLength(name: string, len: number, start: number, tag: number): TtlvError {
+  return new TtlvError('BAD_LENGTH', `${name} with invalid length ${len}`, start, tag);
+}
