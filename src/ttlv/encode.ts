@@ -1,0 +1,266 @@
+/**
+ * Binary TTLV encoder: generic {@link TtlvNode} tree -> bytes. KMIP 2.1 §10.1, types §11.23.
+ *
+ * Two passes: the first validates every value and computes every length (Structure lengths,
+ * UTF-8 byte counts, Big Integer widths), the second writes into one preallocated Buffer. No
+ * intermediate buffers, no concatenation. Values out of range for their type throw
+ * `TtlvError('BAD_VALUE')`; tags outside 0x42xxxx / 0x54xxxx throw `TtlvError('BAD_TAG')`.
+ */
+import { isValidTag } from './decode.js';
+import { TtlvError } from './errors.js';
+import type { TtlvNode } from './types.js';
+
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+const UINT32_MAX = 0xffffffff;
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** Encode one item (normally a Request or Response Message) to TTLV bytes. */
+export function encodeTtlv(node: TtlvNode): Buffer {
+  const plan: number[] = [];
+  let total: number;
+  try {
+    total = measure(node, plan);
+  } catch (err) {
+    if (err instanceof TtlvError) throw err;
+    // A cyclic or absurdly deep tree overflows the stack; report it as a value error.
+    const e = new TtlvError('BAD_VALUE', 'tree cannot be encoded (cyclic or too deep)');
+    (e as Error).cause = err;
+    throw e;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  const w = new Writer(buf, plan);
+  w.write(node);
+  return buf;
+}
+
+function padded(len: number): number {
+  return len + ((8 - (len % 8)) % 8);
+}
+
+function bad(node: { tag: number; type: string }, what: string): TtlvError {
+  return new TtlvError('BAD_VALUE', `${node.type} ${what}`, undefined, node.tag);
+}
+
+/** True when every UTF-16 unit is ASCII; then the UTF-8 length equals s.length. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+// KMIP 2.1 §10.1: Text Strings are UTF-8. A lone surrogate has no UTF-8 form; Buffer#write would
+// silently replace it with U+FFFD and the peer would read a different value.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Big Integer width: the minimal two's-complement byte count, rounded up to a multiple of 8
+ * (KMIP 2.1 §10.1.5: sign-extended on the left). Zero is 8 bytes.
+ */
+function bigIntWidth(n: bigint): number {
+  // Bits needed excluding sign: for negatives, the magnitude of (-n - 1).
+  const mag = n < 0n ? -n - 1n : n;
+  const bits = mag === 0n ? 0 : mag.toString(2).length;
+  return Math.max(8, Math.ceil((bits + 1) / 64) * 8);
+}
+
+/**
+ * Validate `node` and return its encoded size including header and padding. Pushes, in pre-order,
+ * one number per Structure (value length) and per Text String (UTF-8 byte length, negated when
+ * the string is pure ASCII) and per Big Integer (width) for the writer to consume.
+ */
+function measure(node: TtlvNode, plan: number[]): number {
+  if (typeof node !== 'object' || node === null) {
+    throw new TtlvError('BAD_VALUE', 'item is not an object');
+  }
+  if (typeof node.tag !== 'number' || !Number.isInteger(node.tag) || !isValidTag(node.tag)) {
+    throw new TtlvError('BAD_TAG', 'tag is not a 24-bit 0x42xxxx or 0x54xxxx number', undefined, node.tag);
+  }
+  const v = node.value as unknown;
+  switch (node.type) {
+    case 'Structure': {
+      if (!Array.isArray(v)) throw bad(node, 'value is not an array');
+      const slot = plan.length;
+      plan.push(0);
+      let len = 0;
+      for (const c of v as TtlvNode[]) len += measure(c, plan);
+      if (len > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
+      plan[slot] = len;
+      return 8 + len;
+    }
+    case 'Integer':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
+        throw bad(node, 'value is not a signed 32-bit integer');
+      }
+      return 16;
+    case 'Enumeration':
+    case 'Interval':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > UINT32_MAX) {
+        throw bad(node, 'value is not an unsigned 32-bit integer');
+      }
+      return 16;
+    case 'LongInteger':
+    case 'DateTime':
+    case 'DateTimeExtended':
+      if (typeof v !== 'bigint' || v < INT64_MIN || v > INT64_MAX) {
+        throw bad(node, 'value is not a signed 64-bit bigint');
+      }
+      return 16;
+    case 'BigInteger': {
+      if (typeof v !== 'bigint') throw bad(node, 'value is not a bigint');
+      const width = bigIntWidth(v);
+      if (width > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
+      plan.push(width);
+      return 8 + width;
+    }
+    case 'Boolean':
+      if (typeof v !== 'boolean') throw bad(node, 'value is not a boolean');
+      return 16;
+    case 'TextString': {
+      if (typeof v !== 'string') throw bad(node, 'value is not a string');
+      if (isAscii(v)) {
+        plan.push(-v.length - 1); // negative marks the ASCII fast path; -1 keeps "" distinct
+        return 8 + padded(v.length);
+      }
+      if (LONE_SURROGATE.test(v)) throw bad(node, 'value is not well-formed Unicode');
+      const n = Buffer.byteLength(v, 'utf8');
+      if (n > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
+      plan.push(n);
+      return 8 + padded(n);
+    }
+    case 'ByteString':
+      if (!(v instanceof Uint8Array)) throw bad(node, 'value is not a Uint8Array');
+      if (v.length > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
+      return 8 + padded(v.length);
+    default:
+      throw new TtlvError('BAD_VALUE', 'unknown item type', undefined, (node as TtlvNode).tag);
+  }
+}
+
+const TYPE_BYTE = {
+  Structure: 0x01,
+  Integer: 0x02,
+  LongInteger: 0x03,
+  BigInteger: 0x04,
+  Enumeration: 0x05,
+  Boolean: 0x06,
+  TextString: 0x07,
+  ByteString: 0x08,
+  DateTime: 0x09,
+  Interval: 0x0a,
+  DateTimeExtended: 0x0b,
+} as const;
+
+/** Second pass: writes validated nodes; every byte of the (unzeroed) buffer is written. */
+class Writer {
+  private pos = 0;
+  private next = 0;
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly plan: number[],
+  ) {}
+
+  private header(tag: number, type: number, len: number): void {
+    const b = this.buf;
+    const o = this.pos;
+    b[o] = tag >>> 16;
+    b[o + 1] = (tag >>> 8) & 0xff;
+    b[o + 2] = tag & 0xff;
+    b[o + 3] = type;
+    b[o + 4] = len >>> 24;
+    b[o + 5] = (len >>> 16) & 0xff;
+    b[o + 6] = (len >>> 8) & 0xff;
+    b[o + 7] = len & 0xff;
+    this.pos = o + 8;
+  }
+
+  /** Write a 32-bit value and 4 zero padding bytes. */
+  private u32(n: number): void {
+    const b = this.buf;
+    const o = this.pos;
+    b[o] = n >>> 24;
+    b[o + 1] = (n >>> 16) & 0xff;
+    b[o + 2] = (n >>> 8) & 0xff;
+    b[o + 3] = n & 0xff;
+    b[o + 4] = 0;
+    b[o + 5] = 0;
+    b[o + 6] = 0;
+    b[o + 7] = 0;
+    this.pos = o + 8;
+  }
+
+  private zero(n: number): void {
+    for (let i = 0; i < n; i++) this.buf[this.pos++] = 0;
+  }
+
+  write(node: TtlvNode): void {
+    const tag = node.tag;
+    switch (node.type) {
+      case 'Structure':
+        this.header(tag, 0x01, this.plan[this.next++]!);
+        for (const c of node.value) this.write(c);
+        return;
+      case 'Integer':
+      case 'Enumeration':
+      case 'Interval':
+        this.header(tag, TYPE_BYTE[node.type], 4);
+        this.u32(node.value >>> 0);
+        return;
+      case 'LongInteger':
+      case 'DateTime':
+      case 'DateTimeExtended':
+        this.header(tag, TYPE_BYTE[node.type], 8);
+        this.buf.writeBigInt64BE(node.value, this.pos);
+        this.pos += 8;
+        return;
+      case 'Boolean':
+        this.header(tag, 0x06, 8);
+        this.zero(7); // KMIP 2.1 §10.1: 8 bytes, 0 or 1
+        this.buf[this.pos++] = node.value ? 1 : 0;
+        return;
+      case 'BigInteger':
+        this.bigInteger(tag, node.value, this.plan[this.next++]!);
+        return;
+      case 'TextString':
+        this.textString(tag, node.value, this.plan[this.next++]!);
+        return;
+      case 'ByteString': {
+        const len = node.value.length;
+        this.header(tag, 0x08, len);
+        this.buf.set(node.value, this.pos);
+        this.pos += len;
+        this.zero(padded(len) - len);
+        return;
+      }
+    }
+  }
+
+  private bigInteger(tag: number, n: bigint, width: number): void {
+    this.header(tag, 0x04, width);
+    // Two's complement of n in `width` bytes, written 64 bits at a time from the right.
+    let u = BigInt.asUintN(width * 8, n);
+    for (let o = this.pos + width - 8; o >= this.pos; o -= 8) {
+      this.buf.writeBigUInt64BE(BigInt.asUintN(64, u), o);
+      u >>= 64n;
+    }
+    this.pos += width;
+  }
+
+  private textString(tag: number, s: string, planned: number): void {
+    const b = this.buf;
+    if (planned < 0) {
+      const len = -planned - 1;
+      this.header(tag, 0x07, len);
+      let o = this.pos;
+      for (let i = 0; i < len; i++) b[o++] = s.charCodeAt(i);
+      this.pos = o;
+      this.zero(padded(len) - len);
+      return;
+    }
+    this.header(tag, 0x07, planned);
+    b.write(s, this.pos, planned, 'utf8');
+    this.pos += planned;
+    this.zero(padded(planned) - planned);
+  }
+}
