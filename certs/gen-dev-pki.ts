@@ -1,0 +1,45 @@
+/**
+ * Creates the development PKI (see certs/README.md).
+ *
+ *   npx tsx certs/gen-dev-pki.ts [--dir DIR] [--client NAME]... [--key-type ec|rsa] [--force]
+ *
+ * Without --client the clients are alice and bob. Existing files are kept unless --force.
+ */
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateDevPki, type DevKeyType } from '../src/server/pki/dev-pki.js';
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      dir: { type: 'string', default: dirname(fileURLToPath(import.meta.url)) },
+      client: { type: 'string', multiple: true },
+      'key-type': { type: 'string', default: 'ec' },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('usage: tsx certs/gen-dev-pki.ts [--dir DIR] [--client NAME]... [--key-type ec|rsa] [--force]\n');
+    return;
+  }
+  const keyType = values['key-type'];
+  if (keyType !== 'ec' && keyType !== 'rsa') throw new Error(`--key-type must be ec or rsa, not ${keyType}`);
+  const pki = generateDevPki({
+    dir: values.dir,
+    clients: values.client,
+    force: values.force,
+    keyType: keyType as DevKeyType,
+  });
+  const kept = pki.written.length === 0 ? ' (all files already present; --force to re-create)' : '';
+  process.stdout.write(`dev PKI in ${pki.dir}${kept}\n`);
+  for (const p of pki.written) process.stdout.write(`  wrote ${p}\n`);
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`gen-dev-pki: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,41 @@
+/**
+ * The shape of kmipd's configuration, after defaults, config file, environment and command
+ * line have been merged and validated by `loadConfig`.
+ */
+
+/** pino level names, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Connection and message limits of the TLS listener. Each bounds what one client can hold. */
+export interface LimitsConfig {
+  /** Connections open at once; further ones are refused before the handshake. */
+  maxConnections: number;
+  /** A TCP connection must finish the TLS handshake within this time. */
+  handshakeTimeoutMs: number;
+  /** A connection with no request in progress and no bytes received is closed after this. */
+  idleTimeoutMs: number;
+  /** Once the first byte of a message arrives, the whole message must arrive within this (slow-loris guard). */
+  messageTimeoutMs: number;
+  /** Largest message (header + body) accepted; a larger declared length closes the connection. */
+  maxMessageBytes: number;
+}
+
+/** PKCS#11 settings. All unset means: the embedded SoftHSM2 token under `dataDir`. */
+export interface Pkcs11Config {
+  module?: string;
+  tokenLabel?: string;
+  slot?: number;
+  /** The user PIN. Never logged; see `redactedConfig`. */
+  pin?: string;
+}
+
+/** Complete, validated configuration. Paths are absolute. */
+export interface KmipdConfig {
+  listen: { host: string; port: number };
+  dataDir: string;
+  tls: { certFile: string; keyFile: string; caFile: string };
+  pkcs11: Pkcs11Config;
+  log: { level: LogLevel };
+  limits: LimitsConfig;
+}
