@@ -1,0 +1,61 @@
+# Shared by run-upstream.sh and run-scenarios.sh: argument parsing and the summary line.
+# Sourced, not executed.
+
+# PyKMIP is packaged for Debian's own interpreter only; the first python3 on PATH may differ.
+PY="${KMIP_INTEROP_PYTHON:-/usr/bin/python3}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+usage() {
+  cat >&2 <<USAGE
+usage: $(basename "$0") --host H --port P --ca CA --cert C --key K [--version V] [--junit FILE] [-- PYTEST_ARGS...]
+  --version V   client KMIP version: 1.0 1.1 1.2 1.3 1.4 2.0 (default 1.2)
+  --junit FILE  also keep the JUnit XML report in FILE
+Exit status 0 only if every test passed; the last line is "N passed, M failed".
+USAGE
+  exit 2
+}
+
+parse_args() {
+  HOST="" PORT="" CA="" CERT="" KEY="" VERSION="1.2" JUNIT="" EXTRA=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --host) HOST="${2:-}"; shift 2 ;;
+      --port) PORT="${2:-}"; shift 2 ;;
+      --ca) CA="${2:-}"; shift 2 ;;
+      --cert) CERT="${2:-}"; shift 2 ;;
+      --key) KEY="${2:-}"; shift 2 ;;
+      --version) VERSION="${2:-}"; shift 2 ;;
+      --junit) JUNIT="${2:-}"; shift 2 ;;
+      -h|--help) usage ;;
+      --) shift; EXTRA=("$@"); break ;;
+      *) echo "unknown argument: $1" >&2; usage ;;
+    esac
+  done
+  [[ -n "$HOST" && -n "$PORT" && -n "$CA" && -n "$CERT" && -n "$KEY" ]] || usage
+  [[ "$PORT" =~ ^[0-9]+$ ]] || { echo "--port must be a number" >&2; exit 2; }
+  case "$VERSION" in 1.0|1.1|1.2|1.3|1.4|2.0) ;; *) echo "unsupported --version $VERSION" >&2; exit 2 ;; esac
+  local f
+  for f in "$CA" "$CERT" "$KEY"; do
+    [[ -r "$f" ]] || { echo "cannot read $f" >&2; exit 2; }
+  done
+  # Absolute paths: pytest runs from another directory.
+  CA="$(realpath "$CA")" CERT="$(realpath "$CERT")" KEY="$(realpath "$KEY")"
+  if [[ -n "$JUNIT" ]]; then
+    mkdir -p "$(dirname "$JUNIT")"
+    JUNIT="$(realpath "$JUNIT")"
+  fi
+}
+
+# finish PYTEST_RC JUNIT_XML: print the summary line last and exit 0 only if all passed.
+finish() {
+  local rc=$1 xml=$2 line
+  if [[ -n "$JUNIT" && "$xml" != "$JUNIT" && -f "$xml" ]]; then cp "$xml" "$JUNIT"; fi
+  line="$("$PY" "$HERE/junit_summary.py" "$xml")" || line="0 passed, 1 failed"
+  # Anything pytest did not count as a test (usage error, no tests collected, crash) is a failure.
+  if [[ $rc -ne 0 && "$line" =~ ^[0-9]+\ passed,\ 0\ failed$ ]]; then
+    echo "pytest exited $rc without a failing test (collection, usage or internal error)" >&2
+    line="${line%%,*}, 1 failed"
+  fi
+  echo "$line"
+  [[ "$line" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]]
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Run PyKMIP's upstream integration suite (kmip/tests/integration/services, 35 tests once the
+# tests marked "ignore" are deselected, as upstream's tox does) against any KMIP server.
+#
+#   run-upstream.sh --host H --port P --ca CA --cert C --key K [--version 1.2] [--junit FILE]
+#
+# The suite reads its client settings from ~/.pykmip/pykmip.conf, section [client] (the
+# section name is upstream conftest's --config option). We point HOME at a temporary
+# directory holding a generated pykmip.conf, so the caller's own config is never read.
+#
+# Library under test: the installed Debian python3-pykmip (0.10.0), not the source tree's copy.
+# pytest runs with --import-mode=importlib from outside the tree and python -P, so nothing puts
+# the source tree on sys.path; the plugin prints the library path in the report header. The
+# two copies are the same code (fetch checks it), so this only decides which one is exercised:
+# the installed one, which is what the scenarios and Debian users run.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+parse_args "$@"
+
+src="$("$HERE/fetch-upstream-tests.sh" | tail -1)"
+tests="$src/kmip/tests/integration/services"
+[[ -d "$tests" ]] || { echo "no upstream tests at $tests" >&2; exit 2; }
+
+installed="$("$PY" -P -c 'import kmip, os; print(os.path.dirname(kmip.__file__))')"
+if ! diff -rq -x tests -x __pycache__ -x .gitignore "$src/kmip" "$installed" >/dev/null; then
+  echo "warning: $src/kmip differs from the installed library $installed" >&2
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/kmip-upstream.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/home/.pykmip"
+cat > "$work/home/.pykmip/pykmip.conf" <<CONF
+[client]
+host=$HOST
+port=$PORT
+certfile=$CERT
+keyfile=$KEY
+ca_certs=$CA
+cert_reqs=CERT_REQUIRED
+ssl_version=PROTOCOL_SSLv23
+CONF
+
+xml="${JUNIT:-$work/junit.xml}"
+rc=0
+(
+  cd "$work"
+  HOME="$work/home" KMIP_VERSION="$VERSION" PYTHONPATH="$HERE" PYTHONDONTWRITEBYTECODE=1 \
+    "$PY" -P -m pytest \
+      -p force_version -p no:cacheprovider \
+      --import-mode=importlib --rootdir "$src" -c "$src/pytest.ini" \
+      --strict-markers -m "not ignore" \
+      --junitxml "$xml" -o junit_family=xunit2 -o junit_suite_name="pykmip-upstream-$VERSION" \
+      -q -rfE "${EXTRA[@]}" "$tests"
+) || rc=$?
+finish "$rc" "$xml"
