@@ -1,0 +1,94 @@
+/**
+ * The one root logger (CONVENTIONS §6): pino, JSON lines on stdout, pino-pretty when stdout is
+ * a terminal. Two independent guards keep secrets and payloads out of the log:
+ * - `redact` censors well-known secret field names (PINs, passwords, key material) at any of
+ *   the first few levels of nesting;
+ * - allow-list serializers for `err` and `peer` copy only named fields, so an error or identity
+ *   object carrying a Buffer or socket never gets dumped wholesale.
+ * Never log raw TTLV, hex or key bytes; log sizes, tags and ids instead.
+ */
+import { createRequire } from 'node:module';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+
+/** The logger type used across kmipd. */
+export type Logger = PinoLogger;
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** pino level name or `silent`. */
+  level: string;
+  /** Human-readable output via pino-pretty. Default: when stdout is a TTY and pino-pretty is installed. */
+  pretty?: boolean;
+  /** Write here instead of stdout (tests). Disables `pretty`. */
+  destination?: DestinationStream;
+}
+
+/** Field names whose values are secrets; censored wherever they appear (up to 3 levels deep). */
+const SECRET_FIELDS = ['pin', 'password', 'passphrase', 'secret', 'privateKey', 'keyMaterial', 'keyBytes', 'authorization'];
+
+/** pino redact paths for {@link SECRET_FIELDS} at depth 0-3 (pino paths have no recursive wildcard). */
+export const REDACT_PATHS: readonly string[] = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]);
+
+/** Error fields we log. `cause` is followed one level; other own properties are dropped. */
+function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const e = err as Error & { code?: unknown; reason?: unknown };
+  const out: Record<string, unknown> = { type: e.name, message: e.message };
+  if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code;
+  if (typeof e.reason === 'string' || typeof e.reason === 'number') out.reason = e.reason;
+  if (e.stack !== undefined) out.stack = e.stack;
+  if (e.cause instanceof Error) out.cause = { type: e.cause.name, message: e.cause.message };
+  return out;
+}
+
+/** A peer identity reduced to what an operator needs to correlate a client. */
+function serializePeer(peer: unknown): unknown {
+  if (typeof peer !== 'object' || peer === null) return peer;
+  const p = peer as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of ['principal', 'remoteAddress', 'certFingerprint256', 'subject', 'connId']) {
+    if (typeof p[k] === 'string') out[k] = p[k];
+  }
+  return out;
+}
+
+function prettyAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false; // a production install without dev dependencies: plain JSON
+  }
+}
+
+/** Creates the root logger. Call once per process; pass children down. */
+export function createLogger(opts: LoggerOptions): Logger {
+  const options = {
+    level: opts.level,
+    base: { service: 'kmipd' },
+    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    serializers: { err: serializeError, error: serializeError, peer: serializePeer },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (opts.destination !== undefined) return pino(options, opts.destination);
+  const pretty = opts.pretty ?? (process.stdout.isTTY === true && prettyAvailable());
+  if (pretty) {
+    return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:standard' } }));
+  }
+  return pino(options);
+}
+
+/** Bindings of a per-connection child logger (CONVENTIONS §6). */
+export interface ConnectionLogFields {
+  /** Server-unique connection id. */
+  connId: string;
+  /** Remote address:port. */
+  peer: string;
+  /** The authenticated principal, once the handshake is done. */
+  client?: string;
+}
+
+/** A child logger for one connection; every line carries `connId` and `peer` (and `client` when known). */
+export function connectionLogger(parent: Logger, fields: ConnectionLogFields): Logger {
+  return parent.child(fields); // `peer` here is an address string: the peer serializer passes strings through
+}
