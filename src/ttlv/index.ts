@@ -1,0 +1,12 @@
+/**
+ * Public API of the TTLV layer: the generic tree, its errors and limits, and the binary codec.
+ * KMIP 2.1 §10.1. Imports nothing outside src/ttlv (CONVENTIONS.md §1).
+ */
+export * from './types.js';
+export { TtlvError, type TtlvErrorCode } from './errors.js';
+export type { TtlvDictionary } from './dictionary.js';
+export * from './build.js';
+export { decodeTtlv, decodeTtlvHeader, isValidTag, HEADER_BYTES, type TtlvHeader } from './decode.js';
+export { encodeTtlv } from './encode.js';
+export { TtlvFramer, type TtlvFramerOptions } from './framer.js';
+export * from './limits.js';
