@@ -12,6 +12,13 @@ usage: $(basename "$0") --host H --port P --ca CA --cert C --key K [--version V]
   --junit FILE  also keep the JUnit XML report in FILE
 Exit status 0 only if every test passed; the last line is "N passed, M failed".
 USAGE
+  bad_usage
+}
+
+# Usage errors keep the output contract: nothing ran, exit 2.
+bad_usage() {
+  [[ $# -gt 0 ]] && echo "$*" >&2
+  echo "0 passed, 0 failed"
   exit 2
 }
 
@@ -32,11 +39,11 @@ parse_args() {
     esac
   done
   [[ -n "$HOST" && -n "$PORT" && -n "$CA" && -n "$CERT" && -n "$KEY" ]] || usage
-  [[ "$PORT" =~ ^[0-9]+$ ]] || { echo "--port must be a number" >&2; exit 2; }
-  case "$VERSION" in 1.0|1.1|1.2|1.3|1.4|2.0) ;; *) echo "unsupported --version $VERSION" >&2; exit 2 ;; esac
+  [[ "$PORT" =~ ^[0-9]+$ ]] || bad_usage "--port must be a number"
+  case "$VERSION" in 1.0|1.1|1.2|1.3|1.4|2.0) ;; *) bad_usage "unsupported --version $VERSION" ;; esac
   local f
   for f in "$CA" "$CERT" "$KEY"; do
-    [[ -r "$f" ]] || { echo "cannot read $f" >&2; exit 2; }
+    [[ -r "$f" ]] || bad_usage "cannot read $f"
   done
   # Absolute paths: pytest runs from another directory.
   CA="$(realpath "$CA")" CERT="$(realpath "$CERT")" KEY="$(realpath "$KEY")"

@@ -23,13 +23,18 @@ upstream="${version%-*}"      # 0.10.0-4 -> 0.10.0
 upstream="${upstream#*:}"     # drop an epoch, if any
 src="$cache/python-pykmip-$upstream"
 
+sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+# The upstream tests are testtools TestCases; Debian packages testtools for /usr/bin/python3.
+if ! /usr/bin/python3 -c 'import testtools' 2>/dev/null; then
+  sudo_ apt-get install -y -qq python3-testtools >&2
+fi
+
 if [[ -d "$src/kmip/tests/integration/services" ]]; then
   echo "upstream tests already present" >&2
   echo "$src"
   exit 0
 fi
-
-sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # 1. A deb-src entry mirroring the Debian deb822 source (Debian 12 layout).
 if ! apt-get source --print-uris "python-pykmip=$version" >/dev/null 2>&1; then

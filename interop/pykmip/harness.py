@@ -1,0 +1,98 @@
+"""Shared pieces of the kmipd interop scenarios: target settings, versions, the scenario registry.
+
+A scenario is one pytest test in ``test_*.py`` decorated with :func:`scenario`, which records the
+issue it proves and the first KMIP version that has the operations it uses. Each scenario runs
+once per selected client KMIP version (see :func:`selected_versions`); versions older than
+``since`` are reported as skipped with a reason.
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from kmip.core import enums
+
+#: Every protocol version PyKMIP 0.10's client can speak, oldest first.
+ALL_VERSIONS = tuple(enums.KMIPVersion)
+
+
+def version_id(version):
+    """``KMIPVersion.KMIP_1_4`` -> ``"1.4"`` (used in test ids and messages)."""
+    return "%.1f" % version.value
+
+
+def parse_version(text):
+    for member in ALL_VERSIONS:
+        if text.strip() in (member.name, version_id(member)):
+            return member
+    raise pytest.UsageError("unknown KMIP version %r; PyKMIP supports %s"
+                            % (text, ", ".join(version_id(v) for v in ALL_VERSIONS)))
+
+
+def selected_versions():
+    """Versions to run: ``KMIP_VERSION`` (comma-separated) if set, else all of ALL_VERSIONS."""
+    text = os.environ.get("KMIP_VERSION", "").strip()
+    if not text:
+        return ALL_VERSIONS
+    return tuple(parse_version(part) for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the server under test is and how to authenticate to it (mutual TLS)."""
+    host: str
+    port: int
+    ca: str
+    cert: str
+    key: str
+
+    @classmethod
+    def from_env(cls):
+        names = ("KMIP_HOST", "KMIP_PORT", "KMIP_CA", "KMIP_CERT", "KMIP_KEY")
+        missing = [name for name in names if not os.environ.get(name)]
+        if missing:
+            raise pytest.UsageError("set %s (server address and client PKI)" % ", ".join(missing))
+        for name in names[2:]:
+            if not os.access(os.environ[name], os.R_OK):
+                raise pytest.UsageError("%s=%s is not readable" % (name, os.environ[name]))
+        try:
+            port = int(os.environ["KMIP_PORT"])
+        except ValueError:
+            raise pytest.UsageError("KMIP_PORT must be a number")
+        return cls(os.environ["KMIP_HOST"], port, os.environ["KMIP_CA"],
+                   os.environ["KMIP_CERT"], os.environ["KMIP_KEY"])
+
+
+def scenario(issue, since=enums.KMIPVersion.KMIP_1_0):
+    """Mark a test as an interop scenario proving ``issue``, valid from KMIP version ``since``.
+
+    >>> @scenario(issue="Server core", since=enums.KMIPVersion.KMIP_1_1)
+    ... def test_discover_versions(proxy, kmip_version): ...
+    """
+    def mark(fn):
+        fn = pytest.mark.issue(issue)(fn)
+        return pytest.mark.since(since)(fn)
+    return mark
+
+
+def expect_failure(call, reason, status=enums.ResultStatus.OPERATION_FAILED):
+    """Run ``call()`` and assert it fails with exactly this KMIP result status and reason.
+
+    Works for the pie client (raises ``KmipOperationFailure``) and for results of the low-level
+    ``KMIPProxy`` (returned, not raised). Returns the result message for further checks.
+    """
+    from kmip.pie.exceptions import KmipOperationFailure
+    try:
+        result = call()
+    except KmipOperationFailure as exc:
+        got_status, got_reason, message = exc.status, exc.reason, exc.message
+    else:
+        if not hasattr(result, "result_status"):
+            pytest.fail("expected %s/%s, but the operation succeeded" % (status.name, reason.name))
+        got_status = result.result_status.value
+        got_reason = result.result_reason.value if result.result_reason else None
+        message = result.result_message.value if result.result_message else None
+    assert (got_status, got_reason) == (status, reason), \
+        "expected %s/%s, got %s/%s (%s)" % (status.name, reason.name, got_status,
+                                            got_reason, message)
+    return message
