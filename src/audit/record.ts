@@ -19,3 +19,19 @@ export interface AuditRecord {
   /** Hex SHA-256 over the canonical serialisation of every other field. */
   readonly hash: string;
 }
+
+/**
+ * An audit entry before sealing: what a request item did. The store assigns v / seq / prevHash /
+ * hash inside the commit. Never put key material or other secrets here (CONVENTIONS.md §5).
+ */
+export interface AuditEntry {
+  /** ISO-8601, UTC. */
+  readonly time: string;
+  readonly principal: string;
+  readonly operation: string;
+  readonly uids: readonly string[];
+  /** 'Success' or the Result Reason name. */
+  readonly result: string;
+  readonly connId?: string;
+  readonly batchItemId?: string;
+}

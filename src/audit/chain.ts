@@ -1,0 +1,211 @@
+/**
+ * The hash-chained audit log: one canonical serialisation, sealing, and the verifier
+ * (CONVENTIONS.md §5).
+ *
+ * Canonical form (format version 1): the UTF-8 bytes of a JSON object with exactly these keys in
+ * this order, no whitespace, `connId` and `batchItemId` omitted when undefined:
+ *
+ *   {"v":1,"seq":N,"time":"…","principal":"…","operation":"…","uids":["…"],"result":"…",
+ *    "connId":"…","batchItemId":"…","prevHash":"<64 hex>"}
+ *
+ * Strings are escaped as ECMAScript's (well-formed) JSON.stringify does, which is fully specified,
+ * so the bytes depend on the record only. `hash` is the lowercase hex SHA-256 of those bytes; it
+ * covers `v`, `seq` and `prevHash`, so changing, removing, reordering or renumbering records breaks
+ * the chain at a nameable sequence number.
+ *
+ * What a plain hash chain cannot catch is someone who rewrites the tail and recomputes every hash.
+ * Room for that is made in two places: the store keeps an audit head (seq + hash) that the verifier
+ * can be given as `expectedHead`, and `anchor` lets verification start from a trusted checkpoint.
+ * The planned next step is HSM-signed checkpoints: every N records the server signs (seq, hash)
+ * with a non-extractable HSM key and stores the signature beside the chain; the verifier then
+ * checks signatures and verifies each segment from its checkpoint via `anchor`. Checkpoints are
+ * separate records, so the format of this record (v: 1) does not need to change for them.
+ *
+ * Audit records never carry key material: sealing copies only the fields named above, so extra
+ * properties smuggled into an entry object are dropped rather than persisted.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEntry, AuditRecord } from './record.js';
+
+/** The only record format version this code writes and verifies. */
+export const AUDIT_FORMAT_VERSION = 1 as const;
+
+/** prevHash of the first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** A position in the chain: the last sequence number and its hash. */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** The result of {@link verifyAuditChain}. */
+export type AuditVerification =
+  | { readonly ok: true; readonly count: number; readonly lastHash: string }
+  | { readonly ok: false; readonly seq: number; readonly reason: string };
+
+/** Thrown while reading a stored record that cannot even be parsed; carries its sequence number. */
+export class AuditRecordDecodeError extends Error {
+  constructor(
+    readonly seq: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'AuditRecordDecodeError';
+  }
+}
+
+/** The canonical bytes of a record without its hash (see the module comment for the format). */
+export function canonicalAuditBytes(record: Omit<AuditRecord, 'hash'>): Buffer {
+  // Built field by field, in a fixed order, so that key order never depends on the caller's object.
+  const ordered: Record<string, unknown> = {
+    v: record.v,
+    seq: record.seq,
+    time: record.time,
+    principal: record.principal,
+    operation: record.operation,
+    uids: [...record.uids],
+    result: record.result,
+  };
+  if (record.connId !== undefined) ordered.connId = record.connId;
+  if (record.batchItemId !== undefined) ordered.batchItemId = record.batchItemId;
+  ordered.prevHash = record.prevHash;
+  return Buffer.from(JSON.stringify(ordered), 'utf8');
+}
+
+/** Hex SHA-256 of the canonical bytes of `record` (ignoring any `hash` it carries). */
+export function auditRecordHash(record: Omit<AuditRecord, 'hash'>): string {
+  return createHash('sha256').update(canonicalAuditBytes(record)).digest('hex');
+}
+
+/** Seals `entry` as the record following `prev` (or as record 1 when `prev` is undefined). */
+export function sealAuditRecord(prev: AuditHead | undefined, entry: AuditEntry): AuditRecord {
+  const unsealed: Omit<AuditRecord, 'hash'> = {
+    v: AUDIT_FORMAT_VERSION,
+    seq: prev === undefined ? 1 : prev.seq + 1,
+    time: entry.time,
+    principal: entry.principal,
+    operation: entry.operation,
+    uids: [...entry.uids],
+    result: entry.result,
+    ...(entry.connId !== undefined ? { connId: entry.connId } : {}),
+    ...(entry.batchItemId !== undefined ? { batchItemId: entry.batchItemId } : {}),
+    prevHash: prev === undefined ? GENESIS_HASH : prev.hash,
+  };
+  const problem = shapeProblem(unsealed);
+  if (problem !== undefined) throw new TypeError(`cannot seal audit entry: ${problem}`);
+  return { ...unsealed, hash: auditRecordHash(unsealed) };
+}
+
+/** Stored form of a sealed record: its canonical bytes with the hash added as the last key. */
+export function encodeAuditRecord(record: AuditRecord): Buffer {
+  const canonical = canonicalAuditBytes(record);
+  // Appending `,"hash":"…"}` keeps the stored value the canonical bytes plus the hash, so a
+  // reader can see exactly what was hashed.
+  return Buffer.concat([canonical.subarray(0, canonical.length - 1), Buffer.from(`,"hash":${JSON.stringify(record.hash)}}`)]);
+}
+
+/**
+ * Parses a stored record. Only JSON syntax is checked here: the verifier judges the content, so
+ * that a tampered record is reported with its sequence number rather than failing the read.
+ */
+export function decodeAuditRecord(bytes: Uint8Array, seqFromKey: number): AuditRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new AuditRecordDecodeError(seqFromKey, 'record is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AuditRecordDecodeError(seqFromKey, 'record is not a JSON object');
+  }
+  return parsed as AuditRecord;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Why `r` is not a well-formed record of the current version, or undefined if it is. */
+function shapeProblem(r: Omit<AuditRecord, 'hash'> & { hash?: unknown }): string | undefined {
+  if (!Number.isSafeInteger(r.seq) || r.seq < 1) return 'seq is not a positive integer';
+  for (const f of ['time', 'principal', 'operation', 'result'] as const) {
+    if (typeof r[f] !== 'string') return `${f} is not a string`;
+  }
+  if (!Array.isArray(r.uids) || !r.uids.every((u) => typeof u === 'string')) return 'uids is not a list of strings';
+  for (const f of ['connId', 'batchItemId'] as const) {
+    if (r[f] !== undefined && typeof r[f] !== 'string') return `${f} is not a string`;
+  }
+  if (typeof r.prevHash !== 'string' || !HEX64.test(r.prevHash)) return 'prevHash is not 64 lowercase hex digits';
+  if ('hash' in r && (typeof r.hash !== 'string' || !HEX64.test(r.hash))) return 'hash is not 64 lowercase hex digits';
+  return undefined;
+}
+
+/** Options of {@link verifyAuditChain}. */
+export interface VerifyOptions {
+  /**
+   * Start after this trusted position (e.g. a signed checkpoint) instead of at the genesis: the
+   * first record must then have seq = anchor.seq + 1 and prevHash = anchor.hash.
+   */
+  readonly anchor?: AuditHead;
+  /** The head the store recorded; a chain that ends before or after it fails. */
+  readonly expectedHead?: AuditHead;
+}
+
+/**
+ * Verifies a chain given in storage order. Fails at the first bad record, naming its seq: a
+ * changed record (hash mismatch), a removed one (seq gap: the missing seq is named), reordered
+ * ones (seq out of order), one appended out of band (bad prevHash or hash, or beyond
+ * `expectedHead`), or an unknown format version. Decode errors thrown by the source while
+ * iterating ({@link AuditRecordDecodeError}) are reported the same way.
+ */
+export async function verifyAuditChain(
+  records: AsyncIterable<AuditRecord> | Iterable<AuditRecord>,
+  opts: VerifyOptions = {},
+): Promise<AuditVerification> {
+  let expectedSeq = (opts.anchor?.seq ?? 0) + 1;
+  let prevHash = opts.anchor?.hash ?? GENESIS_HASH;
+  let count = 0;
+  try {
+    for await (const r of records) {
+      const seq: unknown = r.seq;
+      if (r.v !== AUDIT_FORMAT_VERSION) {
+        return fail(expectedSeq, `unsupported audit format version ${JSON.stringify(r.v)}`);
+      }
+      if (seq !== expectedSeq) {
+        if (typeof seq === 'number' && seq > expectedSeq) {
+          return fail(expectedSeq, `record ${expectedSeq} is missing (next stored record has seq ${seq})`);
+        }
+        return fail(expectedSeq, `record out of order: expected seq ${expectedSeq}, found seq ${String(seq)}`);
+      }
+      const problem = shapeProblem(r);
+      if (problem !== undefined) return fail(expectedSeq, `malformed record: ${problem}`);
+      if (r.prevHash !== prevHash) {
+        return fail(expectedSeq, 'prevHash does not match the hash of the previous record');
+      }
+      if (auditRecordHash(r) !== r.hash) {
+        return fail(expectedSeq, 'hash does not match the record content (record altered)');
+      }
+      prevHash = r.hash;
+      expectedSeq++;
+      count++;
+    }
+  } catch (err) {
+    if (err instanceof AuditRecordDecodeError) return fail(err.seq, err.message);
+    throw err;
+  }
+  const lastSeq = expectedSeq - 1;
+  const head = opts.expectedHead;
+  if (head !== undefined) {
+    if (lastSeq < head.seq) {
+      return fail(lastSeq + 1, `record ${lastSeq + 1} is missing (the audit head records seq ${head.seq})`);
+    }
+    if (lastSeq > head.seq) {
+      return fail(head.seq + 1, `record beyond the audit head (seq ${head.seq}): appended out of band`);
+    }
+    if (lastSeq > 0 && head.hash !== prevHash) return fail(lastSeq, 'hash differs from the one in the audit head');
+  }
+  return { ok: true, count, lastHash: prevHash };
+}
+
+function fail(seq: number, reason: string): AuditVerification {
+  return { ok: false, seq, reason };
+}

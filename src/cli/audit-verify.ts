@@ -1,0 +1,56 @@
+/**
+ * audit-verify: checks the hash chain of a server's audit log offline.
+ *
+ *   tsx src/cli/audit-verify.ts --data-dir DIR
+ *
+ * Opens `<DIR>/store` without writing to it (the audit head is not repaired), verifies every
+ * record in order and compares the end of the chain with the stored audit head.
+ * Prints `OK <count> records, head <hash>` and exits 0, or `FAIL seq <n>: <reason>` and exits 1.
+ * Exits 2 when the store cannot be opened (e.g. the server holds its lock: stop it first).
+ */
+import { Command } from 'commander';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { verifyAuditChain, type AuditVerification } from '../audit/chain.js';
+import { openLevelDbStore } from '../store/leveldb/leveldb-store.js';
+
+/** Verifies the audit chain of the store under `dataDir`. */
+export async function verifyDataDir(dataDir: string): Promise<AuditVerification> {
+  const store = await openLevelDbStore(path.join(dataDir, 'store'), { repairAuditHead: false, createIfMissing: false });
+  try {
+    return await verifyAuditChain(store.auditRecords(), { expectedHead: store.openCheck.stored ?? { seq: 0, hash: '' } });
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name('audit-verify')
+    .description('Verify the hash-chained audit log of a kmipd data directory.')
+    .requiredOption('--data-dir <dir>', 'the server data directory (the store is <dir>/store)')
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (err) {
+    return (err as { exitCode?: number }).exitCode === 0 ? 0 : 2;
+  }
+  const { dataDir } = program.opts<{ dataDir: string }>();
+  let result: AuditVerification;
+  try {
+    result = await verifyDataDir(dataDir);
+  } catch (err) {
+    process.stderr.write(`audit-verify: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (result.ok) {
+    process.stdout.write(`OK ${result.count} records, head ${result.lastHash}\n`);
+    return 0;
+  }
+  process.stdout.write(`FAIL seq ${result.seq}: ${result.reason}\n`);
+  return 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,12 @@
+/**
+ * An in-memory ObjectStore for unit tests of other layers. It is the same store code as the
+ * LevelDB backend (src/store/kv-object-store.ts) over an in-memory ordered KV, so commits, index
+ * maintenance, locate semantics, revision checks and audit sealing behave identically.
+ */
+import { createMemoryKv } from './memory-kv.js';
+import { openKvObjectStore, type InspectableStore, type StoreOptions } from './kv-object-store.js';
+
+/** Opens a fresh, empty in-memory store. */
+export function openMemoryStore(opts: StoreOptions = {}): Promise<InspectableStore> {
+  return openKvObjectStore(createMemoryKv(), opts);
+}
