@@ -95,6 +95,14 @@ export async function openKvObjectStore(kv: OrderedKv, opts: StoreOptions = {}):
   return new KvObjectStore(kv, fromRecords, { stored, fromRecords, consistent });
 }
 
+/**
+ * The store over a KV known to be empty, without the async checks of open (for the in-memory
+ * store, which callers want synchronously).
+ */
+export function createEmptyKvObjectStore(kv: OrderedKv): InspectableStore {
+  return new KvObjectStore(kv, undefined, { stored: undefined, fromRecords: undefined, consistent: true });
+}
+
 function parseHead(bytes: Buffer | undefined): AuditHead | undefined {
   if (bytes === undefined) return undefined;
   try {

@@ -4,9 +4,9 @@
  * maintenance, locate semantics, revision checks and audit sealing behave identically.
  */
 import { createMemoryKv } from './memory-kv.js';
-import { openKvObjectStore, type InspectableStore, type StoreOptions } from './kv-object-store.js';
+import { createEmptyKvObjectStore, type InspectableStore } from './kv-object-store.js';
 
-/** Opens a fresh, empty in-memory store. */
-export function openMemoryStore(opts: StoreOptions = {}): Promise<InspectableStore> {
-  return openKvObjectStore(createMemoryKv(), opts);
+/** Creates a fresh, empty in-memory store. */
+export function createMemoryStore(): InspectableStore {
+  return createEmptyKvObjectStore(createMemoryKv());
 }
