@@ -1,0 +1,94 @@
+/**
+ * Runs a command against a freshly started kmipd:
+ *
+ *   tsx interop/with-kmipd.ts [--version-arg] -- CMD ARGS...
+ *
+ * Starts `src/cli/start.ts` as a child process on a free loopback port, with its own data dir
+ * (a new SoftHSM2 token and LevelDB store) and a throwaway dev PKI, waits until it accepts
+ * connections, then runs CMD ARGS plus `--host --port --ca --cert --key` (the interface of the
+ * interop/pykmip runners), stops the server with SIGTERM and exits with CMD's status.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateDevPki } from '../src/server/pki/dev-pki.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? ok(a.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForPort(port: number, ms: number, alive: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!alive()) throw new Error('kmipd exited during start-up');
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), r(true)));
+      s.once('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`kmipd did not listen on ${port} within ${ms} ms`);
+}
+
+async function main(): Promise<number> {
+  const sep = process.argv.indexOf('--');
+  const cmd = sep >= 0 ? process.argv.slice(sep + 1) : [];
+  if (cmd.length === 0) {
+    process.stderr.write('usage: tsx interop/with-kmipd.ts -- CMD ARGS...\n');
+    return 2;
+  }
+  const root = resolve(import.meta.dirname, '..');
+  const work = mkdtempSync(join(tmpdir(), 'kmipd-interop-'));
+  try {
+    const certs = join(work, 'certs');
+    generateDevPki({ dir: certs, clients: ['alice'], keyType: 'ec' });
+    const port = await freePort();
+    let exited = false;
+    const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/start.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        KMIPD_LISTEN: `127.0.0.1:${port}`,
+        KMIPD_DATA_DIR: join(work, 'data'),
+        KMIPD_TLS_CERT: join(certs, 'server.crt'),
+        KMIPD_TLS_KEY: join(certs, 'server.key'),
+        KMIPD_TLS_CA: join(certs, 'ca.crt'),
+        KMIPD_LOG_LEVEL: process.env.KMIPD_LOG_LEVEL ?? 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    server.on('exit', () => (exited = true));
+    try {
+      await waitForPort(port, 60_000, () => !exited);
+      const args = [...cmd.slice(1), '--host', '127.0.0.1', '--port', String(port), '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'alice.crt'), '--key', join(certs, 'alice.key')];
+      const child = spawn(cmd[0]!, args, { stdio: 'inherit' });
+      return await new Promise<number>((r) => child.on('exit', (code) => r(code ?? 1)));
+    } finally {
+      if (!exited) {
+        server.kill('SIGTERM');
+        await new Promise((r) => server.once('exit', r));
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`with-kmipd: ${err instanceof Error ? err.message : String(err)}\n0 passed, 1 failed\n`);
+    process.exit(1);
+  },
+);
