@@ -17,9 +17,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 parse_args "$@"
 
-src="$("$HERE/fetch-upstream-tests.sh" | tail -1)"
+src="$("$HERE/fetch-upstream-tests.sh" | tail -1)" || bad_usage "could not fetch the upstream tests"
 tests="$src/kmip/tests/integration/services"
-[[ -d "$tests" ]] || { echo "no upstream tests at $tests" >&2; exit 2; }
+[[ -d "$tests" ]] || bad_usage "no upstream tests at $tests"
 
 installed="$("$PY" -P -c 'import kmip, os; print(os.path.dirname(kmip.__file__))')"
 if ! diff -rq -x tests -x __pycache__ -x .gitignore "$src/kmip" "$installed" >/dev/null; then
