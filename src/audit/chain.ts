@@ -172,7 +172,7 @@ export async function verifyAuditChain(
       }
       if (seq !== expectedSeq) {
         if (typeof seq === 'number' && seq > expectedSeq) {
-          return fail(expectedSeq, `record ${expectedSeq} is missing (next stored record has seq ${seq})`);
+          return fail(expectedSeq, `record ${expectedSeq} is missing or out of order (found seq ${seq} in its place)`);
         }
         return fail(expectedSeq, `record out of order: expected seq ${expectedSeq}, found seq ${String(seq)}`);
       }
