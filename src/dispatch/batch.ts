@@ -1,0 +1,160 @@
+/**
+ * Runs the batch items of one request (KMIP 2.1 §8, 1.4 §7): each through its handler, with
+ * errors mapped to results, the Batch Error Continuation Option applied, Maximum Response Size
+ * checked per item, and every item's changes committed atomically with its audit record.
+ */
+import { randomBytes } from 'node:crypto';
+import { CryptoError } from '../crypto/provider.js';
+import { KmipError } from '../kmip/errors.js';
+import { Fields } from '../kmip/fields.js';
+import { BatchErrorContinuationOption, ResultReason, ResultStatus, enumName } from '../kmip/generated/index.js';
+import type { RequestBatchItem, RequestMessage, ResponseBatchItem } from '../kmip/message.js';
+import { encodeResponseBatchItem } from '../kmip/message.js';
+import { atLeast, is2x } from '../kmip/protocol-version.js';
+import type { OperationHandler, RequestContext } from '../operations/types.js';
+import type { AuditEntry, ObjectStore } from '../store/object-store.js';
+import { UnitOfWork } from '../store/unit-of-work.js';
+import { encodeTtlv } from '../ttlv/encode.js';
+import { mapCryptoError } from './crypto-errors.js';
+
+type Handler = OperationHandler<unknown, unknown>;
+
+interface ItemOutcome {
+  readonly response: ResponseBatchItem;
+  readonly failed: boolean;
+  /** Object identifiers touched, for the audit record. */
+  readonly uids: readonly string[];
+}
+
+/** Maps any error from a handler to a failed batch item; unknown errors never reach the client. */
+function failure(ctx: RequestContext, item: RequestBatchItem, err: unknown): ResponseBatchItem {
+  let reason: number;
+  let message: string;
+  if (err instanceof KmipError) {
+    reason = err.reason;
+    message = err.message;
+  } else if (err instanceof CryptoError) {
+    ({ reason, message } = mapCryptoError(err, ctx.version));
+  } else {
+    const errorId = randomBytes(6).toString('hex');
+    ctx.log.error({ err, errorId }, 'operation failed unexpectedly');
+    reason = ResultReason.GeneralFailure;
+    message = `Internal error (id ${errorId})`;
+  }
+  // Result Reasons that 2.0 reserved or added: keep 1.x clients inside their own enumeration.
+  if (!is2x(ctx.version) && reason > ResultReason.ObjectAlreadyExists && reason !== ResultReason.GeneralFailure) {
+    reason = ResultReason.InvalidField;
+  }
+  if (reason === ResultReason.ObjectAlreadyExists && !atLeast(ctx.version, 1, 4)) reason = ResultReason.InvalidField;
+  return {
+    operation: item.operation,
+    uniqueBatchItemId: item.uniqueBatchItemId,
+    resultStatus: ResultStatus.OperationFailed,
+    resultReason: reason,
+    resultMessage: message,
+  };
+}
+
+export interface BatchDeps {
+  readonly handlers: ReadonlyMap<number, Handler>;
+  readonly store: ObjectStore;
+  /** Creates the per-item context around a unit of work. */
+  context(tx: UnitOfWork, item: RequestBatchItem): RequestContext;
+}
+
+/**
+ * Runs all items in order. Each item's changes commit atomically with its audit record before the
+ * next item runs, so a later item sees them. With Undo (KMIP 2.1 §8.5) the items share one unit of
+ * work that commits only if every item succeeds; otherwise successful items are reported as
+ * Operation Undone and only the audit records are written. With Stop (the default) processing ends
+ * at the first failure; with Continue it goes on.
+ */
+export async function runBatch(req: RequestMessage, deps: BatchDeps): Promise<ResponseBatchItem[]> {
+  const option = req.header.batchErrorContinuationOption;
+  const undo = option === BatchErrorContinuationOption.Undo;
+  const out: ResponseBatchItem[] = [];
+  const sharedTx = undo ? new UnitOfWork(deps.store) : undefined;
+  const audits: AuditEntry[] = [];
+  let idPlaceholder: string | undefined;
+
+  for (const item of req.items) {
+    const tx = sharedTx ?? new UnitOfWork(deps.store);
+    const ctx = deps.context(tx, item);
+    ctx.idPlaceholder = idPlaceholder;
+    const outcome = await runItem(ctx, item, deps.handlers.get(item.operation), req.header.maximumResponseSize);
+    idPlaceholder = ctx.idPlaceholder;
+    out.push(outcome.response);
+    const audit = auditEntry(ctx, item, outcome);
+    if (undo) {
+      audits.push(audit);
+      if (outcome.failed) {
+        for (let i = 0; i < out.length - 1; i++) {
+          if (out[i]!.resultStatus === ResultStatus.Success) out[i] = { ...out[i]!, resultStatus: ResultStatus.OperationUndone };
+        }
+        const undone = audits.map((a) => (a.result === 'Success' ? { ...a, result: 'OperationUndone' } : a));
+        await deps.store.commit({ put: [], delete: [], audit: undone });
+        return out;
+      }
+      continue;
+    }
+    const changes = outcome.failed ? { put: [], delete: [] } : tx.changes();
+    await deps.store.commit({ put: changes.put, delete: changes.delete, audit: [audit] });
+    if (outcome.failed && option !== BatchErrorContinuationOption.Continue) return out;
+  }
+  if (sharedTx !== undefined) {
+    const changes = sharedTx.changes();
+    await deps.store.commit({ put: changes.put, delete: changes.delete, audit: audits });
+  }
+  return out;
+}
+
+async function runItem(ctx: RequestContext, item: RequestBatchItem, handler: Handler | undefined, maxSize: number | undefined): Promise<ItemOutcome> {
+  if (handler === undefined) {
+    return {
+      failed: true,
+      uids: [],
+      response: {
+        operation: item.operation,
+        uniqueBatchItemId: item.uniqueBatchItemId,
+        resultStatus: ResultStatus.OperationFailed,
+        resultReason: ResultReason.OperationNotSupported,
+        resultMessage: 'Operation not supported',
+      },
+    };
+  }
+  try {
+    const payload = item.payload === undefined ? undefined : new Fields(item.payload, 'Request Payload');
+    const req = handler.decode(payload, ctx);
+    const res = await handler.handle(ctx, req);
+    const response: ResponseBatchItem = {
+      operation: item.operation,
+      uniqueBatchItemId: item.uniqueBatchItemId,
+      resultStatus: ResultStatus.Success,
+      payload: handler.encode(res, ctx),
+    };
+    const uids = handler.uids?.(req, res) ?? [];
+    if (maxSize !== undefined && encodeTtlv(encodeResponseBatchItem(response)).length > maxSize) {
+      // KMIP 2.1 §8.2 Maximum Response Size; the OASIS MSGENC-*-M-1 cases answer per item.
+      return {
+        failed: true,
+        uids,
+        response: { ...response, payload: undefined, resultStatus: ResultStatus.OperationFailed, resultReason: ResultReason.ResponseTooLarge, resultMessage: 'Response too large' },
+      };
+    }
+    return { failed: false, uids, response };
+  } catch (err) {
+    return { failed: true, uids: [], response: failure(ctx, item, err) };
+  }
+}
+
+function auditEntry(ctx: RequestContext, item: RequestBatchItem, outcome: ItemOutcome): AuditEntry {
+  const r = outcome.response;
+  return {
+    time: ctx.now.toISOString(),
+    principal: ctx.principal,
+    operation: enumName('Operation', item.operation) ?? `0x${item.operation.toString(16)}`,
+    uids: outcome.uids,
+    result: r.resultStatus === ResultStatus.Success ? 'Success' : (enumName('ResultReason', r.resultReason ?? 0) ?? 'Failed'),
+    batchItemId: item.uniqueBatchItemId === undefined ? undefined : Buffer.from(item.uniqueBatchItemId).toString('hex'),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * One internal attribute model for both protocol families (CONVENTIONS.md §2 "Versions"):
+ * - KMIP 1.x carries attributes as `Attribute { Attribute Name, Attribute Index?, Attribute Value }`
+ *   inside Template-Attribute structures (KMIP 1.4 §2.1.1, §2.1.8);
+ * - KMIP 2.x carries them directly by tag inside `Attributes`, and vendor attributes as
+ *   `Attribute { Vendor Identification, Attribute Name, Attribute Value }` (KMIP 2.1 §2.1.1, §4.60).
+ * 1.x custom attributes `x-NAME` / `y-NAME` are the 2.x vendor attributes with Vendor
+ * Identification "x" / "y" (KMIP 2.1 §4.60; the OASIS AX-M-1 vectors show `x-ID` <-> x / ID).
+ */
+import { struct, text } from '../ttlv/build.js';
+import type { TtlvNode } from '../ttlv/types.js';
+import { KmipError, invalidField } from './errors.js';
+import { Fields, tagLabel } from './fields.js';
+import { ResultReason, Tag, tagInfo } from './generated/index.js';
+import type { ProtocolVersion } from './protocol-version.js';
+import { is2x } from './protocol-version.js';
+import { camelCaseName } from './names.js';
+
+/** A standard attribute (by tag) or a vendor / custom one (by vendor and name). */
+export interface Attribute {
+  /** Standard attributes: the attribute's tag. Vendor attributes: Tag.AttributeValue. */
+  readonly tag: number;
+  /** Vendor attributes only: "x" / "y" for 1.x custom attributes, else the vendor's id. */
+  readonly vendor?: string;
+  /** Vendor attributes only: the attribute name without the vendor prefix. */
+  readonly vendorName?: string;
+  /** The value, re-tagged with `tag` (structures keep their own children). */
+  readonly value: TtlvNode;
+}
+
+/** Internal key that identifies an attribute kind: the tag name, or `vendor:name`. */
+export function attributeKey(a: Pick<Attribute, 'tag' | 'vendor' | 'vendorName'>): string {
+  return a.vendor !== undefined ? `${a.vendor}:${a.vendorName ?? ''}` : (tagInfo(a.tag)?.name ?? String(a.tag));
+}
+
+function retag(node: TtlvNode, tag: number): TtlvNode {
+  return { ...node, tag } as TtlvNode;
+}
+
+/** A 1.x attribute name ("Cryptographic Algorithm", "x-ID") -> the internal form. */
+function fromV1Name(name: string, value: TtlvNode): Attribute {
+  const custom = /^([xy])-(.*)$/s.exec(name);
+  if (custom) return { tag: Tag.AttributeValue, vendor: custom[1]!, vendorName: custom[2]!, value: retag(value, Tag.AttributeValue) };
+  const tagName = camelCaseName(name) as keyof typeof Tag;
+  const tag = (Tag as Record<string, number>)[tagName];
+  if (tag === undefined) throw new KmipError(ResultReason.InvalidField, `Unknown attribute name: ${name.slice(0, 64)}`);
+  return { tag, value: retag(value, tag) };
+}
+
+/** Decodes one 1.x `Attribute` structure. Attribute Index is accepted and ignored (order is kept). */
+export function decodeV1Attribute(node: TtlvNode): Attribute {
+  const f = new Fields(node, 'Attribute');
+  const name = f.req(Tag.AttributeName, 'TextString').value;
+  const values = f.all(Tag.AttributeValue);
+  if (values.length !== 1) throw invalidField(`Attribute ${name.slice(0, 64)}: exactly one Attribute Value is required`);
+  return fromV1Name(name, values[0]!);
+}
+
+/** Decodes the children of a 2.x `Attributes` structure (or New/Current Attribute). */
+export function decodeV2Attribute(node: TtlvNode): Attribute {
+  if (node.tag === Tag.Attribute) {
+    // Vendor attribute (KMIP 2.1 §2.1.1): { Vendor Identification, Attribute Name, Attribute Value }.
+    const f = new Fields(node, 'Attribute');
+    const vendor = f.opt(Tag.VendorIdentification, 'TextString')?.value;
+    const name = f.req(Tag.AttributeName, 'TextString').value;
+    const value = f.all(Tag.AttributeValue)[0];
+    if (value === undefined) throw invalidField('Attribute: Attribute Value is required');
+    if (vendor === undefined) return fromV1Name(name, value); // tolerate 1.x form inside 2.x Attributes
+    return { tag: Tag.AttributeValue, vendor, vendorName: name, value: retag(value, Tag.AttributeValue) };
+  }
+  if (tagInfo(node.tag) === undefined) throw new KmipError(ResultReason.InvalidField, `Unknown attribute tag ${tagLabel(node.tag)}`);
+  return { tag: node.tag, value: node };
+}
+
+/**
+ * Attributes from a request payload, whichever form the client used: 2.x `Attributes`, 1.x
+ * `Template-Attribute` (its Names of templates are not supported: templates were deprecated in 1.3),
+ * or bare 1.x `Attribute`s. Real clients mix these (e.g. 1.x wrappers at 2.0), so all are read.
+ */
+export function decodeRequestAttributes(payload: Fields, containerTags: readonly number[] = [Tag.Attributes, Tag.TemplateAttribute]): Attribute[] {
+  const out: Attribute[] = [];
+  for (const ct of containerTags) {
+    for (const container of payload.all(ct)) {
+      if (container.type !== 'Structure') throw invalidField(`${tagLabel(ct)} must be a Structure`);
+      for (const c of container.value) {
+        if (ct === Tag.TemplateAttribute) {
+          if (c.tag === Tag.Name) throw new KmipError(ResultReason.FeatureNotSupported, 'Templates are not supported');
+          if (c.tag !== Tag.Attribute) throw invalidField(`Template-Attribute: unexpected ${tagLabel(c.tag)}`);
+          out.push(decodeV1Attribute(c));
+        } else {
+          out.push(decodeV2Attribute(c));
+        }
+      }
+    }
+  }
+  for (const c of payload.all(Tag.Attribute)) out.push(decodeV1Attribute(c));
+  return out;
+}
+
+/** The 1.x Attribute Name for an internal attribute ("Cryptographic Algorithm", "x-ID"). */
+export function v1AttributeName(a: Attribute): string | undefined {
+  if (a.vendor !== undefined) return a.vendor === 'x' || a.vendor === 'y' ? `${a.vendor}-${a.vendorName}` : undefined;
+  return tagInfo(a.tag)?.spec;
+}
+
+/** Encodes one attribute for the client's version; undefined when that version cannot carry it. */
+export function encodeAttribute(a: Attribute, v: ProtocolVersion): TtlvNode | undefined {
+  if (is2x(v)) {
+    if (a.vendor !== undefined) {
+      return struct(Tag.Attribute, [
+        text(Tag.VendorIdentification, a.vendor),
+        text(Tag.AttributeName, a.vendorName ?? ''),
+        retag(a.value, Tag.AttributeValue),
+      ]);
+    }
+    return a.value;
+  }
+  const name = v1AttributeName(a);
+  if (name === undefined) return undefined;
+  return struct(Tag.Attribute, [text(Tag.AttributeName, name), retag(a.value, Tag.AttributeValue)]);
+}

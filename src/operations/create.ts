@@ -1,0 +1,134 @@
+/**
+ * Create (symmetric keys). KMIP 1.4 §4.1, 2.1 §6.1.12. The key is generated inside the HSM and
+ * leaves it only wrapped under the master key; a key created with Extractable = False stays
+ * resident in the HSM.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SymmetricAlgorithm } from '../crypto/provider.js';
+import { type Attribute, decodeRequestAttributes } from '../kmip/attributes.js';
+import { KmipError, featureNotSupported, invalidField, missingData } from '../kmip/errors.js';
+import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, State, Tag } from '../kmip/generated/index.js';
+import { is2x } from '../kmip/protocol-version.js';
+import { dateTime, enm, int, text } from '../ttlv/build.js';
+import type { TtlvNode } from '../ttlv/types.js';
+import { type ManagedObject, attr, attrNumber, saveObject } from './objects.js';
+import { type RequestContext, defineOperation } from './types.js';
+
+interface CreateRequest {
+  readonly objectType: number;
+  readonly attributes: Attribute[];
+}
+
+interface CreateResponse {
+  readonly objectType: number;
+  readonly uid: string;
+}
+
+/** Attributes only the server sets (KMIP 2.1 §4: "Set by server"; 1.4 §3 attribute rules). */
+const SERVER_ONLY = new Set<number>([
+  Tag.UniqueIdentifier,
+  Tag.State,
+  Tag.InitialDate,
+  Tag.LastChangeDate,
+  Tag.Digest,
+  Tag.DestroyDate,
+  Tag.CompromiseDate,
+  Tag.ArchiveDate,
+  Tag.Fresh,
+  Tag.OriginalCreationDate,
+  Tag.KeyValueLocation,
+  Tag.KeyValuePresent,
+  Tag.AlwaysSensitive,
+  Tag.NeverExtractable,
+]);
+
+/** KMIP algorithm + length -> what the HSM generates. */
+function hsmAlgorithm(alg: number, lengthBits: number): SymmetricAlgorithm {
+  switch (alg) {
+    case CryptographicAlgorithm.AES:
+      if (![128, 192, 256].includes(lengthBits)) throw invalidField('AES keys are 128, 192 or 256 bits');
+      return 'AES';
+    case CryptographicAlgorithm.DES3:
+      if (![112, 168, 192].includes(lengthBits)) throw invalidField('3DES keys are 112, 168 or 192 bits');
+      return 'TDES';
+    case CryptographicAlgorithm.HMAC_SHA1:
+      return 'HMAC-SHA1';
+    case CryptographicAlgorithm.HMAC_SHA256:
+      return 'HMAC-SHA256';
+    case CryptographicAlgorithm.HMAC_SHA384:
+      return 'HMAC-SHA384';
+    case CryptographicAlgorithm.HMAC_SHA512:
+      return 'HMAC-SHA512';
+    default:
+      throw featureNotSupported('Cryptographic Algorithm not supported for symmetric keys');
+  }
+}
+
+export async function createSymmetricKey(ctx: RequestContext, attributes: readonly Attribute[]): Promise<ManagedObject> {
+  for (const a of attributes) {
+    if (SERVER_ONLY.has(a.tag) && a.vendor === undefined) {
+      throw new KmipError(is2x(ctx.version) ? ResultReason.ReadOnlyAttribute : ResultReason.InvalidField, 'Attribute is set by the server');
+    }
+  }
+  const probe = { attributes };
+  const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
+  const len = attrNumber(probe, Tag.CryptographicLength);
+  if (alg === undefined) throw missingData('Cryptographic Algorithm is required');
+  if (len === undefined) throw missingData('Cryptographic Length is required');
+  const hsmAlg = hsmAlgorithm(alg, len);
+  const extractable = attr(probe, Tag.Extractable);
+  const isExtractable = !(extractable?.type === 'Boolean' && extractable.value === false);
+
+  const ref = await ctx.crypto.generateSymmetricKey({ algorithm: hsmAlg, lengthBits: len, extractable: isExtractable });
+  const uid = randomUUID();
+  const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
+  const activation = attr(probe, Tag.ActivationDate);
+  // KMIP 2.1 §4.13: an Activation Date at or before now makes the object Active at once.
+  const active = activation?.type === 'DateTime' && activation.value <= now;
+
+  const serverSet: TtlvNode[] = [
+    text(Tag.UniqueIdentifier, uid),
+    enm(Tag.ObjectType, ObjectType.SymmetricKey),
+    enm(Tag.State, active ? State.Active : State.PreActive),
+    dateTime(Tag.InitialDate, now),
+    dateTime(Tag.LastChangeDate, now),
+  ];
+  if (is2x(ctx.version)) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
+  const clientSet = attributes.filter((a) => !(a.vendor === undefined && a.tag === Tag.CryptographicLength));
+  const obj: ManagedObject = {
+    uid,
+    owner: ctx.principal,
+    revision: 1,
+    objectType: ObjectType.SymmetricKey,
+    attributes: [
+      ...serverSet.map((value) => ({ tag: value.tag, value })),
+      ...clientSet,
+      { tag: Tag.CryptographicLength, value: int(Tag.CryptographicLength, len) },
+      { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.Raw) },
+    ],
+    key: { ref, algorithm: hsmAlg },
+  };
+  saveObject(ctx, obj);
+  return obj;
+}
+
+export default defineOperation<CreateRequest, CreateResponse>({
+  operation: Operation.Create,
+  decode(payload) {
+    if (payload === undefined) throw missingData('Create needs a payload');
+    const objectType = payload.req(Tag.ObjectType, 'Enumeration').value;
+    return { objectType, attributes: decodeRequestAttributes(payload) };
+  },
+  async handle(ctx, req) {
+    if (req.objectType !== ObjectType.SymmetricKey) {
+      throw new KmipError(ResultReason.InvalidField, 'Create supports Symmetric Key objects');
+    }
+    const obj = await createSymmetricKey(ctx, req.attributes);
+    ctx.idPlaceholder = obj.uid;
+    return { objectType: obj.objectType, uid: obj.uid };
+  },
+  encode(res) {
+    return [enm(Tag.ObjectType, res.objectType), text(Tag.UniqueIdentifier, res.uid)];
+  },
+  uids: (_req, res) => (res ? [res.uid] : []),
+});
