@@ -19,6 +19,12 @@ export type KeyRef =
       /** Label of the master key that wrapped it (for rotation of the master key later). */
       readonly masterKeyLabel: string;
       readonly blob: Uint8Array;
+      /**
+       * Length of the key value in bytes (optional; absent in refs made before it existed).
+       * Needed because some modules (SoftHSM2 2.6) do not strip RFC 5649 padding on unwrap,
+       * so a key whose length is not a multiple of 8 bytes comes back zero-padded.
+       */
+      readonly valueLength?: number;
     }
   | {
       readonly kind: 'resident';

@@ -1,0 +1,125 @@
+/**
+ * An in-memory CryptoProvider for unit tests of other layers. NOT for production: the "master
+ * key" lives in JavaScript memory. It keeps the semantics of the PKCS#11 provider: the same
+ * length rules and errors, wrapped refs are RFC 5649 blobs (AES-256 key wrap with padding, from
+ * node:crypto) under a random per-instance key, resident keys refuse export with NOT_EXTRACTABLE,
+ * and a corrupted blob fails with BAD_KEY.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+import { checkAlgorithm, checkImportLength, generateLengthBytes, plausibleLength } from './pkcs11/key-lengths.js';
+import {
+  CryptoError,
+  type CryptoProvider,
+  type GenerateSymmetricKeyRequest,
+  type KeyRef,
+  type SymmetricAlgorithm,
+} from './provider.js';
+
+const MECHANISM = 'CKM_AES_KEY_WRAP_PAD';
+/** RFC 5649 §3: the alternative initial value's constant half; node:crypto wants it as the IV. */
+const AIV = Buffer.from('a65959a6', 'hex');
+const MAX_RANDOM_BYTES = 65_536;
+
+/** Options of the fake provider. */
+export interface FakeCryptoProviderOptions {
+  /** Label recorded in wrapped refs; default 'kmipd-master'. */
+  readonly masterKeyLabel?: string;
+}
+
+/** The fake plus test hooks. */
+export interface FakeCryptoProvider extends CryptoProvider {
+  /** Number of resident keys currently held (to assert Destroy). */
+  residentCount(): number;
+  /** Whether close() was called. */
+  readonly closed: boolean;
+}
+
+/** Sets odd parity in every byte, as DES key generation does (FIPS 46-3). */
+function oddParity(key: Buffer): Buffer {
+  for (let i = 0; i < key.length; i++) {
+    const b = (key[i] as number) & 0xfe;
+    let ones = 0;
+    for (let v = b; v; v >>= 1) ones += v & 1;
+    key[i] = ones % 2 === 0 ? b | 1 : b;
+  }
+  return key;
+}
+
+/** Creates an in-memory provider for unit tests. */
+export function createFakeCryptoProvider(opts: FakeCryptoProviderOptions = {}): FakeCryptoProvider {
+  const masterKeyLabel = opts.masterKeyLabel ?? 'kmipd-master';
+  const master = randomBytes(32);
+  const resident = new Map<string, Buffer>();
+  let closed = false;
+
+  const live = (): void => {
+    if (closed) throw new CryptoError('HSM_UNAVAILABLE', 'crypto provider is closed');
+  };
+  const wrap = (value: Buffer): KeyRef => {
+    const c = createCipheriv('id-aes256-wrap-pad', master, AIV);
+    const blob = Buffer.concat([c.update(value), c.final()]);
+    return { kind: 'wrapped', mechanism: MECHANISM, masterKeyLabel, blob: new Uint8Array(blob), valueLength: value.length };
+  };
+  const unwrap = (ref: KeyRef & { kind: 'wrapped' }): Buffer => {
+    if (ref.mechanism !== MECHANISM) throw new CryptoError('UNSUPPORTED', `unknown wrapping mechanism ${ref.mechanism}`);
+    if (ref.masterKeyLabel !== masterKeyLabel) throw new CryptoError('BAD_KEY', `master key "${ref.masterKeyLabel}" is not in the token`);
+    try {
+      const d = createDecipheriv('id-aes256-wrap-pad', master, AIV);
+      return Buffer.concat([d.update(ref.blob), d.final()]);
+    } catch {
+      throw new CryptoError('BAD_KEY', 'wrapped key blob does not unwrap under the master key');
+    }
+  };
+  const newKey = (algorithm: SymmetricAlgorithm, bytes: number): Buffer =>
+    algorithm === 'TDES' ? oddParity(randomBytes(bytes)) : randomBytes(bytes);
+
+  return {
+    get closed() {
+      return closed;
+    },
+    residentCount: () => resident.size,
+    async generateSymmetricKey(req: GenerateSymmetricKeyRequest): Promise<KeyRef> {
+      live();
+      const bytes = generateLengthBytes(req.algorithm, req.lengthBits);
+      const value = newKey(req.algorithm, bytes);
+      if (req.extractable) return wrap(value);
+      const id = randomBytes(16).toString('hex');
+      resident.set(id, value);
+      return { kind: 'resident', id };
+    },
+    async importSymmetricKey(algorithm: SymmetricAlgorithm, material: Uint8Array): Promise<KeyRef> {
+      live();
+      checkImportLength(algorithm, material.length);
+      return wrap(Buffer.from(material));
+    },
+    async exportKeyMaterial(ref: KeyRef, algorithm: SymmetricAlgorithm): Promise<Uint8Array> {
+      live();
+      checkAlgorithm(algorithm);
+      if (ref.kind === 'resident') throw new CryptoError('NOT_EXTRACTABLE', 'the key is not extractable from the HSM');
+      const value = unwrap(ref);
+      if ((ref.valueLength !== undefined && value.length !== ref.valueLength) || !plausibleLength(algorithm, value.length)) {
+        throw new CryptoError('BAD_KEY', 'unwrapped key has the wrong length for its algorithm');
+      }
+      return new Uint8Array(value);
+    },
+    async destroyKey(ref: KeyRef): Promise<void> {
+      live();
+      if (ref.kind === 'resident') resident.delete(ref.id);
+    },
+    async randomBytes(length: number): Promise<Uint8Array> {
+      live();
+      if (!Number.isSafeInteger(length) || length < 0 || length > MAX_RANDOM_BYTES) {
+        throw new CryptoError('UNSUPPORTED', `random length must be 0..${MAX_RANDOM_BYTES} bytes`);
+      }
+      return new Uint8Array(randomBytes(length));
+    },
+    describe() {
+      return { module: 'fake', tokenLabel: 'fake', manufacturer: 'kmipd', model: 'in-memory fake' };
+    },
+    async close(): Promise<void> {
+      closed = true;
+      resident.clear();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Configuration of the PKCS#11 provider. The PIN is a secret: it is never logged, never put in
+ * an error message, and describe() leaves it out.
+ */
+
+/** Where the HSM is and how to log in to it. */
+export interface Pkcs11Config {
+  /** Path of the PKCS#11 library (.so). */
+  readonly module: string;
+  /** CKA token label (CK_TOKEN_INFO.label without its blank padding). */
+  readonly tokenLabel: string;
+  /** Restrict the token search to this slot id (PKCS#11 CK_SLOT_ID); default: any slot. */
+  readonly slot?: number;
+  /** User PIN (CKU_USER). */
+  readonly pin: string;
+  /** CKA_LABEL of the master wrapping key; default 'kmipd-master'. */
+  readonly masterKeyLabel?: string;
+  /** Number of R/W sessions in the pool; default 4 (libuv's default worker thread count). */
+  readonly sessionPoolSize?: number;
+}
+
+/** Default CKA_LABEL of the master wrapping key. */
+export const DEFAULT_MASTER_KEY_LABEL = 'kmipd-master';
+
+/** Default session pool size; async PKCS#11 calls run on libuv's worker threads (4 by default). */
+export const DEFAULT_SESSION_POOL_SIZE = 4;
+
+/** Upper bound on the pool: SoftHSM2 and real HSMs limit sessions per application. */
+export const MAX_SESSION_POOL_SIZE = 64;
+
+/** The part of a pino logger the provider uses; pino's Logger satisfies it. */
+export interface ProviderLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Options of openPkcs11Provider. */
+export interface Pkcs11ProviderOptions {
+  readonly log?: ProviderLogger;
+  /** Unwrapped-key handle cache size for withUnwrappedKey(); default 64, 0 disables it. */
+  readonly keyCacheSize?: number;
+}

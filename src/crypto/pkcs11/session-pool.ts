@@ -1,0 +1,138 @@
+/**
+ * A fixed pool of R/W sessions on one token.
+ *
+ * A PKCS#11 session runs one operation at a time (v2.40 §5.6: an active C_EncryptInit or
+ * C_FindObjectsInit belongs to the session), so each operation borrows a session for its whole
+ * duration and gives it back in `finally`. Sessions share the application's login state (v2.40
+ * §4.1: login is per application and token, not per session), so logging in once is enough.
+ */
+import pkcs11js from 'pkcs11js';
+import type { Handle, PKCS11 } from 'pkcs11js';
+
+import { CryptoError } from '../provider.js';
+import { p11 } from './ckr.js';
+
+/** Return codes after which a session is dead and must be replaced, not reused. */
+const DEAD_SESSION = new Set<number>([pkcs11js.CKR_SESSION_HANDLE_INVALID, pkcs11js.CKR_SESSION_CLOSED]);
+
+export class SessionPool {
+  private readonly all: Handle[] = [];
+  private readonly free: Handle[] = [];
+  private readonly waiters: Array<(s: Handle) => void> = [];
+  private closed = false;
+  private onIdle: (() => void) | undefined;
+
+  /**
+   * @param onReplace called when a dead session was replaced; session objects created in it
+   *   are gone (v2.40 §4.4), so the caller drops any cached handles.
+   */
+  constructor(
+    private readonly mod: PKCS11,
+    private readonly slot: Handle,
+    private readonly size: number,
+    private readonly onReplace: () => void = () => {},
+  ) {}
+
+  /** Opens the sessions. Throws (after closing what it opened) if the token refuses. */
+  open(): void {
+    try {
+      for (let i = 0; i < this.size; i++) {
+        const s = this.openOne();
+        this.all.push(s);
+        this.free.push(s);
+      }
+    } catch (err) {
+      this.closeAll();
+      throw err;
+    }
+  }
+
+  /** Any one session, for token-wide calls made while no operation runs (login, logout). */
+  first(): Handle {
+    const s = this.all[0];
+    if (!s) throw new CryptoError('HSM_UNAVAILABLE', 'PKCS#11 session pool is not open');
+    return s;
+  }
+
+  /** Borrows a session for `fn` and returns it afterwards, whatever happens. */
+  async use<T>(fn: (session: Handle) => Promise<T> | T): Promise<T> {
+    const session = await this.borrow();
+    let dead = false;
+    try {
+      return await fn(session);
+    } catch (err) {
+      dead = err instanceof CryptoError && err.ckr !== undefined && DEAD_SESSION.has(err.ckr);
+      throw err;
+    } finally {
+      this.giveBack(dead ? this.replace(session) : session);
+    }
+  }
+
+  /** Stops lending and resolves once every borrowed session is back. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w(undefined as unknown as Handle);
+    if (this.free.length === this.all.length) return;
+    await new Promise<void>((resolve) => {
+      this.onIdle = resolve;
+    });
+  }
+
+  /** Closes every session of the pool (not other users' sessions: no C_CloseAllSessions). */
+  closeAll(): void {
+    for (const s of this.all.splice(0)) {
+      try {
+        this.mod.C_CloseSession(s);
+      } catch {
+        // Already gone; closing is best effort.
+      }
+    }
+    this.free.length = 0;
+  }
+
+  private openOne(): Handle {
+    return p11('open-session', () =>
+      this.mod.C_OpenSession(this.slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION),
+    );
+  }
+
+  private borrow(): Promise<Handle> {
+    if (this.closed) return Promise.reject(new CryptoError('HSM_UNAVAILABLE', 'crypto provider is closed'));
+    const s = this.free.pop();
+    if (s) return Promise.resolve(s);
+    return new Promise<Handle>((resolve, reject) => {
+      this.waiters.push((session) => {
+        if (session) resolve(session);
+        else reject(new CryptoError('HSM_UNAVAILABLE', 'crypto provider is closed'));
+      });
+    });
+  }
+
+  private giveBack(session: Handle): void {
+    const next = this.closed ? undefined : this.waiters.shift();
+    if (next) {
+      next(session);
+      return;
+    }
+    this.free.push(session);
+    if (this.closed && this.free.length === this.all.length) this.onIdle?.();
+  }
+
+  /** Replaces a dead session with a fresh one; keeps the dead one if the token refuses. */
+  private replace(dead: Handle): Handle {
+    try {
+      const fresh = this.openOne();
+      const i = this.all.indexOf(dead);
+      if (i >= 0) this.all[i] = fresh;
+      try {
+        this.mod.C_CloseSession(dead);
+      } catch {
+        // It was dead already.
+      }
+      this.onReplace();
+      return fresh;
+    } catch {
+      return dead;
+    }
+  }
+}
