@@ -62,16 +62,25 @@ export interface LevelDbStoreOptions extends StoreOptions {
  * process (another server, or audit-verify while the server runs) fail here with a StoreError.
  */
 export async function openLevelDbStore(dir: string, opts: LevelDbStoreOptions = {}): Promise<InspectableStore> {
+  const kv = await openLevelDbKv(dir, opts);
+  try {
+    return await openKvObjectStore(kv, opts);
+  } catch (err) {
+    await kv.close();
+    throw err;
+  }
+}
+
+/**
+ * Opens the raw ordered KV of a LevelDB store. For tools and fault-injection tests that wrap it
+ * before handing it to openKvObjectStore; everything else uses {@link openLevelDbStore}.
+ */
+export async function openLevelDbKv(dir: string, opts: Pick<LevelDbStoreOptions, 'createIfMissing'> = {}): Promise<OrderedKv> {
   const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { ...BINARY, createIfMissing: opts.createIfMissing ?? true });
   try {
     await db.open();
   } catch (err) {
     throw new StoreError(`cannot open store at ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  try {
-    return await openKvObjectStore(levelKv(db), opts);
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
+  return levelKv(db);
 }
