@@ -1,0 +1,212 @@
+/**
+ * One authenticated KMIP connection: frames the byte stream, hands messages to the handler
+ * strictly one at a time in arrival order (response N is written before message N+1 is
+ * handled, as KMIP clients expect), and enforces the idle and slow-message timeouts.
+ *
+ * Flow control: reading pauses while the socket's write buffer is full or a few complete
+ * messages are already waiting, so a client that pipelines requests without reading responses
+ * cannot make us buffer without bound.
+ */
+import type { TLSSocket } from 'node:tls';
+import { TtlvError } from '../ttlv/errors.js';
+import { TtlvFramer } from '../ttlv/framer.js';
+import type { Logger } from '../log.js';
+import type { MessageHandler, PeerIdentity, ServerLimits } from './types.js';
+
+/** Complete messages allowed to wait behind the one being handled before reading pauses. */
+const MAX_QUEUED_MESSAGES = 4;
+/** After a graceful `end()`, how long to wait for the peer's close before destroying. */
+const END_LINGER_MS = 2_000;
+
+/** Why a connection was closed by us; logged once. */
+export type CloseReason = 'idle-timeout' | 'message-timeout' | 'framing-error' | 'handler-error' | 'shutdown' | 'socket-error';
+
+export class KmipConnection {
+  private readonly framer: TtlvFramer;
+  private readonly queue: Buffer[] = [];
+  private processing = false;
+  /** No new messages are taken once set (shutdown or framing lost); queued ones are still answered. */
+  private draining = false;
+  private drainReason: CloseReason = 'shutdown';
+  private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private messageTimer: NodeJS.Timeout | undefined;
+  private messages = 0;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(
+    private readonly socket: TLSSocket,
+    private readonly peer: PeerIdentity,
+    private readonly handler: MessageHandler,
+    private readonly limits: ServerLimits,
+    private readonly log: Logger,
+  ) {
+    this.framer = new TtlvFramer({ maxMessageBytes: limits.maxMessageBytes });
+    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.updateFlow());
+    socket.on('error', (err) => {
+      // ECONNRESET and friends: the peer went away. Nothing to answer; log quietly.
+      this.log.debug({ err: { name: err.name, message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'socket error');
+      this.closed = true;
+    });
+    socket.once('close', () => {
+      this.closed = true;
+      this.clearTimers();
+      this.log.info({ messages: this.messages }, 'connection closed');
+    });
+    this.armIdle();
+  }
+
+  /** Resolves once the underlying socket has closed. */
+  get done(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  /** True while a message is being handled or waiting to be. */
+  get busy(): boolean {
+    return this.processing || this.queue.length > 0;
+  }
+
+  /** Stop taking new messages; finish the ones already received, then close. */
+  shutdown(): void {
+    if (this.closed || this.draining) return;
+    this.draining = true;
+    this.clearTimer('messageTimer');
+    this.socket.pause();
+    if (!this.busy) this.end(this.drainReason);
+  }
+
+  /** Close now, whatever is in progress. */
+  destroy(): void {
+    this.clearTimers();
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.draining || this.closed) return;
+    let complete: Buffer[];
+    try {
+      complete = this.framer.push(chunk);
+    } catch (err) {
+      const e = err instanceof TtlvError ? { code: err.code, offset: err.offset, message: err.message } : { message: String(err) };
+      this.log.warn({ framing: e }, 'framing lost; closing connection');
+      this.drainReason = 'framing-error';
+      this.draining = true;
+      this.clearTimer('messageTimer');
+      this.socket.pause();
+      // Messages that arrived whole before the bad bytes are still answered, then we close.
+      if (!this.busy) this.end(this.drainReason);
+      return;
+    }
+    if (complete.length > 0 || this.framer.buffered === 0) this.clearTimer('messageTimer');
+    if (this.framer.buffered > 0 && this.messageTimer === undefined) {
+      this.messageTimer = setTimeout(() => this.onMessageTimeout(), this.limits.messageTimeoutMs);
+    }
+    this.queue.push(...complete);
+    this.armIdle();
+    this.updateFlow();
+    void this.pump();
+  }
+
+  private onMessageTimeout(): void {
+    this.messageTimer = undefined;
+    this.log.warn({ timeoutMs: this.limits.messageTimeoutMs, buffered: this.framer.buffered }, 'message not completed in time; closing connection');
+    this.destroyFor('message-timeout');
+  }
+
+  private async pump(): Promise<void> {
+    if (this.processing) return;
+    this.processing = true;
+    this.clearTimer('idleTimer');
+    try {
+      for (let msg = this.queue.shift(); msg !== undefined && !this.closed; msg = this.queue.shift()) {
+        this.updateFlow();
+        this.messages++;
+        let response: Buffer;
+        const started = performance.now();
+        try {
+          response = await this.handler.handle(msg, this.peer);
+        } catch (err) {
+          this.log.error({ err, bytes: msg.length }, 'message handler failed; closing connection');
+          this.destroyFor('handler-error');
+          return;
+        }
+        if (this.closed) return;
+        this.log.debug({ bytesIn: msg.length, bytesOut: response.length, ms: Math.round(performance.now() - started) }, 'message handled');
+        if (!this.socket.write(response)) await this.waitForDrain();
+      }
+    } finally {
+      this.processing = false;
+    }
+    if (this.closed) return;
+    if (this.draining) this.end(this.drainReason);
+    else {
+      this.updateFlow();
+      this.armIdle();
+    }
+  }
+
+  private waitForDrain(): Promise<void> {
+    this.socket.pause();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  /** Read only while there is room: queue short and write buffer not full. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const full = this.queue.length >= MAX_QUEUED_MESSAGES || this.socket.writableNeedDrain || this.draining;
+    if (full && !this.socket.isPaused()) this.socket.pause();
+    else if (!full && this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** The idle clock runs only between messages: nothing queued, in progress or partly received. */
+  private armIdle(): void {
+    if (this.closed || this.busy || this.framer.buffered > 0) {
+      this.clearTimer('idleTimer');
+      return;
+    }
+    if (this.idleTimer !== undefined) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        this.log.info({ timeoutMs: this.limits.idleTimeoutMs }, 'idle timeout; closing connection');
+        this.end('idle-timeout');
+      }, this.limits.idleTimeoutMs);
+    }
+  }
+
+  private end(reason: CloseReason): void {
+    if (this.closed) return;
+    this.clearTimers();
+    this.log.debug({ reason }, 'closing connection');
+    this.socket.end();
+    // A peer that never answers our close_notify/FIN must not keep the socket forever.
+    setTimeout(() => this.socket.destroy(), END_LINGER_MS).unref();
+  }
+
+  private destroyFor(reason: CloseReason): void {
+    this.log.debug({ reason }, 'destroying connection');
+    this.destroy();
+  }
+
+  private clearTimer(which: 'idleTimer' | 'messageTimer'): void {
+    const t = this[which];
+    if (t !== undefined) clearTimeout(t);
+    this[which] = undefined;
+  }
+
+  private clearTimers(): void {
+    this.clearTimer('idleTimer');
+    this.clearTimer('messageTimer');
+  }
+}

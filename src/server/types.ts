@@ -1,0 +1,79 @@
+/**
+ * The contract between the network layer and the KMIP layers above it. The server knows
+ * nothing of KMIP: it frames whole TTLV messages, hands each to a {@link MessageHandler} with
+ * the authenticated peer, and writes back the bytes it returns.
+ */
+import type { Logger } from '../log.js';
+
+/** Who is on the other end of a connection, from the verified client certificate. */
+export interface PeerIdentity {
+  /** The KMIP principal: client certificate subject CN, else its first subjectAltName value. */
+  principal: string;
+  /** SHA-256 fingerprint of the client certificate, colon-separated hex (as Node reports it). */
+  certFingerprint256: string;
+  /** The certificate subject as a one-line string, e.g. `O=Example,CN=alice`. */
+  subject: string;
+  /** Remote IP address (no port). */
+  remoteAddress: string;
+  /** Server-unique connection id, also bound to the connection's logger. */
+  connId: string;
+}
+
+/** Turns one request message into one response message. Implemented by the dispatcher. */
+export interface MessageHandler {
+  /**
+   * @param message exactly one whole TTLV message (8-byte header + body)
+   * @returns the response message bytes. Bad KMIP should be answered, not thrown: a throw
+   *   is logged (without bytes) and closes the connection.
+   */
+  handle(message: Buffer, peer: PeerIdentity): Promise<Buffer>;
+}
+
+/** Limits applied per listener; each bounds what one client can hold or stall. */
+export interface ServerLimits {
+  /** Connections open at once, handshaking ones included; further ones are dropped on accept. */
+  maxConnections: number;
+  /** TLS handshake must complete within this. */
+  handshakeTimeoutMs: number;
+  /** Close a connection that is between messages (nothing buffered, nothing in progress) this long. */
+  idleTimeoutMs: number;
+  /** A message whose first byte has arrived must be complete within this (slow-loris guard). */
+  messageTimeoutMs: number;
+  /** Largest message (header + body); a larger declared length closes the connection. */
+  maxMessageBytes: number;
+}
+
+/** PEM material for the listener. */
+export interface ServerTlsMaterial {
+  /** Server certificate chain (PEM). */
+  cert: string | Buffer;
+  /** Server private key (PEM). */
+  key: string | Buffer;
+  /** CA certificate(s) that client certificates must chain to (PEM). Only these are trusted. */
+  ca: string | Buffer;
+}
+
+/** Options of `startKmipServer`. */
+export interface KmipServerOptions {
+  host: string;
+  /** 0 picks a free port; see {@link KmipServer.address}. */
+  port: number;
+  tls: ServerTlsMaterial;
+  handler: MessageHandler;
+  log: Logger;
+  /** Missing fields take the defaults of `DEFAULT_SERVER_LIMITS`. */
+  limits?: Partial<ServerLimits>;
+}
+
+/** A running listener. */
+export interface KmipServer {
+  /** The bound address (the real port when 0 was asked for). */
+  address(): { host: string; port: number };
+  /**
+   * Stops accepting, lets requests already received finish (up to `graceMs`, default 10 s),
+   * then destroys whatever is left. Resolves when every connection is closed.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Open connections, including ones still in the TLS handshake. */
+  connectionCount(): number;
+}
