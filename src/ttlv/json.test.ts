@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TtlvDictionary } from './dictionary.js';
 import { TtlvError } from './errors.js';
@@ -233,5 +234,67 @@ describe('jsonToTtlv: bad input raises TtlvError', () => {
   it('errors carry a JSON path', () => {
     const j = { tag: 'RequestMessage', value: [{ tag: 'BatchCount', type: 'Integer', value: 1 }, { tag: 'KeyMaterial', type: 'ByteString', value: 'zz' }] };
     expect(() => jsonToTtlv(j, dict)).toThrow(/at \$\.value\[1\]$/);
+  });
+});
+
+describe('properties (fast-check)', () => {
+  const tagArb = fc.oneof(fc.constantFrom(...Object.values(TAGS)), fc.integer({ min: 0x540000, max: 0x54ffff }));
+  const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+  const leaf: fc.Arbitrary<TtlvNode> = fc.oneof(
+    fc.record({ tag: fc.constantFrom(0x42000d, 0x42002c, 0x540001), type: fc.constant('Integer' as const), value: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
+    fc.record({ tag: tagArb, type: fc.constant('LongInteger' as const), value: int64 }),
+    fc.record({ tag: tagArb, type: fc.constant('BigInteger' as const), value: fc.bigInt({ min: -(2n ** 300n), max: 2n ** 300n }) }),
+    fc.record({ tag: fc.constantFrom(0x420057, 0x420028, 0x540002), type: fc.constant('Enumeration' as const), value: fc.integer({ min: 0, max: 0xffffffff }) }),
+    fc.record({ tag: tagArb, type: fc.constant('Boolean' as const), value: fc.boolean() }),
+    fc.record({ tag: tagArb, type: fc.constant('TextString' as const), value: fc.string({ unit: 'binary', maxLength: 20 }) }),
+    fc.record({ tag: tagArb, type: fc.constant('ByteString' as const), value: fc.uint8Array({ maxLength: 24 }) }),
+    fc.record({ tag: tagArb, type: fc.constant('DateTime' as const), value: int64 }),
+    fc.record({ tag: tagArb, type: fc.constant('Interval' as const), value: fc.integer({ min: 0, max: 0xffffffff }) }),
+    fc.record({ tag: tagArb, type: fc.constant('DateTimeExtended' as const), value: int64 }),
+  );
+  const { node } = fc.letrec<{ node: TtlvNode }>((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, leaf, fc.record({ tag: tagArb, type: fc.constant('Structure' as const), value: fc.array(tie('node'), { maxLength: 5 }) })),
+  }));
+
+  it('any tree survives ttlvToJson -> JSON text -> jsonToTtlv', () => {
+    fc.assert(
+      fc.property(node, (n) => {
+        expect(jsonToTtlv(JSON.stringify(ttlvToJson(n, dict)), dict)).toEqual(n);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  const outcome = (input: unknown): string => {
+    try {
+      jsonToTtlv(input, dict);
+      return 'ok';
+    } catch (e) {
+      if (e instanceof TtlvError) return e.code;
+      throw e;
+    }
+  };
+
+  it('arbitrary JSON values and text yield a tree or a TtlvError, nothing else', () => {
+    const item = fc.record(
+      { tag: fc.oneof(fc.constantFrom('BatchCount', 'ObjectType', 'Attribute', 'CryptographicUsageMask', '0x540001', 'constructor'), fc.string()), type: fc.oneof(fc.constantFrom('Integer', 'Enumeration', 'Structure', 'BigInteger', 'DateTime'), fc.string()), value: fc.jsonValue() },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), item, fc.string({ unit: 'binary' })), (j) => {
+        outcome(j);
+        outcome(JSON.stringify(j));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('names that hit Object.prototype are unknown, not values', () => {
+    for (const n of ['constructor', '__proto__', 'toString']) {
+      expect(outcome({ tag: n, type: 'Integer', value: 1 })).toBe('BAD_TAG');
+      expect(outcome({ tag: 'ObjectType', type: 'Enumeration', value: n })).toBe('BAD_VALUE');
+      expect(outcome({ tag: 'CryptographicUsageMask', type: 'Integer', value: `Encrypt|${n}` })).toBe('BAD_VALUE');
+    }
+    expect(outcome('{"__proto__":{"tag":"BatchCount"},"tag":"BatchCount","type":"Integer","value":1}')).toBe('BAD_SYNTAX');
   });
 });

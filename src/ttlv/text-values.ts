@@ -222,6 +222,15 @@ export function formatIsoMicros(us: bigint, withFraction: boolean): string | und
 // --- Names, enumerations and masks -------------------------------------------------------
 
 /**
+ * A dictionary answer, trusted only if it is an integer in [min, max]. Names come from the
+ * peer, so a dictionary built on plain-object lookups could answer "constructor" with a
+ * function; that must read as "unknown", never as a value.
+ */
+function checked(v: unknown, min: number, max: number): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined;
+}
+
+/**
  * Normalise a KMIP text name to CamelCase, ENC-1.0 §4.1.3 / §6.1.3: "(" and ")" become spaces;
  * a non-word character followed by a letter and a lower-case letter becomes a space; other
  * non-word characters become "_"; leading digits of the first word move to its end; each word
@@ -253,7 +262,7 @@ export function valueContextTag(dict: TtlvDictionary, tag: number, preceding: re
   for (let i = preceding.length - 1; i >= 0; i--) {
     const sib = preceding[i] as TtlvNode;
     if (sib.type === 'TextString' && dict.tagName(sib.tag) === 'AttributeName') {
-      return dict.tagByName(normalizeName(sib.value)) ?? tag;
+      return checked(dict.tagByName(normalizeName(sib.value)), 0, 0xffffff) ?? tag;
     }
   }
   return tag;
@@ -262,7 +271,7 @@ export function valueContextTag(dict: TtlvDictionary, tag: number, preceding: re
 /** Enumeration text: `0x` + 8 hex digits, or a CamelCase name known for `ctxTag`. */
 export function parseEnumText(dict: TtlvDictionary, ctxTag: number, s: string, site: Site): number {
   if (s.startsWith('0x')) return parseUint32(s, site, false);
-  const v = dict.enumValue(ctxTag, s);
+  const v = checked(dict.enumValue(ctxTag, s), 0, UINT32_MAX);
   if (v === undefined) fail('BAD_VALUE', `unknown enumeration name ${safeName(s)}`, site);
   return v;
 }
@@ -289,7 +298,7 @@ export function parseMaskParts(dict: TtlvDictionary, ctxTag: number, parts: read
       v |= parseUint32(p, site, false);
       continue;
     }
-    const bit = dict.maskBit(ctxTag, p);
+    const bit = checked(dict.maskBit(ctxTag, p), INT32_MIN, UINT32_MAX);
     if (bit === undefined) fail('BAD_VALUE', `unknown mask bit name ${safeName(p)}`, site);
     v |= bit;
   }
@@ -357,7 +366,7 @@ export function placeholderValue(
 /** Tag text: `0x` + 6 hex digits, or a CamelCase name. Spec (0x42xxxx) and extension (0x54xxxx) only. */
 export function parseTagText(dict: TtlvDictionary, s: string, site: Site): number {
   const h = fixedHex(s, 6);
-  const tag = h !== undefined ? Number(h) : dict.tagByName(s);
+  const tag = h !== undefined ? Number(h) : checked(dict.tagByName(s), 0, 0xffffff);
   if (tag === undefined) fail('BAD_TAG', `unknown tag name ${safeName(s)}`, site);
   if (tag >> 16 !== 0x42 && tag >> 16 !== 0x54) fail('BAD_TAG', `tag ${toFixedHex(tag, 6)} outside 0x42xxxx/0x54xxxx`, site);
   return tag;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TtlvDictionary } from './dictionary.js';
 import { TtlvError } from './errors.js';
@@ -330,5 +331,84 @@ describe('xmlToTtlv: bad input raises TtlvError with a code and a path', () => {
     expect(() => xmlToTtlv(wide, dict)).toThrow(expect.objectContaining({ code: 'TOO_MANY_ITEMS' }));
     const unterminated = '<UniqueIdentifier type="TextString" value="' + 'a'.repeat(1_000_000);
     expect(() => xmlToTtlv(unterminated, dict)).toThrow(expect.objectContaining({ code: 'BAD_SYNTAX' }));
+  });
+});
+
+describe('properties (fast-check)', () => {
+  const KNOWN = Object.values(TAGS);
+  const tagArb = fc.oneof(fc.constantFrom(...KNOWN), fc.integer({ min: 0x540000, max: 0x54ffff }));
+  const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+  const xmlText = fc.string({ unit: 'binary', maxLength: 20 }).filter((s) => !/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.test(s));
+  const leaf: fc.Arbitrary<TtlvNode> = fc.oneof(
+    fc.record({ tag: fc.constantFrom(0x42000d, 0x42002c, 0x540001), type: fc.constant('Integer' as const), value: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
+    fc.record({ tag: tagArb, type: fc.constant('LongInteger' as const), value: int64 }),
+    fc.record({ tag: tagArb, type: fc.constant('BigInteger' as const), value: fc.bigInt({ min: -(2n ** 300n), max: 2n ** 300n }) }),
+    fc.record({ tag: fc.constantFrom(0x420057, 0x420028, 0x540002), type: fc.constant('Enumeration' as const), value: fc.integer({ min: 0, max: 0xffffffff }) }),
+    fc.record({ tag: tagArb, type: fc.constant('Boolean' as const), value: fc.boolean() }),
+    fc.record({ tag: tagArb, type: fc.constant('TextString' as const), value: xmlText }),
+    fc.record({ tag: tagArb, type: fc.constant('ByteString' as const), value: fc.uint8Array({ maxLength: 24 }) }),
+    fc.record({ tag: tagArb, type: fc.constant('DateTime' as const), value: int64 }),
+    fc.record({ tag: tagArb, type: fc.constant('Interval' as const), value: fc.integer({ min: 0, max: 0xffffffff }) }),
+    fc.record({ tag: tagArb, type: fc.constant('DateTimeExtended' as const), value: int64 }),
+  );
+  const { node } = fc.letrec<{ node: TtlvNode }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.record({ tag: tagArb, type: fc.constant('Structure' as const), value: fc.array(tie('node'), { maxLength: 5 }) }),
+    ),
+  }));
+
+  it('any tree survives ttlvToXml -> xmlToTtlv, in every output style', () => {
+    fc.assert(
+      fc.property(node, fc.constantFrom({}, { indent: '' }, { namespace: true }, { generic: true }), (n, opts) => {
+        expect(xmlToTtlv(ttlvToXml(n, dict, opts), dict)).toEqual(n);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  const outcome = (xml: string): string => {
+    try {
+      xmlToTtlv(xml, dict);
+      return 'ok';
+    } catch (e) {
+      if (e instanceof TtlvError) return e.code;
+      throw e;
+    }
+  };
+
+  it('arbitrary text yields a tree or a TtlvError, nothing else', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => {
+        outcome(s);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('random edits of a valid message yield a tree or a TtlvError, nothing else', () => {
+    const base =
+      '<?xml version="1.0"?><RequestMessage xmlns="urn:oasis:tc:kmip:xmlns"><!-- c --><BatchCount type="Integer" value="1"/>' +
+      '<Attribute><AttributeName type="TextString" value="Cryptographic Algorithm"/><AttributeValue type="Enumeration" value="AES"/></Attribute>' +
+      '<TTLV tag="0x540001" type="ByteString" value="00ff"/><ActivationDate type="DateTime" value="2001-01-01T10:00:00+10:00"/></RequestMessage>';
+    const edit = fc.record({ at: fc.nat({ max: base.length }), del: fc.nat({ max: 3 }), ins: fc.string({ unit: fc.constantFrom(...'<>/"\'&=;!?-[] a0x#'), maxLength: 3 }) });
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => {
+        let s = base;
+        for (const e of edits) s = s.slice(0, e.at) + e.ins + s.slice(e.at + e.del);
+        outcome(s);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('names that hit Object.prototype are unknown, not values', () => {
+    // The test dictionary uses plain-object lookups, so TAGS["constructor"] is a function.
+    for (const n of ['constructor', '__proto__', 'toString']) {
+      expect(outcome(`<${n} type="Integer" value="1"/>`)).toBe('BAD_TAG');
+      expect(outcome(`<ObjectType type="Enumeration" value="${n}"/>`)).toBe('BAD_VALUE');
+      expect(outcome(`<CryptographicUsageMask type="Integer" value="Encrypt ${n}"/>`)).toBe('BAD_VALUE');
+    }
   });
 });
