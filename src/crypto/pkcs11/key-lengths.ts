@@ -14,10 +14,22 @@ export const SYMMETRIC_ALGORITHMS: readonly SymmetricAlgorithm[] = [
   'HMAC-SHA512',
 ];
 
-/** HMAC keys we generate: at least 64 bits (SP 800-107 wants more; KMIP clients choose), at most 4096. */
-export const HMAC_GENERATE_MIN_BITS = 64;
+/**
+ * Smallest HMAC key we generate: the hash output length (RFC 2104 §3 advises no less, and
+ * SoftHSM2 refuses shorter keys for CKM_SHA*_HMAC: its minKeySize is the output length).
+ */
+export const HMAC_GENERATE_MIN_BITS: Readonly<Record<string, number>> = {
+  'HMAC-SHA1': 160,
+  'HMAC-SHA256': 256,
+  'HMAC-SHA384': 384,
+  'HMAC-SHA512': 512,
+};
+/** Largest HMAC key we generate; SoftHSM2's CKM_SHA*_HMAC maxKeySize is 512 bytes. */
 export const HMAC_GENERATE_MAX_BITS = 4096;
-/** HMAC keys a client registers are theirs (RFC 4231 uses a 4-byte key); we only cap the size. */
+/**
+ * HMAC keys a client registers are theirs (RFC 4231 uses a 4-byte key); we only cap the size.
+ * Keys shorter than the hash output can be stored and returned, but SoftHSM2 will not MAC with them.
+ */
 export const HMAC_IMPORT_MAX_BYTES = 512;
 
 /** UNSUPPORTED unless the algorithm is one we implement. */
@@ -45,7 +57,7 @@ export function generateLengthBytes(algorithm: SymmetricAlgorithm, lengthBits: n
       if (lengthBits === 168 || lengthBits === 192) return 24;
       throw bad();
     default:
-      if (lengthBits % 8 === 0 && lengthBits >= HMAC_GENERATE_MIN_BITS && lengthBits <= HMAC_GENERATE_MAX_BITS) {
+      if (lengthBits % 8 === 0 && lengthBits >= (HMAC_GENERATE_MIN_BITS[algorithm] ?? Infinity) && lengthBits <= HMAC_GENERATE_MAX_BITS) {
         return lengthBits / 8;
       }
       throw bad();

@@ -108,12 +108,13 @@ describe('generate and export', () => {
     expect(await codeOf(hsm.generateSymmetricKey({ algorithm: 'TDES', lengthBits: 112, extractable: true }))).toBe('UNSUPPORTED');
   });
 
-  it('HMAC keys of any whole-byte length in bounds, including ones SoftHSM2 pads on unwrap', async () => {
-    for (const [alg, bits] of [['HMAC-SHA1', 160], ['HMAC-SHA256', 256], ['HMAC-SHA512', 72]] as const) {
+  it('HMAC keys from the hash length up to 4096 bits, including sizes SoftHSM2 pads on unwrap', async () => {
+    for (const [alg, bits] of [['HMAC-SHA1', 160], ['HMAC-SHA256', 264], ['HMAC-SHA384', 392], ['HMAC-SHA512', 4096]] as const) {
       const ref = await hsm.generateSymmetricKey({ algorithm: alg, lengthBits: bits, extractable: true });
       expect(await hsm.exportKeyMaterial(ref, alg)).toHaveLength(bits / 8);
     }
-    for (const bits of [0, 12, 56, 4104]) {
+    // Below the hash output length, not whole bytes, beyond 4096 bits.
+    for (const bits of [0, 128, 248, 260, 4104]) {
       expect(await codeOf(hsm.generateSymmetricKey({ algorithm: 'HMAC-SHA256', lengthBits: bits, extractable: true }))).toBe(
         'UNSUPPORTED',
       );
