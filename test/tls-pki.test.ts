@@ -1,0 +1,95 @@
+/**
+ * The development PKI: certificate contents checked by node:crypto and by the openssl CLI
+ * (an independent ASN.1 parser and verifier), idempotence, --force, key modes, and the CLI.
+ */
+import { execFile } from 'node:child_process';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateDevPki } from '../src/server/pki/dev-pki.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+const temps: string[] = [];
+const temp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'kmipd-devpki-'));
+  temps.push(d);
+  return d;
+};
+afterEach(() => temps.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const cert = (p: string): X509Certificate => new X509Certificate(readFileSync(p));
+
+describe('generateDevPki', () => {
+  it.each(['ec', 'rsa'] as const)('issues a CA, a server and client certificates (%s)', async (keyType) => {
+    const pki = generateDevPki({ dir: temp(), keyType });
+    const ca = cert(pki.ca.cert);
+    const server = cert(pki.server.cert);
+    const alice = cert(pki.clients.alice!.cert);
+    expect(ca.ca).toBe(true);
+    expect(ca.verify(ca.publicKey)).toBe(true);
+    expect(server.ca).toBe(false);
+    expect(server.checkIssued(ca) && server.verify(ca.publicKey)).toBe(true);
+    expect(alice.checkIssued(ca) && alice.verify(ca.publicKey)).toBe(true);
+    expect(server.subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    expect(server.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']); // serverAuth
+    expect(alice.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']); // clientAuth
+    expect(alice.subject).toContain('CN=alice');
+    expect(cert(pki.clients.bob!.cert).subject).toContain('CN=bob');
+    expect(server.checkHost('localhost')).toBe('localhost');
+    expect(server.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(server.checkIP('::1')).toBe('::1');
+    expect(server.publicKey.asymmetricKeyType).toBe(keyType);
+    if (keyType === 'ec') expect(server.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(server.checkPrivateKey(createPrivateKey(readFileSync(pki.server.key)))).toBe(true);
+    for (const p of [pki.ca.key, pki.server.key, pki.clients.alice!.key]) expect(statSync(p).mode & 0o777).toBe(0o600);
+    // openssl's strict X.509 checks and purpose checks, independent of our DER writer.
+    const { stdout } = await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', pki.ca.cert, pki.server.cert]);
+    expect(stdout).toContain(': OK');
+    const client = await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslclient', '-CAfile', pki.ca.cert, pki.clients.alice!.cert]);
+    expect(client.stdout).toContain(': OK');
+    await expect(run('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', pki.ca.cert, pki.clients.alice!.cert])).rejects.toThrow();
+  });
+
+  it('keeps existing files, completes missing ones, and re-issues everything on force', () => {
+    const dir = temp();
+    const first = generateDevPki({ dir });
+    expect(first.written).toHaveLength(8);
+    const caPem = readFileSync(first.ca.cert, 'utf8');
+    const alicePem = readFileSync(first.clients.alice!.cert, 'utf8');
+    expect(generateDevPki({ dir }).written).toEqual([]);
+
+    unlinkSync(first.clients.bob!.key);
+    const repaired = generateDevPki({ dir, clients: ['alice', 'bob', 'carol'] });
+    expect(repaired.written.sort()).toEqual([first.clients.bob!.cert, first.clients.bob!.key, join(dir, 'carol.crt'), join(dir, 'carol.key')].sort());
+    expect(cert(join(dir, 'carol.crt')).checkIssued(cert(first.ca.cert))).toBe(true);
+    expect(readFileSync(first.clients.alice!.cert, 'utf8')).toBe(alicePem);
+
+    const forced = generateDevPki({ dir, force: true });
+    expect(forced.written).toHaveLength(8);
+    expect(readFileSync(first.ca.cert, 'utf8')).not.toBe(caPem);
+    expect(cert(forced.clients.alice!.cert).checkIssued(cert(forced.ca.cert))).toBe(true);
+  });
+
+  it('refuses a half-present CA and bad client names', () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'ca.crt'), 'x');
+    expect(() => generateDevPki({ dir })).toThrow(/only one of ca.crt \/ ca.key/);
+    for (const bad of ['ca', 'server', '../evil', '', 'a b']) {
+      expect(() => generateDevPki({ dir: temp(), clients: [bad] })).toThrow(/invalid client name/);
+    }
+  });
+
+  it('runs as a script with --dir and repeated --client', async () => {
+    const dir = temp();
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'certs/gen-dev-pki.ts'), '--dir', dir, '--client', 'hsm-admin', '--client', 'app1'], { cwd: ROOT });
+    expect(stdout).toContain(`dev PKI in ${dir}`);
+    expect(cert(join(dir, 'hsm-admin.crt')).subject).toContain('CN=hsm-admin');
+    expect(cert(join(dir, 'app1.crt')).subject).toContain('CN=app1');
+    await expect(run(process.execPath, ['--import', 'tsx', join(ROOT, 'certs/gen-dev-pki.ts'), '--dir', dir, '--key-type', 'dsa'], { cwd: ROOT })).rejects.toThrow(/--key-type must be ec or rsa/);
+  });
+});
