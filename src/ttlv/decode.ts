@@ -88,20 +88,27 @@ export function decodeTtlv(buf: Uint8Array, limits?: Partial<TtlvLimits>): TtlvN
   }
 }
 
+// Node's Buffer#latin1Slice works on any Uint8Array and builds a flat one-byte string in one
+// native call; for ASCII it equals UTF-8 decoding. It is undocumented, so fall back to
+// TextDecoder if a future Node drops it. Measured ~5x faster than TextDecoder on short strings.
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, s: number, e: number) => string })
+  .latin1Slice;
+
+/** 2^32, to combine two 32-bit halves exactly while the result stays within 2^53. */
+const TWO_32 = 0x100000000;
+
 class Reader {
   pos = 0;
   private items = 0;
   private readonly b: Uint8Array;
-  private readonly dv: DataView;
 
   constructor(
     buf: Uint8Array,
     private readonly lim: TtlvLimits,
   ) {
-    // A plain Uint8Array view, so that .slice() below is a real copy even when `buf` is a Buffer
-    // (Buffer#slice returns a view).
-    this.b = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    // A plain Uint8Array so that .slice() below is a real copy of plain type even when `buf` is
+    // a Buffer (Buffer#slice returns a view, and a Buffer species copy would be a Buffer).
+    this.b = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** Read one item starting at `pos`, which must end by `end`. */
@@ -114,7 +121,8 @@ class Reader {
     const tag = (b[start]! << 16) | (b[start + 1]! << 8) | b[start + 2]!;
     const type = b[start + 3]!;
     const len = readU32(b, start + 4);
-    if (!isValidTag(tag)) {
+    const top8 = tag >>> 16;
+    if (top8 !== 0x42 && top8 !== 0x54) {
       throw new TtlvError('BAD_TAG', `tag ${hex(tag, 6)} is not in the 0x42xxxx or 0x54xxxx range`, start, tag);
     }
     if (++this.items > this.lim.maxItems) {
@@ -144,37 +152,40 @@ class Reader {
       }
       case 0x02:
         this.fixed4('Integer', len, v, start, tag);
-        return { tag, type: 'Integer', value: this.dv.getInt32(v) };
+        return { tag, type: 'Integer', value: (b[v]! << 24) | (b[v + 1]! << 16) | (b[v + 2]! << 8) | b[v + 3]! };
       case 0x03:
         if (len !== 8) throw badLength('Long Integer', len, start, tag);
-        return { tag, type: 'LongInteger', value: this.dv.getBigInt64(v) };
+        return { tag, type: 'LongInteger', value: this.int64(v) };
       case 0x04:
         if (len === 0 || len % 8 !== 0) throw badLength('Big Integer', len, start, tag);
         return { tag, type: 'BigInteger', value: this.bigInteger(v, len) };
       case 0x05:
         this.fixed4('Enumeration', len, v, start, tag);
-        return { tag, type: 'Enumeration', value: this.dv.getUint32(v) };
+        return { tag, type: 'Enumeration', value: readU32(b, v) };
       case 0x06: {
         if (len !== 8) throw badLength('Boolean', len, start, tag);
-        const raw = this.dv.getBigUint64(v);
-        if (raw > 1n) throw new TtlvError('BAD_VALUE', 'Boolean value is neither 0 nor 1', start, tag);
-        return { tag, type: 'Boolean', value: raw === 1n };
+        // KMIP 2.1 §10.1: exactly 0 or 1 in 8 bytes; anything else is not a Boolean.
+        let hi = 0;
+        for (let i = v; i < v + 7; i++) hi |= b[i]!;
+        const last = b[v + 7]!;
+        if (hi !== 0 || last > 1) throw new TtlvError('BAD_VALUE', 'Boolean value is neither 0 nor 1', start, tag);
+        return { tag, type: 'Boolean', value: last === 1 };
       }
       case 0x07:
         this.checkPad(v + len, full - len, tag);
         return { tag, type: 'TextString', value: this.text(v, len, start, tag) };
       case 0x08:
         this.checkPad(v + len, full - len, tag);
-        return { tag, type: 'ByteString', value: this.b.slice(v, v + len) };
+        return { tag, type: 'ByteString', value: b.slice(v, v + len) };
       case 0x09:
         if (len !== 8) throw badLength('Date Time', len, start, tag);
-        return { tag, type: 'DateTime', value: this.dv.getBigInt64(v) };
+        return { tag, type: 'DateTime', value: this.int64(v) };
       case 0x0a:
         this.fixed4('Interval', len, v, start, tag);
-        return { tag, type: 'Interval', value: this.dv.getUint32(v) };
+        return { tag, type: 'Interval', value: readU32(b, v) };
       case 0x0b:
         if (len !== 8) throw badLength('Date Time Extended', len, start, tag);
-        return { tag, type: 'DateTimeExtended', value: this.dv.getBigInt64(v) };
+        return { tag, type: 'DateTimeExtended', value: this.int64(v) };
       default:
         throw new TtlvError('UNKNOWN_TYPE', `unknown item type ${hex(type, 2)}`, start + 3, tag);
     }
@@ -193,29 +204,34 @@ class Reader {
     }
   }
 
+  /** Signed 64-bit big-endian. One BigInt conversion when the value fits in 2^53 (dates do). */
+  private int64(v: number): bigint {
+    const b = this.b;
+    const hi = (b[v]! << 24) | (b[v + 1]! << 16) | (b[v + 2]! << 8) | b[v + 3]!;
+    const lo = readU32(b, v + 4);
+    if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * TWO_32 + lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
   /** Two's complement, big-endian, any multiple of 8 bytes (sign extension need not be minimal). */
   private bigInteger(v: number, len: number): bigint {
+    const b = this.b;
     let n = 0n;
-    for (let o = v; o < v + len; o += 8) n = (n << 64n) | this.dv.getBigUint64(o);
-    if (this.b[v]! & 0x80) n -= 1n << BigInt(len * 8);
+    for (let o = v; o < v + len; o += 4) n = (n << 32n) | BigInt(readU32(b, o));
+    if (b[v]! & 0x80) n -= 1n << BigInt(len * 8);
     return n;
   }
 
   private text(v: number, len: number, start: number, tag: number): string {
     const b = this.b;
-    // Fast path for ASCII, which is nearly every KMIP string (names, identifiers, enums in 1.x).
-    if (len <= 64) {
-      let s = '';
-      let i = v;
-      for (; i < v + len; i++) {
-        const c = b[i]!;
-        if (c >= 0x80) break;
-        s += String.fromCharCode(c);
-      }
-      if (i === v + len) return s;
-    }
+    const e = v + len;
+    // Fast path for ASCII, which is nearly every KMIP string (names, identifiers, 1.x attribute
+    // names): no UTF-8 decoding needed.
+    let i = v;
+    while (i < e && b[i]! < 0x80) i++;
+    if (i === e && latin1Slice !== undefined) return latin1Slice.call(b, v, e);
     try {
-      return utf8.decode(b.subarray(v, v + len));
+      return utf8.decode(b.subarray(v, e));
     } catch {
       throw new TtlvError('BAD_UTF8', 'Text String is not valid UTF-8', start, tag);
     }
