@@ -70,7 +70,7 @@ function toNode(
   opts: JsonDecodeOptions | undefined,
   path: string,
   depth: number,
-  preceding: readonly TtlvNode[],
+  siblings: readonly TtlvNode[],
   walk: Walk,
 ): TtlvNode {
   const site0: Site = { path };
@@ -99,7 +99,7 @@ function toNode(
     const ph = placeholderValue(opts, v, type, site);
     if (ph !== undefined) return makeNode(tag, type, ph);
   }
-  const ctx = valueContextTag(dict, tag, preceding);
+  const ctx = valueContextTag(dict, tag, siblings, siblings.length);
   return makeNode(tag, type, parseJsonValue(dict, type, ctx, v, site));
 }
 
@@ -175,7 +175,7 @@ export function jsonToTtlv(json: string | unknown, dict: TtlvDictionary, opts?: 
   return toNode(j, dict, opts, '$', 1, [], { items: 0 });
 }
 
-function toJson(node: TtlvNode, dict: TtlvDictionary, path: string, depth: number, preceding: readonly TtlvNode[]): unknown {
+function toJson(node: TtlvNode, dict: TtlvDictionary, path: string, depth: number, siblings: readonly TtlvNode[], index: number): unknown {
   if (depth > MAX_DEPTH) throw new TtlvError('TOO_DEEP', `tree deeper than ${MAX_DEPTH} at ${path}`);
   const site = { path, tag: node.tag };
   if (!Number.isInteger(node.tag) || (node.tag >> 16 !== 0x42 && node.tag >> 16 !== 0x54) || node.tag > 0xffffff) {
@@ -183,12 +183,12 @@ function toJson(node: TtlvNode, dict: TtlvDictionary, path: string, depth: numbe
   }
   if (!isItemTypeName(node.type) || !isValidValue(node.type, node.value)) fail('BAD_VALUE', `invalid ${String(node.type)} value`, site);
   const tag = formatTag(dict, node.tag);
-  const ctx = valueContextTag(dict, node.tag, preceding);
+  const ctx = valueContextTag(dict, node.tag, siblings, index);
   const big = (x: bigint, hex: string): number | string => (x > -BigInt(JSON_NUMBER_LIMIT) && x < BigInt(JSON_NUMBER_LIMIT) ? Number(x) : hex);
   let value: unknown;
   switch (node.type) {
     case 'Structure':
-      value = node.value.map((c, i) => toJson(c, dict, `${path}.value[${i}]`, depth + 1, node.value.slice(0, i)));
+      value = node.value.map((c, i) => toJson(c, dict, `${path}.value[${i}]`, depth + 1, node.value, i));
       break;
     case 'Integer':
       value = isMaskTag(dict, ctx) ? formatMaskParts(dict, ctx, node.value).join('|') : node.value;
@@ -227,5 +227,5 @@ function toJson(node: TtlvNode, dict: TtlvDictionary, path: string, depth: numbe
  * @throws TtlvError (BAD_TAG, BAD_VALUE) for trees that cannot be represented.
  */
 export function ttlvToJson(node: TtlvNode, dict: TtlvDictionary): unknown {
-  return toJson(node, dict, '$', 1, []);
+  return toJson(node, dict, '$', 1, [], 0);
 }

@@ -256,11 +256,12 @@ export function normalizeName(text: string): string {
  * the sibling `Attribute Name` before it (SPEC-1.4 §2.1.1), whose normalised text names the
  * attribute's tag, e.g. "Cryptographic Algorithm" -> CryptographicAlgorithm. The OASIS 1.x
  * vectors write such values by name (`<AttributeValue type="Enumeration" value="AES"/>`).
+ * Only `siblings[0 .. index)` are looked at: the items before this one.
  */
-export function valueContextTag(dict: TtlvDictionary, tag: number, preceding: readonly TtlvNode[]): number {
+export function valueContextTag(dict: TtlvDictionary, tag: number, siblings: readonly TtlvNode[], index: number): number {
   if (dict.tagName(tag) !== 'AttributeValue') return tag;
-  for (let i = preceding.length - 1; i >= 0; i--) {
-    const sib = preceding[i] as TtlvNode;
+  for (let i = Math.min(index, siblings.length) - 1; i >= 0; i--) {
+    const sib = siblings[i] as TtlvNode;
     if (sib.type === 'TextString' && dict.tagName(sib.tag) === 'AttributeName') {
       return checked(dict.tagByName(normalizeName(sib.value)), 0, 0xffffff) ?? tag;
     }

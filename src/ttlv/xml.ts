@@ -193,11 +193,14 @@ class Reader {
     if (this.src[this.pos] !== '>') this.err('expected ">"');
     this.pos++;
     for (;;) {
+      this.ws(); // the common case: only indentation between elements, nothing to slice
       const lt = this.src.indexOf('<', this.pos);
       if (lt < 0) this.err('unclosed element');
-      const text = this.src.slice(this.pos, lt);
-      if (text.includes(']]>')) this.err('"]]>" in character data');
-      if (/[^ \t\r\n]/.test(this.unescape(text, false))) el.hasText = true;
+      if (lt > this.pos) {
+        const text = this.src.slice(this.pos, lt);
+        if (text.includes(']]>')) this.err('"]]>" in character data');
+        if (/[^ \t\r\n]/.test(this.unescape(text, false))) el.hasText = true;
+      }
       this.pos = lt;
       if (this.src.startsWith('</', lt)) {
         this.pos += 2;
@@ -269,7 +272,7 @@ function toNode(
   opts: XmlDecodeOptions | undefined,
   outer: Scope,
   path: string,
-  preceding: readonly TtlvNode[],
+  siblings: readonly TtlvNode[],
 ): TtlvNode {
   const site0: Site = { path, offset: el.offset };
   const scope = enterScope(el, outer, site0);
@@ -307,7 +310,7 @@ function toNode(
   if (valueText === undefined) fail('BAD_VALUE', `${typeText} without a value attribute`, site);
   const ph = placeholderValue(opts, valueText, typeText, site);
   if (ph !== undefined) return makeNode(tag, typeText, ph);
-  const ctx = valueContextTag(dict, tag, preceding);
+  const ctx = valueContextTag(dict, tag, siblings, siblings.length);
   return makeNode(tag, typeText, parseXmlValue(dict, typeText, ctx, valueText, site));
 }
 
@@ -403,7 +406,7 @@ function escapeAttr(s: string): string {
   return s.replace(/[&<>"\t\n\r]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
 }
 
-function write(node: TtlvNode, dict: TtlvDictionary, opts: XmlEncodeOptions | undefined, out: string[], depth: number, path: string, preceding: readonly TtlvNode[], ns: string): void {
+function write(node: TtlvNode, dict: TtlvDictionary, opts: XmlEncodeOptions | undefined, out: string[], depth: number, path: string, siblings: readonly TtlvNode[], index: number, ns: string): void {
   if (depth > MAX_XML_DEPTH) throw new TtlvError('TOO_DEEP', `tree deeper than ${MAX_XML_DEPTH}`);
   const name = opts?.generic ? undefined : dict.tagName(node.tag);
   const site = { path: `${path}/${name ?? 'TTLV'}`, tag: node.tag };
@@ -419,11 +422,11 @@ function write(node: TtlvNode, dict: TtlvDictionary, opts: XmlEncodeOptions | un
       return;
     }
     out.push(`${pad}${head}>${nl}`);
-    node.value.forEach((c, i) => write(c, dict, opts, out, depth + 1, site.path, node.value.slice(0, i), ''));
+    node.value.forEach((c, i) => write(c, dict, opts, out, depth + 1, site.path, node.value, i, ''));
     out.push(`${pad}</${name ?? 'TTLV'}>${nl}`);
     return;
   }
-  const ctx = valueContextTag(dict, node.tag, preceding);
+  const ctx = valueContextTag(dict, node.tag, siblings, index);
   const text = formatXmlValue(dict, node, ctx, site);
   out.push(`${pad}${head} type="${node.type}" value="${escapeAttr(text)}"/>${nl}`);
 }
@@ -440,6 +443,6 @@ function parseTagForOutput(tag: number, site: Site): string {
  */
 export function ttlvToXml(node: TtlvNode, dict: TtlvDictionary, opts?: XmlEncodeOptions): string {
   const out: string[] = [];
-  write(node, dict, opts, out, 1, '', [], opts?.namespace ? ` xmlns="${KMIP_XML_NAMESPACE}"` : '');
+  write(node, dict, opts, out, 1, '', [], 0, opts?.namespace ? ` xmlns="${KMIP_XML_NAMESPACE}"` : '');
   return out.join('');
 }
