@@ -15,7 +15,8 @@
  *
  * What a plain hash chain cannot catch is someone who rewrites the tail and recomputes every hash.
  * Room for that is made in two places: the store keeps an audit head (seq + hash) that the verifier
- * can be given as `expectedHead`, and `anchor` lets verification start from a trusted checkpoint.
+ * can be given as `expectedHead` (it only catches a careless forger: whoever can write the records
+ * can write the head too), and `anchor` lets verification start from a trusted checkpoint.
  * The planned next step is HSM-signed checkpoints: every N records the server signs (seq, hash)
  * with a non-extractable HSM key and stores the signature beside the chain; the verifier then
  * checks signatures and verifies each segment from its checkpoint via `anchor`. Checkpoints are

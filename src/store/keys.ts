@@ -5,6 +5,7 @@
  *   i\0<field>\0<escaped value>\0\x01<uid>   index entry, empty value
  *   a\0<seq: uint64 big-endian>         sealed audit record (fixed width, so byte order = seq order)
  *   m\0<name>                           metadata: the audit head, the store format version
+ *   c\0<seq: uint64 big-endian>         reserved: HSM-signed audit checkpoints (see src/audit/chain.ts)
  *
  * Index values may hold any bytes and may be prefixes of one another, so they are escaped:
  * 0x00 becomes 0x00 0xFF and the value ends with the terminator 0x00 0x01. The terminator sorts
@@ -23,6 +24,9 @@ export const INDEX_PREFIX = Buffer.from('i\0', 'latin1');
 export const AUDIT_PREFIX = Buffer.from('a\0', 'latin1');
 /** Store metadata. */
 export const META_PREFIX = Buffer.from('m\0', 'latin1');
+
+/** Reserved for HSM-signed checkpoints of the audit chain; nothing writes it yet. */
+export const CHECKPOINT_PREFIX = Buffer.from('c\0', 'latin1');
 
 /** Key of the audit head ({ seq, hash } of the last sealed record). */
 export const META_AUDIT_HEAD = Buffer.concat([META_PREFIX, Buffer.from('audit-head')]);
