@@ -5,52 +5,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
 import { verifyAuditChain } from '../src/audit/chain.js';
-import { loadConfig } from '../src/config/index.js';
 import { CryptographicAlgorithm, ObjectType, Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
-import { generateDevPki, startKmipServer, type KmipServer } from '../src/server/index.js';
 import { openLevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { child, enm, int, struct, text } from '../src/ttlv/build.js';
 import { parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { startTestKmipd, testPki } from './helpers/kmipd.js';
 import { KmipTestClient, loadClientCerts, type ClientCerts } from './helpers/tls-client.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kmipd-e2e-'));
 const certDir = join(work, 'certs');
-const log = pino({ level: 'silent' });
 
-async function boot(): Promise<{ server: KmipServer; close: () => Promise<void>; port: number }> {
-  const cfg = loadConfig(
-    {
-      KMIPD_LISTEN: '127.0.0.1:0',
-      KMIPD_DATA_DIR: join(work, 'data'),
-      KMIPD_TLS_CERT: join(certDir, 'server.crt'),
-      KMIPD_TLS_KEY: join(certDir, 'server.key'),
-      KMIPD_TLS_CA: join(certDir, 'ca.crt'),
-    },
-    [],
-  );
-  const app = await createApp(cfg, log);
-  const certs = loadClientCerts(certDir, 'server');
-  const server = await startKmipServer({
-    host: '127.0.0.1',
-    port: 0,
-    tls: { cert: certs.cert, key: certs.key, ca: certs.ca },
-    handler: app.handler,
-    log,
-    limits: { ...cfg.limits, idleTimeoutMs: 30_000 },
-  });
-  return {
-    server,
-    port: server.address().port,
-    close: async () => {
-      await server.close(2000);
-      await app.close();
-    },
-  };
-}
+const boot = () => startTestKmipd({ dataDir: join(work, 'data'), certDir });
 
 const createAes = request([1, 2], [
   {
@@ -78,7 +45,7 @@ describe('kmipd end to end (TLS + SoftHSM2 + LevelDB)', () => {
   let key: Buffer;
 
   beforeAll(() => {
-    generateDevPki({ dir: certDir, clients: ['alice', 'bob'], keyType: 'ec' });
+    testPki(certDir, ['alice', 'bob']);
     certs = loadClientCerts(certDir, 'alice');
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -1,0 +1,199 @@
+/**
+ * Request substitution and response comparison for the OASIS replay. Everything must match except
+ * what KMIP Additional Message Encodings §8.4 ("Permitted Test Case Variations") lets vary:
+ * identifiers and placeholders are bound on first sight and must stay consistent; $NOW dates,
+ * Result Message text, time stamps, correlation values and Query lists may differ; responses may
+ * carry extra attributes; the Digest's value and key format are the server's choice.
+ * Mismatch messages name the path and types, never key bytes.
+ */
+import { kmipDictionary } from '../../src/kmip/dictionary.js';
+import { Operation, Tag } from '../../src/kmip/generated/index.js';
+import type { TtlvNode } from '../../src/ttlv/types.js';
+import { type Bindings, bytePlaceholder, nowOffset, textPlaceholder } from './bindings.js';
+
+const name = (tag: number): string => kmipDictionary.tagName(tag) ?? `0x${tag.toString(16)}`;
+
+/** Identifiers a server chooses: a literal in a vector is bound like a placeholder. */
+const IDENTIFIER_TAGS = new Set<number>([
+  Tag.UniqueIdentifier,
+  Tag.PrivateKeyUniqueIdentifier,
+  Tag.PublicKeyUniqueIdentifier,
+  Tag.LinkedObjectIdentifier,
+  Tag.AsynchronousCorrelationValue,
+  Tag.CorrelationValue,
+]);
+
+/** Containers whose children are a set of attributes: order-free, extras allowed. */
+const ATTRIBUTE_SETS = new Set<number>([Tag.Attributes, Tag.TemplateAttribute, Tag.CommonAttributes, Tag.PrivateKeyAttributes, Tag.PublicKeyAttributes]);
+
+/** Optional response fields a server may add (e.g. 1.x Create's Template-Attribute). */
+const OPTIONAL_EXTRA = new Set<number>([Tag.TemplateAttribute, Tag.Attributes, Tag.Attribute]);
+
+/** Header fields that are not compared (§8.4: time stamps, correlation values, nonces). */
+const HEADER_COMPARED = new Set<number>([Tag.ProtocolVersion, Tag.BatchCount]);
+
+/** Replaces bound placeholders and identifiers in a request, and $NOW markers with `now`. */
+export function substitute(node: TtlvNode, b: Bindings, now: bigint): TtlvNode {
+  switch (node.type) {
+    case 'Structure':
+      return { ...node, value: node.value.map((c) => substitute(c, b, now)) };
+    case 'TextString': {
+      const bound = b.textValue(node.value);
+      return bound !== undefined && (textPlaceholder(node.value) !== undefined || IDENTIFIER_TAGS.has(node.tag)) ? { ...node, value: bound } : node;
+    }
+    case 'ByteString': {
+      const token = bytePlaceholder(node.value);
+      const bound = token === undefined ? undefined : b.bytesValue(token);
+      return bound === undefined ? node : { ...node, value: bound };
+    }
+    case 'DateTime': {
+      const off = nowOffset(node.value);
+      return off === undefined ? node : { ...node, value: now + off };
+    }
+    case 'DateTimeExtended': {
+      const off = nowOffset(node.value);
+      return off === undefined ? node : { ...node, value: (now + off) * 1_000_000n };
+    }
+    default:
+      return node;
+  }
+}
+
+type Result = string | undefined;
+
+function leaf(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest: boolean): Result {
+  if (e.type !== a.type) return `${path}: expected type ${e.type}, got ${a.type}`;
+  switch (e.type) {
+    case 'TextString': {
+      const av = a.value as string;
+      if (textPlaceholder(e.value) !== undefined || IDENTIFIER_TAGS.has(e.tag)) {
+        const err = b.bindText(e.value, av);
+        return err && `${path}: ${err}`;
+      }
+      return e.value === av ? undefined : `${path}: text differs`;
+    }
+    case 'ByteString': {
+      const av = a.value as Uint8Array;
+      const token = bytePlaceholder(e.value);
+      if (token !== undefined) {
+        const err = b.bindBytes(token, av);
+        return err && `${path}: ${err}`;
+      }
+      if (inDigest && e.tag === Tag.DigestValue) return undefined;
+      // §8.4: server-generated key material varies; the vectors print a filler of the right length.
+      if (e.tag === Tag.KeyMaterial && e.value.length === av.length) return undefined;
+      return Buffer.from(e.value).equals(Buffer.from(av)) ? undefined : `${path}: bytes differ (expected ${e.value.length} bytes, got ${av.length})`;
+    }
+    case 'DateTime':
+    case 'DateTimeExtended':
+      if (nowOffset(e.value) !== undefined) return undefined;
+      return e.value === a.value ? undefined : `${path}: date differs`;
+    case 'Enumeration':
+      if (inDigest && e.tag === Tag.KeyFormatType) return undefined;
+      return e.value === a.value
+        ? undefined
+        : `${path}: expected ${kmipDictionary.enumName(e.tag, e.value) ?? e.value}, got ${kmipDictionary.enumName(a.tag, a.value as number) ?? String(a.value)}`;
+    default:
+      return e.value === a.value ? undefined : `${path}: expected ${String(e.value)}, got ${String(a.value)}`;
+  }
+}
+
+/** Compares `a` (actual) against `e` (expected). Returns the first mismatch, or undefined. */
+export function compareNode(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest = false): Result {
+  if (e.tag !== a.tag) return `${path}: expected ${name(e.tag)}, got ${name(a.tag)}`;
+  const here = `${path}/${name(e.tag)}`;
+  if (e.type !== 'Structure' || a.type !== 'Structure') return leaf(e, a, b, here, inDigest);
+  const digest = inDigest || e.tag === Tag.Digest;
+  if (ATTRIBUTE_SETS.has(e.tag)) return compareSet(e.value, a.value, b, here, digest);
+  let j = 0;
+  for (const ec of e.value) {
+    while (j < a.value.length && a.value[j]!.tag !== ec.tag && OPTIONAL_EXTRA.has(a.value[j]!.tag)) j++;
+    const ac = a.value[j];
+    if (ac === undefined) return `${here}: missing ${name(ec.tag)}`;
+    const err = compareNode(ec, ac, b, here, digest);
+    if (err) return err;
+    j++;
+  }
+  for (; j < a.value.length; j++) {
+    if (!OPTIONAL_EXTRA.has(a.value[j]!.tag)) return `${here}: unexpected ${name(a.value[j]!.tag)}`;
+  }
+  return undefined;
+}
+
+/** Each expected child must match a distinct actual child, in any order; extras are allowed. */
+function compareSet(es: readonly TtlvNode[], as: readonly TtlvNode[], b: Bindings, path: string, digest: boolean): Result {
+  const used = new Set<number>();
+  for (const ec of es) {
+    let firstErr: string | undefined;
+    let found = false;
+    for (let i = 0; i < as.length && !found; i++) {
+      if (used.has(i) || as[i]!.tag !== ec.tag) continue;
+      const err = compareNode(ec, as[i]!, b, path, digest);
+      if (err === undefined) {
+        used.add(i);
+        found = true;
+      } else firstErr ??= err;
+    }
+    if (!found) return firstErr ?? `${path}: missing ${name(ec.tag)}`;
+  }
+  return undefined;
+}
+
+/** Every expected child matches an actual child, in order, with extras allowed between them. */
+function subsequence(es: readonly TtlvNode[], as: readonly TtlvNode[], b: Bindings, path: string): Result {
+  let j = 0;
+  for (const ec of es) {
+    while (j < as.length && compareNode(ec, as[j]!, b, path) !== undefined) j++;
+    if (j === as.length) return `${path}: ${name(ec.tag)} missing or out of order`;
+    j++;
+  }
+  return undefined;
+}
+
+/** Compares a whole response message. */
+export function compareResponse(e: TtlvNode, a: TtlvNode, b: Bindings): Result {
+  if (e.type !== 'Structure' || a.type !== 'Structure' || a.tag !== Tag.ResponseMessage) return 'not a Response Message';
+  const eh = e.value.find((n) => n.tag === Tag.ResponseHeader);
+  const ah = a.value.find((n) => n.tag === Tag.ResponseHeader);
+  if (eh?.type !== 'Structure' || ah?.type !== 'Structure') return 'missing Response Header';
+  for (const f of eh.value) {
+    if (!HEADER_COMPARED.has(f.tag)) continue;
+    const af = ah.value.find((n) => n.tag === f.tag);
+    if (af === undefined) return `ResponseHeader: missing ${name(f.tag)}`;
+    const err = compareNode(f, af, b, 'ResponseHeader');
+    if (err) return err;
+  }
+  const eItems = e.value.filter((n) => n.tag === Tag.BatchItem);
+  const aItems = a.value.filter((n) => n.tag === Tag.BatchItem);
+  if (eItems.length !== aItems.length) return `expected ${eItems.length} batch items, got ${aItems.length}`;
+  for (let i = 0; i < eItems.length; i++) {
+    const err = compareItem(eItems[i]!, aItems[i]!, b, `BatchItem[${i}]`);
+    if (err) return err;
+  }
+  return undefined;
+}
+
+function compareItem(e: TtlvNode, a: TtlvNode, b: Bindings, path: string): Result {
+  if (e.type !== 'Structure' || a.type !== 'Structure') return `${path}: not a structure`;
+  const get = (s: readonly TtlvNode[], tag: number) => s.find((n) => n.tag === tag);
+  for (const tag of [Tag.Operation, Tag.UniqueBatchItemID, Tag.ResultStatus, Tag.ResultReason]) {
+    const ev = get(e.value, tag);
+    const av = get(a.value, tag);
+    if (ev === undefined) continue;
+    if (av === undefined) return `${path}: missing ${name(tag)}`;
+    const err = compareNode(ev, av, b, path);
+    if (err) return err;
+  }
+  const op = get(e.value, Tag.Operation);
+  const ep = get(e.value, Tag.ResponsePayload);
+  const ap = get(a.value, Tag.ResponsePayload);
+  // §8.4: Query lists may differ (extensions, namespaces, extra object and operation types).
+  if (op?.value === Operation.Query) return undefined;
+  // §8.4: a server may list extra versions in Discover Versions; the recorded ones must appear in order.
+  if (op?.value === Operation.DiscoverVersions && ep?.type === 'Structure' && ap?.type === 'Structure') {
+    return subsequence(ep.value, ap.value, b, `${path}/ResponsePayload`);
+  }
+  if (ep === undefined) return undefined;
+  if (ap === undefined) return `${path}: missing ResponsePayload`;
+  return compareNode(ep, ap, b, path);
+}
