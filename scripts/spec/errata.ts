@@ -53,3 +53,20 @@ export const ITEM_TYPE_OVERRIDES: Record<string, { type: string; reason: string 
   'Private Protection Storage Masks': { type: 'Structure', reason: 'KMIP 2.0 Create Key Pair: holds Protection Storage Mask items' },
   'Public Protection Storage Masks': { type: 'Structure', reason: 'KMIP 2.0 Create Key Pair: holds Protection Storage Mask items' },
 };
+
+/**
+ * Tags whose item type changed between versions; the generator exposes these through
+ * tagItemType(tag, version) and leaves TagInfo.itemType unset for them.
+ */
+export const VERSIONED_ITEM_TYPES: Record<string, { v1: string; v2: string; reason: string }> = {
+  'Asynchronous Indicator': {
+    v1: 'Boolean',
+    v2: 'Enumeration',
+    reason: 'KMIP 1.x: Boolean; KMIP 2.0 turned it into the Asynchronous Indicator Enumeration (§11.3)',
+  },
+  'Extension Type': {
+    v1: 'Integer',
+    v2: 'Enumeration',
+    reason: 'KMIP 1.x §2.1.9: Integer; KMIP 2.x Extension Information: Enumeration (Item Type)',
+  },
+};

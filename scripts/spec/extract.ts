@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeDocument, readBlocks, type Block } from './html-blocks.js';
 import { itemTypeVotes, scanVectorTypes, type ItemTypeName } from './item-types.js';
-import { applyErrata, ITEM_TYPE_OVERRIDES } from './errata.js';
+import { applyErrata, ITEM_TYPE_OVERRIDES, VERSIONED_ITEM_TYPES } from './errata.js';
 
 export const VERSIONS = ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'] as const;
 export type Version = (typeof VERSIONS)[number];
@@ -150,10 +150,12 @@ function main(): void {
   const tagsJson = tagRows.map((m) => {
     const name = latestName(m);
     const typed = resolveItemType(name, m, votes, vectorTypes);
+    const conflict = specVoteConflict(name, m, votes);
     return {
       name,
       value: hex(m.value, 6),
       ...typed,
+      ...(conflict === undefined ? {} : { itemTypeVotes: conflict }),
       versions: m.versions,
     };
   });
@@ -183,12 +185,26 @@ function main(): void {
   writeFileSync('spec/masks.json', JSON.stringify({ ...header, masks }, null, 1) + '\n');
 }
 
+/** The spec tables' votes for a tag when they name more than one item type (for review). */
+function specVoteConflict(
+  name: string,
+  m: MergedValue,
+  votes: Partial<Record<Version, Map<string, Map<ItemTypeName, number>>>>,
+): Record<string, number> | undefined {
+  const total: Record<string, number> = {};
+  for (const v of VERSIONS) {
+    if (m.versions[v] === undefined) continue;
+    for (const [t, c] of votes[v]?.get(name) ?? []) total[t] = (total[t] ?? 0) + c;
+  }
+  return Object.keys(total).length > 1 ? total : undefined;
+}
+
 function resolveItemType(
   name: string,
   m: MergedValue,
   votes: Partial<Record<Version, Map<string, Map<ItemTypeName, number>>>>,
   vectorTypes: Map<string, Set<string>>,
-): { itemType?: string; itemTypeSource?: string } {
+): { itemType?: string; itemTypeByVersion?: Record<string, string>; itemTypeSource?: string } {
   const total = new Map<ItemTypeName, number>();
   for (const v of VERSIONS) {
     const e = m.versions[v];
@@ -197,11 +213,20 @@ function resolveItemType(
       for (const [t, c] of votes[v]?.get(n) ?? []) total.set(t, (total.get(t) ?? 0) + c);
     }
   }
+  const versioned = VERSIONED_ITEM_TYPES[name];
+  if (versioned !== undefined) {
+    const byVersion: Record<string, string> = {};
+    for (const v of VERSIONS) if (m.versions[v] !== undefined) byVersion[v] = v.startsWith('1.') ? versioned.v1 : versioned.v2;
+    return { itemTypeByVersion: byVersion, itemTypeSource: `manual: ${versioned.reason}` };
+  }
   const manual = ITEM_TYPE_OVERRIDES[name];
   if (manual !== undefined) return { itemType: manual.type, itemTypeSource: `manual: ${manual.reason}` };
   const ranked = [...total.entries()].sort((a, b) => b[1] - a[1]);
   const key = name.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
   const seen = vectorTypes.get(key);
+  // The vectors send some tags with more than one type (Key Value, Key Material: Byte String
+  // when wrapped, Structure otherwise): such a tag has no single item type.
+  if (seen !== undefined && seen.size > 1) return { itemTypeSource: `varies (xml-vectors: ${[...seen].sort().join(', ')})` };
   if (seen !== undefined && seen.size === 1) {
     const t = [...seen][0] as string;
     // The vectors are the ground truth of what goes on the wire; prefer them when they agree

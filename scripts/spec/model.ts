@@ -36,6 +36,8 @@ export interface TagModel {
   spec: string;
   value: number;
   itemType?: string;
+  /** Set instead of itemType when the type changed between versions. */
+  itemTypeByVersion?: Partial<Record<Version, string>>;
   span: Span;
   enumeration?: string;
   mask?: string;
@@ -50,6 +52,7 @@ interface JsonEntry {
   name: string;
   value: string;
   itemType?: string;
+  itemTypeByVersion?: Partial<Record<Version, string>>;
   since?: Version;
   versions?: Partial<Record<Version, { name: string; section: string }>>;
 }
@@ -143,6 +146,7 @@ export function loadModel(dir: string): SpecModel {
     tagKeys.set(key, t.name);
     const m: TagModel = { key, spec: t.name, value: parseInt(t.value, 16), span: span(t) };
     if (t.itemType !== undefined) m.itemType = t.itemType;
+    if (t.itemTypeByVersion !== undefined) m.itemTypeByVersion = t.itemTypeByVersion;
     const explicitEnum = carriers.enumerations[t.name]?.enumeration;
     if (explicitEnum === 'Tag') m.enumeration = 'Tag';
     else if (explicitEnum !== undefined) {

@@ -56,6 +56,14 @@ function renderTags(tags: TagModel[]): string {
         `  [${str(t.key)}, ${str(t.spec)}, ${opt(t.itemType)}, ${str(t.span.since)}, ${opt(t.span.until)}, ${opt(t.enumeration)}, ${opt(t.mask)}],`,
     )
     .join('\n');
+  const versioned = tags
+    .filter((t) => t.itemTypeByVersion !== undefined)
+    .map((t) => {
+      const byV = t.itemTypeByVersion ?? {};
+      const entries = VERSIONS.filter((v) => byV[v] !== undefined).map((v) => `${str(v)}: ${str(byV[v] as string)}`);
+      return `  [${hex(t.value, 6)}, { ${entries.join(', ')} }],`;
+    })
+    .join('\n');
   return `${HEADER}
 import type { ItemTypeName } from '../../ttlv/types.js';
 import type { EnumName } from './enums.js';
@@ -79,7 +87,10 @@ export interface TagInfo {
   readonly name: TagName;
   /** The name as printed in the spec (latest version that defines it). */
   readonly spec: string;
-  /** Item type from the spec's structure tables or the OASIS XML vectors; absent when it varies. */
+  /**
+   * Item type from the spec's structure tables or the OASIS XML vectors; absent when it varies
+   * with use (Key Value, Attribute Value) or by version (see tagItemType).
+   */
   readonly itemType?: ItemTypeName;
   /** First version that defines the tag. */
   readonly since: KmipVersion;
@@ -125,6 +136,19 @@ export function tagByName(name: string): number | undefined {
 /** Tag number for a name as the spec prints it (e.g. a 1.x Attribute Name "Cryptographic Algorithm"). */
 export function tagBySpecName(spec: string): number | undefined {
   return BY_SPEC.get(spec);
+}
+
+/** Tags whose item type changed between versions (e.g. Asynchronous Indicator: 1.x Boolean, 2.x Enumeration). */
+const VERSIONED_ITEM_TYPES: ReadonlyMap<number, Readonly<Partial<Record<KmipVersion, ItemTypeName>>>> = new Map([
+${versioned}
+]);
+
+/**
+ * The item type of a tag in a given version: TagInfo.itemType, or the version's type for the
+ * tags whose type changed between versions. Undefined when unknown or when it varies by use.
+ */
+export function tagItemType(tag: number, version: KmipVersion): ItemTypeName | undefined {
+  return VERSIONED_ITEM_TYPES.get(tag)?.[version] ?? BY_VALUE.get(tag)?.itemType;
 }
 
 /** Every known tag, in tag order. */

@@ -393,7 +393,10 @@ export interface TagInfo {
   readonly name: TagName;
   /** The name as printed in the spec (latest version that defines it). */
   readonly spec: string;
-  /** Item type from the spec's structure tables or the OASIS XML vectors; absent when it varies. */
+  /**
+   * Item type from the spec's structure tables or the OASIS XML vectors; absent when it varies
+   * with use (Key Value, Attribute Value) or by version (see tagItemType).
+   */
   readonly itemType?: ItemTypeName;
   /** First version that defines the tag. */
   readonly since: KmipVersion;
@@ -414,7 +417,7 @@ const ROWS: readonly Row[] = [
   ['ApplicationSpecificInformation', 'Application Specific Information', 'Structure', '1.0', null, null, null],
   ['ArchiveDate', 'Archive Date', 'DateTime', '1.0', null, null, null],
   ['AsynchronousCorrelationValue', 'Asynchronous Correlation Value', 'ByteString', '1.0', null, null, null],
-  ['AsynchronousIndicator', 'Asynchronous Indicator', 'Boolean', '1.0', null, null, null],
+  ['AsynchronousIndicator', 'Asynchronous Indicator', null, '1.0', null, 'AsynchronousIndicator', null],
   ['Attribute', 'Attribute', 'Structure', '1.0', null, null, null],
   ['AttributeIndex', 'Attribute Index', 'Integer', '1.0', '1.4', null, null],
   ['AttributeName', 'Attribute Name', 'TextString', '1.0', null, null, null],
@@ -474,9 +477,9 @@ const ROWS: readonly Row[] = [
   ['KeyBlock', 'Key Block', 'Structure', '1.0', null, null, null],
   ['KeyCompressionType', 'Key Compression Type', 'Enumeration', '1.0', null, 'KeyCompressionType', null],
   ['KeyFormatType', 'Key Format Type', 'Enumeration', '1.0', null, 'KeyFormatType', null],
-  ['KeyMaterial', 'Key Material', 'Structure', '1.0', null, null, null],
+  ['KeyMaterial', 'Key Material', null, '1.0', null, null, null],
   ['KeyPartIdentifier', 'Key Part Identifier', 'Integer', '1.0', null, null, null],
-  ['KeyValue', 'Key Value', 'Structure', '1.0', null, null, null],
+  ['KeyValue', 'Key Value', null, '1.0', null, null, null],
   ['KeyWrappingData', 'Key Wrapping Data', 'Structure', '1.0', null, null, null],
   ['KeyWrappingSpecification', 'Key Wrapping Specification', 'Structure', '1.0', null, null, null],
   ['LastChangeDate', 'Last Change Date', 'DateTime', '1.0', null, null, null],
@@ -574,7 +577,7 @@ const ROWS: readonly Row[] = [
   ['ExtensionInformation', 'Extension Information', 'Structure', '1.1', null, null, null],
   ['ExtensionName', 'Extension Name', 'TextString', '1.1', null, null, null],
   ['ExtensionTag', 'Extension Tag', 'Integer', '1.1', null, null, null],
-  ['ExtensionType', 'Extension Type', 'Integer', '1.1', null, null, null],
+  ['ExtensionType', 'Extension Type', null, '1.1', null, 'ItemTypeEnum', null],
   ['Fresh', 'Fresh', 'Boolean', '1.1', null, null, null],
   ['MachineIdentifier', 'Machine Identifier', 'TextString', '1.1', null, null, null],
   ['MediaIdentifier', 'Media Identifier', 'TextString', '1.1', null, null, null],
@@ -810,6 +813,20 @@ export function tagByName(name: string): number | undefined {
 /** Tag number for a name as the spec prints it (e.g. a 1.x Attribute Name "Cryptographic Algorithm"). */
 export function tagBySpecName(spec: string): number | undefined {
   return BY_SPEC.get(spec);
+}
+
+/** Tags whose item type changed between versions (e.g. Asynchronous Indicator: 1.x Boolean, 2.x Enumeration). */
+const VERSIONED_ITEM_TYPES: ReadonlyMap<number, Readonly<Partial<Record<KmipVersion, ItemTypeName>>>> = new Map([
+  [0x420007, { '1.0': 'Boolean', '1.1': 'Boolean', '1.2': 'Boolean', '1.3': 'Boolean', '1.4': 'Boolean', '2.0': 'Enumeration', '2.1': 'Enumeration' }],
+  [0x4200A7, { '1.1': 'Integer', '1.2': 'Integer', '1.3': 'Integer', '1.4': 'Integer', '2.0': 'Enumeration', '2.1': 'Enumeration' }],
+]);
+
+/**
+ * The item type of a tag in a given version: TagInfo.itemType, or the version's type for the
+ * tags whose type changed between versions. Undefined when unknown or when it varies by use.
+ */
+export function tagItemType(tag: number, version: KmipVersion): ItemTypeName | undefined {
+  return VERSIONED_ITEM_TYPES.get(tag)?.[version] ?? BY_VALUE.get(tag)?.itemType;
 }
 
 /** Every known tag, in tag order. */
