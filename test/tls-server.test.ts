@@ -93,17 +93,24 @@ function closed(s: { once(e: 'close', f: () => void): unknown; on(e: 'error', f:
   return new Promise((resolve) => s.once('close', () => resolve(error)));
 }
 
-/** Reads whole frames off a socket. */
+/** Reads whole frames off a socket (chunks joined only once a frame is complete). */
 function reader(s: TLSSocket): (timeoutMs?: number) => Promise<Buffer> {
-  let buf = Buffer.alloc(0);
+  let chunks: Buffer[] = [];
+  let have = 0;
   const ready: Buffer[] = [];
   let waiter: (() => void) | undefined;
   s.on('data', (c: Buffer) => {
-    buf = Buffer.concat([buf, c]);
-    while (buf.length >= 8 && buf.length >= 8 + buf.readUInt32BE(4)) {
-      const n = 8 + buf.readUInt32BE(4);
-      ready.push(buf.subarray(0, n));
-      buf = buf.subarray(n);
+    chunks.push(c);
+    have += c.length;
+    for (;;) {
+      if (have < 8) break;
+      if (chunks[0]!.length < 8) chunks = [Buffer.concat(chunks)];
+      const need = 8 + chunks[0]!.readUInt32BE(4);
+      if (have < need) break;
+      const all = Buffer.concat(chunks);
+      ready.push(all.subarray(0, need));
+      chunks = all.length > need ? [all.subarray(need)] : [];
+      have -= need;
     }
     waiter?.();
   });
@@ -227,6 +234,35 @@ describe('messages', () => {
     s.write(Buffer.concat(msgs)); // pipelined in one write
     for (const m of msgs) expect(await next()).toEqual(m);
     expect(h.maxActive).toBe(1);
+    s.end();
+  });
+
+  it('stops reading while the client does not read its responses (backpressure)', async () => {
+    let handled = 0;
+    const body = Buffer.alloc(1024 * 1024 - 8, 0x5a); // 1 MiB responses
+    const h: MessageHandler = {
+      handle: async (m) => {
+        handled++;
+        const r = frame(body);
+        r[8] = m[8]!; // which request this answers
+        return r;
+      },
+    };
+    const { port } = await start(h);
+    const s = await connected(port);
+    const msgs = Array.from({ length: 40 }, (_, i) => frame(Buffer.from([i])));
+    for (const m of msgs) s.write(m);
+    await sleep(500); // the client reads nothing meanwhile
+    // Kernel and TLS buffers hold a few MiB at most; a server ignoring backpressure would
+    // have handled all 40 (40 MiB queued in memory).
+    expect(handled).toBeLessThan(20);
+    const next = reader(s); // now drain everything, in order
+    for (let i = 0; i < msgs.length; i++) {
+      const r = await next(10_000);
+      expect(r.length).toBe(1024 * 1024);
+      expect(r[8]).toBe(i);
+    }
+    expect(handled).toBe(40);
     s.end();
   });
 
