@@ -7,8 +7,8 @@
  * Key material is never in the body in plaintext: only the HSM's wrapped blob or a resident id.
  */
 import type { KeyRef, SymmetricAlgorithm } from '../crypto/provider.js';
-import { type Attribute, attributeKey, decodeV2Attribute, encodeAttribute } from '../kmip/attributes.js';
-import { itemNotFound, objectDestroyed, permissionDenied } from '../kmip/errors.js';
+import { type Attribute, decodeV2Attribute, encodeAttribute } from '../kmip/attributes.js';
+import { itemNotFound, objectDestroyed } from '../kmip/errors.js';
 import { State, Tag } from '../kmip/generated/index.js';
 import { encodeIndexString, encodeIndexUint32 } from '../store/index-keys.js';
 import type { IndexTerm, StoredObject } from '../store/object-store.js';
@@ -148,4 +148,4 @@ export function saveObject(ctx: RequestContext, obj: ManagedObject): void {
   ctx.tx.put(serializeObject(obj));
 }
 
-export { attributeKey, permissionDenied };
+
