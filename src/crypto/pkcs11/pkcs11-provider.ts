@@ -147,18 +147,26 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
     const spec = specOf(algorithm);
     checkImportLength(algorithm, material.length);
     this.checkWrappable(material.length, true);
+    // A private copy pkcs11js can read, zeroed once the HSM has its own.
+    const value = Buffer.alloc(material.length);
+    value.set(material);
     return this.pool.use(async (session) => {
-      const key = p11('create', () =>
-        this.mod.C_CreateObject(session, [
-          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-          { type: pkcs11js.CKA_KEY_TYPE, value: spec.keyType },
-          { type: pkcs11js.CKA_TOKEN, value: false },
-          { type: pkcs11js.CKA_PRIVATE, value: true },
-          { type: pkcs11js.CKA_SENSITIVE, value: true },
-          { type: pkcs11js.CKA_EXTRACTABLE, value: true },
-          { type: pkcs11js.CKA_VALUE, value: Buffer.from(material) },
-        ]),
-      );
+      let key: Handle;
+      try {
+        key = p11('create', () =>
+          this.mod.C_CreateObject(session, [
+            { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+            { type: pkcs11js.CKA_KEY_TYPE, value: spec.keyType },
+            { type: pkcs11js.CKA_TOKEN, value: false },
+            { type: pkcs11js.CKA_PRIVATE, value: true },
+            { type: pkcs11js.CKA_SENSITIVE, value: true },
+            { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+            { type: pkcs11js.CKA_VALUE, value },
+          ]),
+        );
+      } finally {
+        value.fill(0);
+      }
       try {
         return await this.wrap(session, key, material.length);
       } finally {
@@ -179,10 +187,14 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
       );
       try {
         const value = readValue(this.mod, session, key);
+        let exact: Buffer | undefined;
         try {
-          return new Uint8Array(fitValue(value, ref, algorithm));
+          exact = fitValue(value, ref, algorithm);
+          // A fresh array: Buffer.from() may slice Node's shared pool, which must not leak out.
+          return Uint8Array.from(exact);
         } finally {
           value.fill(0);
+          exact?.fill(0);
         }
       } finally {
         destroyQuietly(this.mod, session, key);

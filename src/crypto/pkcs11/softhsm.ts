@@ -4,8 +4,11 @@
  * SoftHSM2 reads its configuration from the file named by the SOFTHSM2_CONF environment variable
  * when C_Initialize runs, and keeps it until C_Finalize. So one process uses one SoftHSM2
  * configuration at a time: ensureSoftHsmToken() sets SOFTHSM2_CONF for this process and refuses
- * a different data directory while the module is initialised. Tests that need two stores must
+ * a different data directory while the module is initialised. Once every provider on it is
+ * closed (the last close calls C_Finalize), another data directory may be used: SoftHSM2 reads
+ * SOFTHSM2_CONF again on the next C_Initialize. Tests that need two stores open at once must
  * share one token directory, or run in separate processes (vitest forks run each file apart).
+ * Two processes initialising the same data directory at the same moment are not coordinated.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
