@@ -153,6 +153,23 @@ describe('mutual TLS', () => {
     s.end();
   });
 
+  describe('with an RSA server key', () => {
+    let rsa: TestPki;
+    beforeAll(() => (rsa = makeTestPki({ clients: ['alice'], keyType: 'rsa' })));
+    afterAll(() => rsa.cleanup());
+
+    it.each(['AES128-SHA256', 'AES256-SHA256'])('offers the KMIP 1.x mandatory suite %s', async (suite) => {
+      const server = await startKmipServer({ host: '127.0.0.1', port: 0, tls: rsa.serverTls, handler: new EchoHandler(), log: createLogger({ level: 'silent' }) });
+      servers.push(server);
+      const s = await connected(server.address().port, { ca: rsa.ca, ...rsa.clients.alice, maxVersion: 'TLSv1.2', ciphers: suite });
+      expect(s.getCipher().name).toBe(suite);
+      const next = reader(s);
+      s.write(frame('rsa'));
+      expect(await next()).toEqual(frame('rsa'));
+      s.end();
+    });
+  });
+
   it('refuses plain TCP without reaching the handler', async () => {
     const h = new EchoHandler();
     const { port, logs } = await start(h);
