@@ -78,4 +78,16 @@ describe('OASIS messages decode to the numbers in the spec tables', () => {
     const expected = norm((req?.xml ?? '').replace('Decrypt   Encrypt', 'Encrypt Decrypt'));
     expect(norm(ttlvToXml(req?.node as TtlvNode, kmipDictionary))).toBe(expected);
   });
+
+  it('OVH transcriptions carry their "# TIME n" markers; OASIS files have none', () => {
+    const ovh = loadOasisFile('third-party/ovh-kmip-go/v1.1/TC_311_11_Create_Destroy.xml', kmipDictionary);
+    expect(ovh.map((m) => [m.kind, m.time])).toEqual([
+      ['request', 0],
+      ['response', 0],
+      ['request', 1],
+      ['response', 1],
+    ]);
+    const oasis = loadOasisFile('profiles/v2.1/mandatory/AKLC-M-1-21.xml', kmipDictionary);
+    expect(oasis.every((m) => m.time === undefined)).toBe(true);
+  });
 });

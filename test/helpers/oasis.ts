@@ -41,6 +41,8 @@ export interface OasisMessage {
   readonly node: TtlvNode;
   /** The message's XML text exactly as in the file. */
   readonly xml: string;
+  /** OVH transcriptions only: n of the last `# TIME n` line before the message (seconds into the case). */
+  readonly time?: number;
 }
 
 /** A file that could not be loaded, with the codec's error message. */
@@ -101,12 +103,18 @@ export function loadOasisFile(file: string, dict: TtlvDictionary, placeholder: P
   // Blank out comments (same length, so indices still point into `text`): some files hold
   // commented-out messages.
   const masked = text.replace(/<!--[\s\S]*?-->/g, (c) => ' '.repeat(c.length));
-  const slices = [...masked.matchAll(MESSAGE_RE)].map((m) => ({ kind: m[1] as string, xml: text.slice(m.index, m.index + m[0].length) }));
+  const times = [...masked.matchAll(/^[ \t]*# TIME ([0-9]+)[ \t]*$/gm)].map((m) => ({ at: m.index, n: Number(m[1]) }));
+  const slices = [...masked.matchAll(MESSAGE_RE)].map((m) => ({
+    kind: m[1] as string,
+    xml: text.slice(m.index, m.index + m[0].length),
+    time: times.filter((t) => t.at < m.index).pop()?.n,
+  }));
   if (slices.length !== nodes.length) throw new Error(`${file}: ${nodes.length} messages decoded but ${slices.length} found in the text`);
   return nodes.map((node, index) => {
-    const m = slices[index] as { kind: string; xml: string };
+    const m = slices[index] as (typeof slices)[number];
     if (node.tag !== dict.tagByName(m.kind)) throw new Error(`${file}: message ${index} is not a ${m.kind}`);
-    return { file, index, kind: m.kind === 'RequestMessage' ? 'request' : 'response', node, xml: m.xml };
+    const kind = m.kind === 'RequestMessage' ? 'request' : 'response';
+    return m.time === undefined ? { file, index, kind, node, xml: m.xml } : { file, index, kind, node, xml: m.xml, time: m.time };
   });
 }
 
