@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(softhsm2 openssl)
-if [[ "${1:-}" == "--test" ]]; then want+=(python3-pykmip python3-pytest dpkg-dev); fi
+if [[ "${1:-}" == "--test" ]]; then want+=(python3-pykmip python3-pytest python3-testtools dpkg-dev); fi
 
 missing=()
 for p in "${want[@]}"; do
