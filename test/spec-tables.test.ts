@@ -88,6 +88,15 @@ describe('generated tags', () => {
     }
   });
 
+  it('gives every Enumeration tag an enumeration and every mask tag an Integer type', () => {
+    const enumTags = allTags().filter((t) => t.itemType === 'Enumeration');
+    expect(enumTags.length).toBeGreaterThan(50);
+    expect(enumTags.filter((t) => t.enumeration === undefined).map((t) => t.spec)).toEqual([]);
+    const maskTags = allTags().filter((t) => t.mask !== undefined);
+    expect(maskTags.map((t) => t.name).sort()).toEqual(['CryptographicUsageMask', 'ProtectionStorageMask', 'StorageStatusMask']);
+    expect(maskTags.every((t) => t.itemType === 'Integer')).toBe(true);
+  });
+
   it('looks tags up by CamelCase and spec name', () => {
     expect(tagByName('RequestMessage')).toBe(0x420078);
     expect(tagByName('hasOwnProperty')).toBeUndefined();
