@@ -80,6 +80,7 @@ export class KmipConnection {
 
   /** Close now, whatever is in progress. */
   destroy(): void {
+    this.closed = true; // 'close' is emitted later; nothing may be written or armed meanwhile
     this.clearTimers();
     this.socket.destroy();
   }
@@ -101,13 +102,24 @@ export class KmipConnection {
       return;
     }
     if (complete.length > 0 || this.framer.buffered === 0) this.clearTimer('messageTimer');
-    if (this.framer.buffered > 0 && this.messageTimer === undefined) {
-      this.messageTimer = setTimeout(() => this.onMessageTimeout(), this.limits.messageTimeoutMs);
-    }
     this.queue.push(...complete);
     this.armIdle();
     this.updateFlow();
+    this.armMessageTimer();
     void this.pump();
+  }
+
+  /**
+   * The slow-message clock runs while part of a message is buffered and we are reading. While
+   * we have paused reading ourselves (flow control) the rest may be stuck in kernel buffers
+   * through no fault of the client, so the clock is stopped and restarts on resume.
+   */
+  private armMessageTimer(): void {
+    if (this.closed || this.draining || this.framer.buffered === 0 || this.socket.isPaused()) {
+      this.clearTimer('messageTimer');
+      return;
+    }
+    this.messageTimer ??= setTimeout(() => this.onMessageTimeout(), this.limits.messageTimeoutMs);
   }
 
   private onMessageTimeout(): void {
@@ -150,6 +162,7 @@ export class KmipConnection {
 
   private waitForDrain(): Promise<void> {
     this.socket.pause();
+    this.clearTimer('messageTimer');
     return new Promise((resolve) => {
       const done = (): void => {
         this.socket.off('drain', done);
@@ -167,6 +180,7 @@ export class KmipConnection {
     const full = this.queue.length >= MAX_QUEUED_MESSAGES || this.socket.writableNeedDrain || this.draining;
     if (full && !this.socket.isPaused()) this.socket.pause();
     else if (!full && this.socket.isPaused()) this.socket.resume();
+    this.armMessageTimer();
   }
 
   /** The idle clock runs only between messages: nothing queued, in progress or partly received. */

@@ -5,20 +5,15 @@
  */
 import type { Socket } from 'node:net';
 import { createServer, type TLSSocket } from 'node:tls';
+import { DEFAULT_LIMITS } from '../config/load.js';
 import { connectionLogger } from '../log.js';
 import { KmipConnection } from './connection.js';
 import { peerIdentity } from './peer-identity.js';
 import { TlsSessionCache, tlsPolicyOptions } from './tls-policy.js';
 import type { KmipServer, KmipServerOptions, ServerLimits } from './types.js';
 
-/** Limits used where the caller gives none; kept equal to the config defaults. */
-export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
-  maxConnections: 1024,
-  handshakeTimeoutMs: 10_000,
-  idleTimeoutMs: 120_000,
-  messageTimeoutMs: 30_000,
-  maxMessageBytes: 16 * 1024 * 1024,
-});
+/** Limits used where the caller gives none: the configuration defaults, so the two cannot drift. */
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = DEFAULT_LIMITS;
 
 const DEFAULT_GRACE_MS = 10_000;
 
