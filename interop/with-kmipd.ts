@@ -5,8 +5,8 @@
  *
  * Starts `src/cli/start.ts` as a child process on a free loopback port, with its own data dir
  * (a new SoftHSM2 token and LevelDB store) and a throwaway dev PKI, waits until it accepts
- * connections, then runs CMD ARGS plus `--host --port --ca --cert --key` (the interface of the
- * interop/pykmip runners), stops the server with SIGTERM and exits with CMD's status.
+ * connections, then runs CMD with `--host --port --ca --cert --key` inserted after its first
+ * argument (the interface of the interop/pykmip runners: `bash run-x.sh [opts] [-- pytest args]`), stops the server with SIGTERM and exits with CMD's status.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -71,7 +71,9 @@ async function main(): Promise<number> {
     server.on('exit', () => (exited = true));
     try {
       await waitForPort(port, 60_000, () => !exited);
-      const args = [...cmd.slice(1), '--host', '127.0.0.1', '--port', String(port), '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'alice.crt'), '--key', join(certs, 'alice.key')];
+      // Connection options go right after the script (cmd[1]), before any "--" pass-through.
+      const conn = ['--host', '127.0.0.1', '--port', String(port), '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'alice.crt'), '--key', join(certs, 'alice.key')];
+      const args = [...cmd.slice(1, 2), ...conn, ...cmd.slice(2)];
       const child = spawn(cmd[0]!, args, { stdio: 'inherit' });
       return await new Promise<number>((r) => child.on('exit', (code) => r(code ?? 1)));
     } finally {
