@@ -137,6 +137,21 @@ describe('audit-verify CLI', () => {
     expect(bad.stdout).toMatch(/^FAIL seq 5: /);
   });
 
+  it('fails on a server-side head repair until it is acknowledged', async () => {
+    // Truncate the tail, then let the server open the store: it trusts the records and seals an
+    // AuditHeadRepair record, so the chain verifies but the incident stays visible.
+    await tamper((db) => db.del(auditKey(RECORDS)));
+    const store = await openLevelDbStore(path.join(dataDir, 'store'));
+    await store.close();
+    expect(await verifyDataDir(dataDir)).toMatchObject({ ok: true, count: RECORDS, repairs: [RECORDS] });
+    const flagged = await run(['--data-dir', dataDir]);
+    expect(flagged.code).toBe(1);
+    expect(flagged.stdout).toMatch(new RegExp(`^FAIL seq ${RECORDS}: the server repaired its audit head`));
+    const accepted = await run(['--data-dir', dataDir, '--accept-repair', String(RECORDS)]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toMatch(/^OK 10 records/);
+  });
+
   it('exits 2 without creating anything when there is no store', async () => {
     const missing = await run(['--data-dir', path.join(dataDir, 'nowhere')]);
     expect(missing.code).toBe(2);

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../src/audit/chain.js';
 import type { AuditEntry } from '../src/audit/record.js';
 import { encodeIndexString } from '../src/store/index-keys.js';
-import { AUDIT_RANGE, META_AUDIT_HEAD, OBJECT_RANGE } from '../src/store/keys.js';
+import { AUDIT_RANGE, META_AUDIT_HEAD, OBJECT_RANGE, auditKey } from '../src/store/keys.js';
 import { openKvObjectStore } from '../src/store/kv-object-store.js';
 import { openLevelDbKv, openLevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import type { StoredObject } from '../src/store/object-store.js';
@@ -93,25 +93,44 @@ describe('LevelDB store', () => {
     await store.close();
   });
 
-  it('repairs an audit head that disagrees with the records, trusting the records', async () => {
+  it('trusts the records over a disagreeing audit head, and seals the repair into the chain', async () => {
     let store = await openLevelDbStore(storeDir);
     for (let i = 0; i < 3; i++) await store.commit({ put: [], delete: [], audit: [entry('Get', [])] });
     const head = store.auditHead();
     await store.close();
+    const forgedHead = { seq: 1, hash: 'ab'.repeat(32) };
     const db = new ClassicLevel<Buffer, Buffer>(storeDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    await db.put(META_AUDIT_HEAD, Buffer.from(JSON.stringify({ seq: 1, hash: 'x' })));
+    await db.put(META_AUDIT_HEAD, Buffer.from(JSON.stringify(forgedHead)));
     await db.close();
 
     const warnings: unknown[] = [];
     const log = { warn: (o: unknown) => warnings.push(o), error: () => undefined } as unknown as import('pino').Logger;
     store = await openLevelDbStore(storeDir, { log });
-    expect(store.openCheck).toMatchObject({ consistent: false, stored: { seq: 1, hash: 'x' }, fromRecords: head });
+    expect(store.openCheck).toMatchObject({ consistent: false, stored: forgedHead, fromRecords: head });
     expect(warnings).toHaveLength(1);
+    expect(store.auditHead()?.seq).toBe(4);
     await store.commit({ put: [], delete: [], audit: [entry('Get', [])] });
-    expect(await verifyAuditChain(store.auditRecords())).toMatchObject({ ok: true, count: 4 });
+    expect(await verifyAuditChain(store.auditRecords())).toMatchObject({ ok: true, count: 5, repairs: [4] });
+    const repair = [];
+    for await (const r of store.auditRecords(4)) repair.push([r.principal, r.operation]);
+    expect(repair).toEqual([['kmipd', 'AuditHeadRepair'], ['alice', 'Get']]);
     await store.close();
     store = await openLevelDbStore(storeDir);
     expect(store.openCheck.consistent).toBe(true);
+    await store.close();
+  });
+
+  it('opens with a damaged last record and an unparseable head, chaining the repair onto it', async () => {
+    let store = await openLevelDbStore(storeDir);
+    for (let i = 0; i < 2; i++) await store.commit({ put: [], delete: [], audit: [entry('Get', [])] });
+    await store.close();
+    const db = new ClassicLevel<Buffer, Buffer>(storeDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.put(auditKey(2), Buffer.from('garbage'));
+    await db.put(META_AUDIT_HEAD, Buffer.from('{'));
+    await db.close();
+    store = await openLevelDbStore(storeDir);
+    expect(store.auditHead()?.seq).toBe(3);
+    expect(await verifyAuditChain(store.auditRecords())).toMatchObject({ ok: false, seq: 2 });
     await store.close();
   });
 

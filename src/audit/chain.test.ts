@@ -123,12 +123,12 @@ describe('encode/decodeAuditRecord', () => {
 describe('verifyAuditChain', () => {
   it('accepts an intact chain (sync and async sources) and an empty one', async () => {
     const records = chain(5);
-    expect(await verifyAuditChain(records)).toEqual({ ok: true, count: 5, lastHash: records[4]!.hash });
+    expect(await verifyAuditChain(records)).toEqual({ ok: true, count: 5, lastHash: records[4]!.hash, repairs: [] });
     async function* gen(): AsyncGenerator<AuditRecord> {
       yield* records;
     }
     expect(await verifyAuditChain(gen())).toMatchObject({ ok: true, count: 5 });
-    expect(await verifyAuditChain([])).toEqual({ ok: true, count: 0, lastHash: GENESIS_HASH });
+    expect(await verifyAuditChain([])).toEqual({ ok: true, count: 0, lastHash: GENESIS_HASH, repairs: [] });
   });
 
   it('names a changed record', async () => {

@@ -31,6 +31,16 @@ import type { AuditEntry, AuditRecord } from './record.js';
 /** The only record format version this code writes and verifies. */
 export const AUDIT_FORMAT_VERSION = 1 as const;
 
+/** Principal of audit records the server writes on its own behalf. */
+export const SYSTEM_PRINCIPAL = 'kmipd';
+
+/**
+ * Operation of the record the store seals when, on open, the stored audit head disagrees with the
+ * last record. Head and records are written in one atomic batch, so this means damage or
+ * tampering before that point; the verifier lists these records so tools can surface them.
+ */
+export const AUDIT_HEAD_REPAIR = 'AuditHeadRepair';
+
 /** prevHash of the first record. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -42,7 +52,13 @@ export interface AuditHead {
 
 /** The result of {@link verifyAuditChain}. */
 export type AuditVerification =
-  | { readonly ok: true; readonly count: number; readonly lastHash: string }
+  | {
+      readonly ok: true;
+      readonly count: number;
+      readonly lastHash: string;
+      /** Seqs of AuditHeadRepair records: the chain is intact, but something was lost before each. */
+      readonly repairs: readonly number[];
+    }
   | { readonly ok: false; readonly seq: number; readonly reason: string };
 
 /** Thrown while reading a stored record that cannot even be parsed; carries its sequence number. */
@@ -165,6 +181,7 @@ export async function verifyAuditChain(
   let expectedSeq = (opts.anchor?.seq ?? 0) + 1;
   let prevHash = opts.anchor?.hash ?? GENESIS_HASH;
   let count = 0;
+  const repairs: number[] = [];
   try {
     for await (const r of records) {
       const seq: unknown = r.seq;
@@ -185,6 +202,7 @@ export async function verifyAuditChain(
       if (auditRecordHash(r) !== r.hash) {
         return fail(expectedSeq, 'hash does not match the record content (record altered)');
       }
+      if (r.operation === AUDIT_HEAD_REPAIR && r.principal === SYSTEM_PRINCIPAL) repairs.push(r.seq);
       prevHash = r.hash;
       expectedSeq++;
       count++;
@@ -204,7 +222,7 @@ export async function verifyAuditChain(
     }
     if (lastSeq > 0 && head.hash !== prevHash) return fail(lastSeq, 'hash differs from the one in the audit head');
   }
-  return { ok: true, count, lastHash: prevHash };
+  return { ok: true, count, lastHash: prevHash, repairs };
 }
 
 function fail(seq: number, reason: string): AuditVerification {

@@ -6,6 +6,9 @@
  * Opens `<DIR>/store` without writing to it (the audit head is not repaired), verifies every
  * record in order and compares the end of the chain with the stored audit head.
  * Prints `OK <count> records, head <hash>` and exits 0, or `FAIL seq <n>: <reason>` and exits 1.
+ * An AuditHeadRepair record (sealed by the server when it found its audit head disagreeing with
+ * the records: records were removed or added outside it) also fails, until an operator who has
+ * investigated acknowledges it with `--accept-repair <seq>`.
  * Exits 2 when the store cannot be opened (e.g. the server holds its lock: stop it first).
  */
 import { Command } from 'commander';
@@ -29,13 +32,14 @@ async function main(argv: readonly string[]): Promise<number> {
     .name('audit-verify')
     .description('Verify the hash-chained audit log of a kmipd data directory.')
     .requiredOption('--data-dir <dir>', 'the server data directory (the store is <dir>/store)')
+    .option('--accept-repair <seq...>', 'audit head repairs already investigated (by seq)')
     .exitOverride();
   try {
     program.parse(argv);
   } catch (err) {
     return (err as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
-  const { dataDir } = program.opts<{ dataDir: string }>();
+  const { dataDir, acceptRepair = [] } = program.opts<{ dataDir: string; acceptRepair?: string[] }>();
   let result: AuditVerification;
   try {
     result = await verifyDataDir(dataDir);
@@ -44,6 +48,14 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (result.ok) {
+    const unexplained = result.repairs.find((seq) => !acceptRepair.includes(String(seq)));
+    if (unexplained !== undefined) {
+      process.stdout.write(
+        `FAIL seq ${unexplained}: the server repaired its audit head here; records before it were removed or ` +
+          `added outside the server (after investigating, pass --accept-repair ${unexplained})\n`,
+      );
+      return 1;
+    }
     process.stdout.write(`OK ${result.count} records, head ${result.lastHash}\n`);
     return 0;
   }

@@ -11,7 +11,7 @@
  * the records and update the head; a serialisation failure is retried or surfaced as a conflict.
  */
 import type { Logger } from 'pino';
-import { decodeAuditRecord, encodeAuditRecord, sealAuditRecord, type AuditHead } from '../audit/chain.js';
+import { AUDIT_HEAD_REPAIR, GENESIS_HASH, SYSTEM_PRINCIPAL, decodeAuditRecord, encodeAuditRecord, sealAuditRecord, type AuditHead } from '../audit/chain.js';
 import type { AuditRecord } from '../audit/record.js';
 import { AsyncMutex } from './async-mutex.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
@@ -23,6 +23,8 @@ import type { KeyCursor, KvOp, KvReader, OrderedKv } from './ordered-kv.js';
 
 /** Version of the key layout and envelope format, kept under `m\0format`. */
 const STORE_FORMAT = 1;
+
+const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Counters for monitoring, and for tests that prove locate reads the indexes only. */
 export interface StoreMetrics {
@@ -38,8 +40,9 @@ export interface StoreMetrics {
 export interface StoreOptions {
   readonly log?: Logger;
   /**
-   * When the stored audit head and the last record disagree, rewrite the head from the records
-   * (default true). Verification tools pass false so that opening writes nothing.
+   * When the stored audit head and the last record disagree, trust the records: seal an
+   * AuditHeadRepair record onto them and point the head at it (default true). Verification tools
+   * pass false so that opening writes nothing.
    */
   readonly repairAuditHead?: boolean;
 }
@@ -74,25 +77,43 @@ export async function openKvObjectStore(kv: OrderedKv, opts: StoreOptions = {}):
   let fromRecords: AuditHead | undefined;
   if (last !== undefined) {
     const seq = seqFromAuditKey(last[0]);
-    let hash = '';
+    let hash: unknown;
     try {
-      hash = String(decodeAuditRecord(last[1], seq).hash);
+      hash = decodeAuditRecord(last[1], seq).hash;
     } catch {
-      // Chaining onto an unreadable record keeps the server up; the verifier names this seq.
-      opts.log?.error({ seq }, 'last audit record is unreadable');
+      hash = undefined;
     }
-    fromRecords = { seq, hash };
+    if (typeof hash !== 'string' || !HEX64.test(hash)) {
+      // Chaining onto a damaged record keeps the server up; the verifier names this seq. Its
+      // hash as last written is in the head if the head is about the same record.
+      opts.log?.error({ seq }, 'last audit record is unreadable');
+      hash = stored?.seq === seq ? stored.hash : GENESIS_HASH;
+    }
+    fromRecords = { seq, hash: hash as string };
   }
   const consistent = stored?.seq === fromRecords?.seq && stored?.hash === fromRecords?.hash;
   const fixes: KvOp[] = [];
+  let head = fromRecords;
   if (!consistent) {
+    // One batch makes head and records move together, so a crash cannot cause this: it is damage
+    // or tampering. Trusting the records keeps the server available; the sealed repair record
+    // keeps the event in the chain, where removing it later would itself break the chain.
     opts.log?.warn({ stored, fromRecords }, 'audit head disagrees with the last audit record; trusting the records');
-    if (fromRecords !== undefined) fixes.push({ type: 'put', key: META_AUDIT_HEAD, value: headBytes(fromRecords) });
-    else fixes.push({ type: 'del', key: META_AUDIT_HEAD });
+    const record = sealAuditRecord(fromRecords, {
+      time: new Date().toISOString(),
+      principal: SYSTEM_PRINCIPAL,
+      operation: AUDIT_HEAD_REPAIR,
+      uids: [],
+      result: 'Success',
+    });
+    fixes.push({ type: 'put', key: auditKey(record.seq), value: encodeAuditRecord(record) });
+    fixes.push({ type: 'put', key: META_AUDIT_HEAD, value: headBytes(record) });
+    head = { seq: record.seq, hash: record.hash };
   }
   if (format === undefined) fixes.push({ type: 'put', key: META_FORMAT, value: Buffer.from(String(STORE_FORMAT)) });
-  if (repair && fixes.length > 0) await kv.write(fixes);
-  return new KvObjectStore(kv, fromRecords, { stored, fromRecords, consistent });
+  if (!repair) head = fromRecords;
+  else if (fixes.length > 0) await kv.write(fixes);
+  return new KvObjectStore(kv, head, { stored, fromRecords, consistent });
 }
 
 /**
@@ -107,7 +128,7 @@ function parseHead(bytes: Buffer | undefined): AuditHead | undefined {
   if (bytes === undefined) return undefined;
   try {
     const h = JSON.parse(bytes.toString('utf8')) as { seq?: unknown; hash?: unknown };
-    if (typeof h.seq === 'number' && typeof h.hash === 'string') return { seq: h.seq, hash: h.hash };
+    if (Number.isSafeInteger(h.seq) && typeof h.hash === 'string' && HEX64.test(h.hash)) return { seq: h.seq as number, hash: h.hash };
   } catch {
     // fall through: an unparseable head is treated like a missing one and repaired
   }
