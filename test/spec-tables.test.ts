@@ -23,7 +23,9 @@ import {
   enumName,
   enumValue,
   enumValueInfo,
+  isEnumValueInVersion,
   isTagInVersion,
+  maskBitsInVersion,
   kmipVersionOf,
   maskBit,
   maskBitInfo,
@@ -135,6 +137,10 @@ describe('generated enumerations', () => {
     expect(enumValueInfo('ResultReason', 0x0b)).toMatchObject({ name: 'IllegalOperation', since: '1.0', until: '1.4' });
     expect(enumValueInfo('ResultReason', 0x19)).toMatchObject({ name: 'InvalidTicket', since: '2.0' });
     expect(enumValueInfo('ObjectType', 6)?.until).toBe('1.4');
+    expect(isEnumValueInVersion('ObjectType', ObjectType.Template, '1.4')).toBe(true);
+    expect(isEnumValueInVersion('ObjectType', ObjectType.Template, '2.0')).toBe(false);
+    expect(isEnumValueInVersion('Operation', Operation.Ping, '2.0')).toBe(false);
+    expect(isEnumValueInVersion('Operation', Operation.Ping, '2.1')).toBe(true);
   });
 
   it('looks values up both ways, including older spellings', () => {
@@ -160,6 +166,13 @@ describe('generated masks', () => {
     expect(StorageStatusMask.OnLineStorage).toBe(1);
     expect(ProtectionStorageMask.SameJurisdiction).toBe(0x2000);
     expect(maskBit('CryptographicUsageMask', 'ContentCommitmentNonRepudiation')).toBe(0x400);
+  });
+
+  it('knows which bits each version defines', () => {
+    expect(maskBitsInVersion('CryptographicUsageMask', '1.4')).toBe(0x000fffff);
+    expect(maskBitsInVersion('CryptographicUsageMask', '2.1')).toBe(0x00ffffff & ~0x000fc440);
+    expect(maskBitsInVersion('StorageStatusMask', '1.0')).toBe(0x3);
+    expect(maskBitsInVersion('StorageStatusMask', '2.0')).toBe(0x7);
   });
 
   it('splits a value into names and leftover bits', () => {

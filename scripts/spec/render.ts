@@ -113,7 +113,7 @@ ${specs}
 
 function renderEnums(groups: GroupModel[]): string {
   return `${HEADER}
-import type { KmipVersion } from './versions.js';
+import { versionInSpan, type KmipVersion } from './versions.js';
 
 ${renderGroups(groups, 'enum')}
 /** What the spec says about one enumeration value. */
@@ -162,12 +162,18 @@ export function enumName(enumeration: EnumName, value: number): string | undefin
 export function enumValue(enumeration: EnumName, name: string): number | undefined {
   return lookup(enumeration).byName.get(name);
 }
+
+/** True when the spec of \`version\` defines the value (e.g. not ObjectType.Template in 2.0). */
+export function isEnumValueInVersion(enumeration: EnumName, value: number, version: KmipVersion): boolean {
+  const info = lookup(enumeration).byValue.get(value);
+  return info !== undefined && versionInSpan(version, info.since, info.until);
+}
 `;
 }
 
 function renderMasks(groups: GroupModel[]): string {
   return `${HEADER}
-import type { KmipVersion } from './versions.js';
+import { versionInSpan, type KmipVersion } from './versions.js';
 
 ${renderGroups(groups, 'mask')}
 /** What the spec says about one mask bit. */
@@ -204,6 +210,15 @@ export function maskNames(mask: MaskName, value: number): { names: string[]; res
     }
   }
   return { names, rest };
+}
+
+/** The bits that the spec of \`version\` defines for a mask (2.x: without the 1.x-only bits). */
+export function maskBitsInVersion(mask: MaskName, version: KmipVersion): number {
+  let bits = 0;
+  for (const [bit, , , since, until] of ROWS[mask]) {
+    if (versionInSpan(version, since, until ?? undefined)) bits = (bits | bit) >>> 0;
+  }
+  return bits;
 }
 `;
 }
