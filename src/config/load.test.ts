@@ -112,6 +112,25 @@ describe('loadConfig', () => {
   });
 });
 
+describe('PIN files', () => {
+  it('reads the PIN from KMIPD_PKCS11_PIN_FILE or pkcs11.pinFile, dropping one newline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmipd-pin-'));
+    writeFileSync(join(dir, 'pin'), '4321\n', { mode: 0o600 });
+    expect(loadConfig({ KMIPD_PKCS11_PIN_FILE: join(dir, 'pin') }, [], { cwd }).pkcs11.pin).toBe('4321');
+    writeFileSync(join(dir, 'kmipd.json'), JSON.stringify({ pkcs11: { pinFile: 'pin' } }));
+    expect(loadConfig({}, ['--config', join(dir, 'kmipd.json')], { cwd }).pkcs11.pin).toBe('4321');
+    // An explicit KMIPD_PKCS11_PIN wins over the file.
+    expect(loadConfig({ KMIPD_PKCS11_PIN_FILE: join(dir, 'pin'), KMIPD_PKCS11_PIN: '9' }, [], { cwd }).pkcs11.pin).toBe('9');
+  });
+
+  it('rejects unreadable or multi-line PIN files without showing their content', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmipd-pin-'));
+    expect(() => loadConfig({ KMIPD_PKCS11_PIN_FILE: join(dir, 'missing') }, [], { cwd })).toThrow(/KMIPD_PKCS11_PIN_FILE: cannot read .* \(ENOENT\)/);
+    writeFileSync(join(dir, 'two'), 'secret-a\nsecret-b\n');
+    expect(() => loadConfig({ KMIPD_PKCS11_PIN_FILE: join(dir, 'two') }, [], { cwd })).toThrow(/^(?!.*secret-a).*single line/s);
+  });
+});
+
 describe('redactedConfig', () => {
   it('replaces the PIN and leaves the original intact', () => {
     const cfg = loadConfig({ KMIPD_PKCS11_PIN: '98765' }, [], { cwd });

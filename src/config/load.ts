@@ -97,11 +97,12 @@ function applyFile(cfg: KmipdConfig, file: string): void {
   if (tls?.keyFile !== undefined) cfg.tls.keyFile = path(tls.keyFile, 'tls.keyFile');
   if (tls?.caFile !== undefined) cfg.tls.caFile = path(tls.caFile, 'tls.caFile');
 
-  const p11 = section(raw, 'pkcs11', ['module', 'tokenLabel', 'slot', 'pin'], where);
+  const p11 = section(raw, 'pkcs11', ['module', 'tokenLabel', 'slot', 'pin', 'pinFile'], where);
   if (p11?.module !== undefined) cfg.pkcs11.module = path(p11.module, 'pkcs11.module');
   if (p11?.tokenLabel !== undefined) cfg.pkcs11.tokenLabel = parseNonEmptyString(p11.tokenLabel, `${where} pkcs11.tokenLabel`);
   if (p11?.slot !== undefined) cfg.pkcs11.slot = parseSlot(p11.slot, `${where} pkcs11.slot`);
   if (p11?.pin !== undefined) cfg.pkcs11.pin = parseNonEmptyString(p11.pin, `${where} pkcs11.pin`);
+  if (p11?.pinFile !== undefined) cfg.pkcs11.pin = readPinFile(path(p11.pinFile, 'pkcs11.pinFile'), `${where} pkcs11.pinFile`);
 
   const log = section(raw, 'log', ['level'], where);
   if (log?.level !== undefined) cfg.log.level = parseLogLevel(log.level, `${where} log.level`);
@@ -137,8 +138,27 @@ function applyEnv(cfg: KmipdConfig, env: NodeJS.ProcessEnv, cwd: string): void {
   if (label !== undefined) cfg.pkcs11.tokenLabel = label;
   const slot = envVar(env, 'KMIPD_PKCS11_SLOT');
   if (slot !== undefined) cfg.pkcs11.slot = parseSlot(slot, 'KMIPD_PKCS11_SLOT');
+  const pinFile = envVar(env, 'KMIPD_PKCS11_PIN_FILE');
+  if (pinFile !== undefined) cfg.pkcs11.pin = readPinFile(resolve(cwd, pinFile), 'KMIPD_PKCS11_PIN_FILE');
   const pin = envVar(env, 'KMIPD_PKCS11_PIN');
   if (pin !== undefined) cfg.pkcs11.pin = pin;
+}
+
+/**
+ * Reads a PIN from a file (a Docker/Kubernetes secret, or a 0600 file), so it need not sit in
+ * the environment where child processes and /proc/<pid>/environ expose it. One trailing
+ * newline is dropped. The content never appears in an error.
+ */
+function readPinFile(file: string, source: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${source}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const pin = text.replace(/\r?\n$/, '');
+  if (pin === '' || /[\r\n]/.test(pin)) throw new ConfigError(`${source}: ${file} must hold the PIN on a single line`);
+  return pin;
 }
 
 /** Options for {@link loadConfig} beyond env and argv. */

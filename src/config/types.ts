@@ -26,7 +26,7 @@ export interface Pkcs11Config {
   module?: string;
   tokenLabel?: string;
   slot?: number;
-  /** The user PIN. Never logged; see `redactedConfig`. */
+  /** The user PIN (from `pin`, `pinFile`, KMIPD_PKCS11_PIN or KMIPD_PKCS11_PIN_FILE). Never logged; see `redactedConfig`. */
   pin?: string;
 }
 
