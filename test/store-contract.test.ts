@@ -145,6 +145,12 @@ describe.each(backends)('ObjectStore contract (%s)', (_name, open) => {
     await expect(store.commit({ put: [], delete: [], audit: [entry('x', [])] })).rejects.toThrow(StoreClosedError);
   });
 
+  it('lets commits accepted before close finish', async () => {
+    const pending = Array.from({ length: 5 }, (_, i) => store.commit({ put: [obj(`p${i}`, [])], delete: [], audit: [entry('Create', [`p${i}`])] }));
+    await store.close();
+    await expect(Promise.all(pending)).resolves.toBeDefined();
+  });
+
   it('serialises concurrent commits into one gap-free chain', async () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.commit({ put: [obj(`c${i}`, [name('c')])], delete: [], audit: [entry('Create', [`c${i}`])] })));
     expect(await verifyAuditChain(store.auditRecords())).toMatchObject({ ok: true, count: 20 });

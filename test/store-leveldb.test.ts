@@ -134,6 +134,17 @@ describe('LevelDB store', () => {
     await store.close();
   });
 
+  it('writes commits accepted before close before closing', async () => {
+    let store = await openLevelDbStore(storeDir);
+    const pending = Array.from({ length: 5 }, (_, i) => store.commit({ put: [obj(`p${i}`, 'p')], delete: [], audit: [entry('Create', [`p${i}`])] }));
+    await store.close();
+    await Promise.all(pending);
+    store = await openLevelDbStore(storeDir);
+    expect(await store.locate([{ field: 'name', equals: encodeIndexString('p') }])).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    expect(await verifyAuditChain(store.auditRecords())).toMatchObject({ ok: true, count: 5 });
+    await store.close();
+  });
+
   it('with repairAuditHead false, opening writes nothing', async () => {
     let store = await openLevelDbStore(storeDir);
     await store.commit({ put: [], delete: [], audit: [entry('Get', [])] });

@@ -194,8 +194,8 @@ class KvObjectStore implements InspectableStore {
   async commit(changes: Changes): Promise<void> {
     this.#checkOpen();
     validateChanges(changes);
+    // Not re-checked inside: a commit accepted before close() still runs, ahead of the KV close.
     await this.#mutex.run(async () => {
-      this.#checkOpen();
       const ops: KvOp[] = [];
       for (const obj of changes.put) {
         const key = objectKey(obj.uid);
@@ -235,7 +235,7 @@ class KvObjectStore implements InspectableStore {
 
   close(): Promise<void> {
     this.#closed = true;
-    // Pending commits finish (or fail) before the KV closes; later calls share the same promise.
+    // Commits accepted before close() finish first (FIFO mutex); later calls share the promise.
     this.#closing ??= this.#mutex.run(() => this.#kv.close());
     return this.#closing;
   }
