@@ -1,26 +1,41 @@
 /**
  * Generates src/kmip/generated/*.ts from the KMIP tables in spec/ (CONVENTIONS.md §2: spec
  * tables are data). `npm run gen:spec` writes the files; `npm run check:spec` (--check) writes
- * nothing and exits 1 when a committed generated file differs from what spec/ produces.
+ * nothing and exits 1 when a committed generated file differs from what spec/ produces, is
+ * missing, or is left over from an earlier generator.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from './spec/model.js';
 import { renderAll } from './spec/render.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const specDir = join(root, 'spec');
-const outDir = join(root, 'src', 'kmip', 'generated');
+/** spec/ of this repository. */
+export const SPEC_DIR = join(root, 'spec');
+/** src/kmip/generated of this repository. */
+export const OUT_DIR = join(root, 'src', 'kmip', 'generated');
 
-/** Files whose committed content differs from the generator's output (empty: up to date). */
-export function staleFiles(): string[] {
+/** Files in `outDir` that differ from what `specDir` produces (empty: up to date). */
+export function staleFiles(specDir = SPEC_DIR, outDir = OUT_DIR): string[] {
+  const expected = renderAll(loadModel(specDir));
   const stale: string[] = [];
-  for (const [name, text] of renderAll(loadModel(specDir))) {
+  for (const [name, text] of expected) {
     const path = join(outDir, name);
     if (!existsSync(path) || readFileSync(path, 'utf8') !== text) stale.push(name);
   }
+  if (existsSync(outDir)) {
+    for (const name of readdirSync(outDir)) if (!expected.has(name)) stale.push(name);
+  }
   return stale;
+}
+
+/** Write every generated file; returns their names. */
+export function generate(specDir = SPEC_DIR, outDir = OUT_DIR): string[] {
+  const files = renderAll(loadModel(specDir));
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of files) writeFileSync(join(outDir, name), text);
+  return [...files.keys()];
 }
 
 function main(argv: string[]): number {
@@ -33,9 +48,7 @@ function main(argv: string[]): number {
     console.log('src/kmip/generated is up to date');
     return 0;
   }
-  mkdirSync(outDir, { recursive: true });
-  for (const [name, text] of renderAll(loadModel(specDir))) writeFileSync(join(outDir, name), text);
-  console.log(`wrote src/kmip/generated (${[...renderAll(loadModel(specDir)).keys()].join(', ')})`);
+  console.log(`wrote src/kmip/generated (${generate().join(', ')})`);
   return 0;
 }
 

@@ -1,5 +1,8 @@
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { staleFiles } from '../scripts/gen-spec.js';
+import { generate, SPEC_DIR, staleFiles } from '../scripts/gen-spec.js';
 import {
   BatchErrorContinuationOption,
   CryptographicAlgorithm,
@@ -197,5 +200,19 @@ describe('versions', () => {
 describe('generated files', () => {
   it('are what scripts/gen-spec.ts produces from spec/ (npm run check:spec)', () => {
     expect(staleFiles()).toEqual([]);
+  });
+
+  it('the check notices an edited, a missing and an extra file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmip-gen-'));
+    try {
+      expect(generate(SPEC_DIR, dir)).toContain('tags.ts');
+      expect(staleFiles(SPEC_DIR, dir)).toEqual([]);
+      appendFileSync(join(dir, 'enums.ts'), '// edited by hand\n');
+      rmSync(join(dir, 'masks.ts'));
+      writeFileSync(join(dir, 'old.ts'), '');
+      expect(staleFiles(SPEC_DIR, dir).sort()).toEqual(['enums.ts', 'masks.ts', 'old.ts']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
