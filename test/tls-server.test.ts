@@ -437,6 +437,33 @@ describe('limits and timeouts', () => {
   });
 });
 
+describe('reloadTls()', () => {
+  it('serves new connections with the new material; open connections carry on', async () => {
+    const { port, server } = await start(new EchoHandler());
+    const old = await connected(port);
+    const next = reader(old);
+    const rotated = makeTestPki({ clients: ['alice'] });
+    try {
+      expect(() => server.reloadTls({ ...rotated.serverTls, key: pki.server.key })).toThrow(); // mismatched key: rejected
+      const still = await connected(port); // ...and the old material is still in force
+      still.end();
+
+      server.reloadTls(rotated.serverTls);
+      const fresh = await connected(port, { ca: rotated.ca, ...rotated.clients.alice });
+      expect(fresh.getPeerX509Certificate()?.fingerprint256).toBe(new X509Certificate(rotated.server.cert).fingerprint256);
+      fresh.end();
+      const stale = client(port); // old client certificate, old CA: no longer trusted either way
+      expect(await closed(stale)).toBeDefined();
+
+      old.write(frame('after rotation'));
+      expect(await next()).toEqual(frame('after rotation'));
+      old.end();
+    } finally {
+      rotated.cleanup();
+    }
+  });
+});
+
 describe('close()', () => {
   it('waits for an in-flight request, answers it, then closes', async () => {
     let started!: () => void;

@@ -71,7 +71,7 @@ function run(cwd: string, env: Record<string, string>, args: string[] = []): Pro
 }
 
 describe('kmipd start', () => {
-  it('creates the dev PKI, serves KMIP over mutual TLS and stops cleanly on SIGTERM', async () => {
+  it('creates the dev PKI, serves KMIP over mutual TLS, reloads TLS on SIGHUP and stops cleanly on SIGTERM', async () => {
     const cwd = tempDir();
     const p = run(cwd, { KMIPD_LISTEN: '127.0.0.1:0' });
     const started = await p.waitFor('KMIP listener started');
@@ -87,6 +87,9 @@ describe('kmipd start', () => {
     const response = await new Promise<Buffer>((r) => s.once('data', r));
     expect(response.subarray(0, 4)).toEqual(Buffer.from([0x42, 0x00, 0x7b, 0x01]));
     s.end();
+
+    p.child.kill('SIGHUP');
+    await p.waitFor('TLS certificate, key and CA reloaded');
 
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);

@@ -5,7 +5,8 @@
  *
  * Loads the configuration, creates the development PKI when the default certificate files are
  * missing, builds the application (HSM, store, dispatcher) and starts the mutual-TLS listener.
- * SIGTERM / SIGINT shut down gracefully (exit 0); a start-up failure logs one fatal line and
+ * SIGTERM / SIGINT shut down gracefully (exit 0); SIGHUP re-reads the TLS certificate, key and
+ * CA files (rotation without dropping connections); a start-up failure logs one fatal line and
  * exits 1.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,6 +27,12 @@ export interface RunningKmipd {
   server: KmipServer;
   /** Graceful stop: listener first (in-flight requests finish), then the application. */
   stop(graceMs?: number): Promise<void>;
+  /** Re-reads the configured TLS files for new connections; throws (keeping the old ones) if they do not load. */
+  reloadTls(): void;
+}
+
+function readTls(cfg: KmipdConfig): { cert: Buffer; key: Buffer; ca: Buffer } {
+  return { cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile), ca: readFileSync(cfg.tls.caFile) };
 }
 
 /**
@@ -47,7 +54,7 @@ function ensureTlsFiles(cfg: KmipdConfig, cwd: string, log: Logger): void {
 export async function startKmipd(cfg: KmipdConfig, log: Logger, cwd = process.cwd()): Promise<RunningKmipd> {
   log.info({ config: redactedConfig(cfg), pid: process.pid, node: process.version }, 'starting kmipd');
   ensureTlsFiles(cfg, cwd, log);
-  const tls = { cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile), ca: readFileSync(cfg.tls.caFile) };
+  const tls = readTls(cfg);
   const app = await createApp(cfg, log);
   let server: KmipServer;
   try {
@@ -60,6 +67,7 @@ export async function startKmipd(cfg: KmipdConfig, log: Logger, cwd = process.cw
   return {
     cfg,
     server,
+    reloadTls: () => server.reloadTls(readTls(cfg)),
     stop: (graceMs = SHUTDOWN_GRACE_MS) =>
       (stopping ??= (async () => {
         await server.close(graceMs);
@@ -119,6 +127,14 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const reload = running.reloadTls;
+  process.on('SIGHUP', () => {
+    try {
+      reload();
+    } catch (err) {
+      rootLog.error({ err }, 'TLS reload failed; keeping the previous certificate');
+    }
+  });
   // A bug outside a request (requests are contained per connection) leaves unknown state:
   // log it and exit non-zero so a supervisor restarts a clean process.
   process.on('uncaughtException', (err) => {

@@ -4,7 +4,7 @@
  * TLS < 1.2) never reach the handler; they are logged with the OpenSSL reason only.
  */
 import type { Socket } from 'node:net';
-import { createServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, createServer, type TLSSocket } from 'node:tls';
 import { DEFAULT_LIMITS } from '../config/load.js';
 import { connectionLogger } from '../log.js';
 import { KmipConnection } from './connection.js';
@@ -44,12 +44,8 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   const connections = new Set<KmipConnection>();
   let closing: Promise<void> | undefined;
 
-  const server = createServer({
-    ...tlsPolicyOptions(limits.handshakeTimeoutMs),
-    cert: opts.tls.cert,
-    key: opts.tls.key,
-    ca: opts.tls.ca,
-  });
+  const policy = tlsPolicyOptions(limits.handshakeTimeoutMs);
+  const server = createServer({ ...policy, cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca });
   // Beyond this the net layer closes new sockets on accept, before any TLS work ('drop' below).
   server.maxConnections = limits.maxConnections;
 
@@ -150,9 +146,19 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
     return closing;
   }
 
+  function reloadTls(tls: KmipServerOptions['tls']): void {
+    // Building the context first means a bad key or certificate throws before anything changes.
+    // Ticket keys carry over so sessions issued before the rotation still resume.
+    const options = { ...policy, cert: tls.cert, key: tls.key, ca: tls.ca, ticketKeys: server.getTicketKeys() };
+    createSecureContext(options);
+    server.setSecureContext(options);
+    log.info('TLS certificate, key and CA reloaded');
+  }
+
   return {
     address: () => address,
     close,
     connectionCount: () => sockets.size,
+    reloadTls,
   };
 }

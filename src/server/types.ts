@@ -76,4 +76,10 @@ export interface KmipServer {
   close(graceMs?: number): Promise<void>;
   /** Open connections, including ones still in the TLS handshake. */
   connectionCount(): number;
+  /**
+   * Swaps certificate, key and trusted CAs for new connections (certificate rotation without a
+   * restart); open connections keep theirs. Throws, keeping the old material, if the new
+   * material does not load (e.g. key and certificate do not match).
+   */
+  reloadTls(tls: ServerTlsMaterial): void;
 }
