@@ -19,9 +19,8 @@ if [[ -z "$version" ]]; then
   echo "python3-pykmip is not installed (apt-get install python3-pykmip)" >&2
   exit 2
 fi
-upstream="${version%-*}"      # 0.10.0-4 -> 0.10.0
-upstream="${upstream#*:}"     # drop an epoch, if any
-src="$cache/python-pykmip-$upstream"
+# One directory per Debian version (0.10.0-4), so a new revision is fetched, not reused.
+src="$cache/python-pykmip_${version//:/_}"
 
 sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
