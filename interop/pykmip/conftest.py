@@ -27,7 +27,11 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def target():
-    return harness.Target.from_env()
+    try:
+        return harness.Target.from_env()
+    except pytest.UsageError as exc:
+        # One clear message instead of the same error on every test.
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(autouse=True)
