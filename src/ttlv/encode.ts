@@ -78,7 +78,8 @@ function measure(node: TtlvNode, plan: number[]): number {
       const slot = plan.length;
       plan.push(0);
       let len = 0;
-      for (const c of v as TtlvNode[]) len += measure(c, plan);
+      const kids = v as TtlvNode[];
+      for (let i = 0; i < kids.length; i++) len += measure(kids[i]!, plan);
       if (len > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
       plan[slot] = len;
       return 8 + len;
@@ -201,7 +202,7 @@ class Writer {
     switch (node.type) {
       case 'Structure':
         this.header(tag, 0x01, this.plan[this.next++]!);
-        for (const c of node.value) this.write(c);
+        for (let i = 0, kids = node.value; i < kids.length; i++) this.write(kids[i]!);
         return;
       case 'Integer':
       case 'Enumeration':
