@@ -196,7 +196,8 @@ export function maskBitInfo(mask: MaskName, bit: number): MaskBitInfo | undefine
 
 /** The bit for a CamelCase bit name (current or older spelling), or undefined. */
 export function maskBit(mask: MaskName, name: string): number | undefined {
-  return ROWS[mask].find((r) => r[1] === name)?.[0] ?? ALIASES[mask]?.[name];
+  const aliases = ALIASES[mask];
+  return ROWS[mask].find((r) => r[1] === name)?.[0] ?? (aliases !== undefined && Object.hasOwn(aliases, name) ? aliases[name] : undefined);
 }
 
 /** Split a mask value into known bit names (low bits first) and the leftover bits. */

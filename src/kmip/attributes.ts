@@ -11,7 +11,7 @@ import { struct, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { KmipError, invalidField } from './errors.js';
 import { Fields, tagLabel } from './fields.js';
-import { ResultReason, Tag, tagInfo } from './generated/index.js';
+import { ResultReason, Tag, tagByName, tagBySpecName, tagInfo } from './generated/index.js';
 import type { ProtocolVersion } from './protocol-version.js';
 import { is2x } from './protocol-version.js';
 import { camelCaseName } from './names.js';
@@ -41,8 +41,9 @@ function retag(node: TtlvNode, tag: number): TtlvNode {
 function fromV1Name(name: string, value: TtlvNode): Attribute {
   const custom = /^([xy])-(.*)$/s.exec(name);
   if (custom) return { tag: Tag.AttributeValue, vendor: custom[1]!, vendorName: custom[2]!, value: retag(value, Tag.AttributeValue) };
-  const tagName = camelCaseName(name) as keyof typeof Tag;
-  const tag = (Tag as Record<string, number>)[tagName];
+  // The spec's printed name ("Cryptographic Algorithm"), else its CamelCase form; never a plain
+  // property lookup on client text.
+  const tag = tagBySpecName(name) ?? tagByName(camelCaseName(name));
   if (tag === undefined) throw new KmipError(ResultReason.InvalidField, `Unknown attribute name: ${name.slice(0, 64)}`);
   return { tag, value: retag(value, tag) };
 }
