@@ -95,6 +95,20 @@ function measure(node: TtlvNode, plan: number[]): number {
         throw bad(node, 'value is not an unsigned 32-bit integer');
       }
       return 16;
+    case 'TextString': {
+      if (typeof v !== 'string') throw bad(node, 'value is not a string');
+      const n = Buffer.byteLength(v, 'utf8');
+      // UTF-8 length equals UTF-16 length exactly when every unit is ASCII (anything else,
+      // lone surrogates included, takes 2+ bytes): then the writer can copy bytes as latin1.
+      if (n === v.length) {
+        plan.push(-n - 1); // negative marks the ASCII fast path; -1 keeps "" distinct
+        return 8 + padded(n);
+      }
+      if (LONE_SURROGATE.test(v)) throw bad(node, 'value is not well-formed Unicode');
+      if (n > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
+      plan.push(n);
+      return 8 + padded(n);
+    }
     case 'LongInteger':
     case 'DateTime':
     case 'DateTimeExtended':
@@ -112,20 +126,6 @@ function measure(node: TtlvNode, plan: number[]): number {
     case 'Boolean':
       if (typeof v !== 'boolean') throw bad(node, 'value is not a boolean');
       return 16;
-    case 'TextString': {
-      if (typeof v !== 'string') throw bad(node, 'value is not a string');
-      const n = Buffer.byteLength(v, 'utf8');
-      // UTF-8 length equals UTF-16 length exactly when every unit is ASCII (anything else,
-      // lone surrogates included, takes 2+ bytes): then the writer can copy bytes as latin1.
-      if (n === v.length) {
-        plan.push(-n - 1); // negative marks the ASCII fast path; -1 keeps "" distinct
-        return 8 + padded(n);
-      }
-      if (LONE_SURROGATE.test(v)) throw bad(node, 'value is not well-formed Unicode');
-      if (n > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
-      plan.push(n);
-      return 8 + padded(n);
-    }
     case 'ByteString':
       if (!(v instanceof Uint8Array)) throw bad(node, 'value is not a Uint8Array');
       if (v.length > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
@@ -210,6 +210,9 @@ class Writer {
         this.header(tag, TYPE_BYTE[node.type], 4);
         this.u32(node.value >>> 0);
         return;
+      case 'TextString':
+        this.textString(tag, node.value, this.plan[this.next++]!);
+        return;
       case 'LongInteger':
       case 'DateTime':
       case 'DateTimeExtended':
@@ -223,9 +226,6 @@ class Writer {
         return;
       case 'BigInteger':
         this.bigInteger(tag, node.value, this.plan[this.next++]!);
-        return;
-      case 'TextString':
-        this.textString(tag, node.value, this.plan[this.next++]!);
         return;
       case 'ByteString': {
         const len = node.value.length;
