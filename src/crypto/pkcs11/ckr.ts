@@ -21,7 +21,8 @@ export type Pkcs11Operation =
   | 'find'
   | 'read-attribute'
   | 'random'
-  | 'crypto';
+  | 'crypto'
+  | 'decrypt';
 
 /** Names of the return codes we map, from PKCS#11 v2.40 §5.1 (pkcs11.h). */
 const CODE_BY_NAME: Readonly<Record<string, CryptoErrorCode>> = {
@@ -97,9 +98,10 @@ export function ckrOf(err: unknown): number | undefined {
 
 /** Maps a return value to a CryptoError code, taking the failed operation into account. */
 export function cryptoCodeFor(code: number, op: Pkcs11Operation): CryptoErrorCode {
-  // SoftHSM2 reports a failed RFC 3394/5649 integrity check on C_UnwrapKey as CKR_GENERAL_ERROR
-  // (or CKR_FUNCTION_FAILED); for unwrap both mean "this blob does not unwrap": a bad key.
-  if (op === 'unwrap' && (code === pkcs11js.CKR_GENERAL_ERROR || code === pkcs11js.CKR_FUNCTION_FAILED)) {
+  // SoftHSM2 reports a failed RFC 3394/5649 integrity check on C_UnwrapKey, and a GCM tag that
+  // does not verify on C_Decrypt, as CKR_GENERAL_ERROR (or CKR_FUNCTION_FAILED); there both mean
+  // "this input does not authenticate under the key": a cryptographic failure, not a broken HSM.
+  if ((op === 'unwrap' || op === 'decrypt') && (code === pkcs11js.CKR_GENERAL_ERROR || code === pkcs11js.CKR_FUNCTION_FAILED)) {
     return 'BAD_KEY';
   }
   return TABLE.get(code)?.[1] ?? 'HSM_ERROR';

@@ -1,7 +1,7 @@
 /**
  * The PKCS#11 crypto provider: public surface of src/crypto/pkcs11/.
  */
-export { openPkcs11Provider, Pkcs11CryptoProvider, MAX_RANDOM_BYTES, type UnwrappedKey } from './provider.js';
+export { openPkcs11Provider, Pkcs11CryptoProvider, MAX_RANDOM_BYTES, type ProviderInfo, type UnwrappedKey } from './provider.js';
 export { ensureSoftHsmToken, findSoftHsmModule, DEFAULT_TOKEN_LABEL } from './softhsm.js';
 export {
   DEFAULT_MASTER_KEY_LABEL,
@@ -11,3 +11,4 @@ export {
   type ProviderLogger,
 } from './config.js';
 export { ckrName, cryptoCodeFor } from './ckr.js';
+export { MAX_CIPHER_INPUT_BYTES, type CipherMode, type CipherParams, type EncryptResult } from './cipher.js';

@@ -19,15 +19,17 @@ import {
   type KeyRef,
   type SymmetricAlgorithm,
 } from '../provider.js';
-import { specOf, usageAttributes, WRAP_MECHANISMS } from './algorithms.js';
+import { specOf, usageAttributes } from './algorithms.js';
+import { type CipherParams, decryptWith, type EncryptResult, encryptWith, macVerifyWith, macWith } from './cipher.js';
 import { checkImportLength, generateLengthBytes, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
 import { p11, p11Async } from './ckr.js';
 import type { ProviderLogger } from './config.js';
 import { KeyHandleCache } from './key-cache.js';
 import type { ModuleRef } from './module.js';
-import { destroyQuietly, findMasterKey, findObjects, readValue, residentSearch } from './objects.js';
+import { destroyQuietly, findObjects, residentSearch } from './objects.js';
 import type { SessionPool } from './session-pool.js';
-import { cacheKey, checkBlob, fitValue, unwrapTemplate } from './unwrap.js';
+import { cacheKey } from './unwrap.js';
+import { MasterKeyWrapper } from './wrapping.js';
 
 /** Largest C_GenerateRandom request: it runs synchronously on the event loop. */
 export const MAX_RANDOM_BYTES = 65_536;
@@ -67,31 +69,24 @@ export interface ProviderParts {
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
 export class Pkcs11CryptoProvider implements CryptoProvider {
-  private readonly masters = new Map<string, Handle>();
   private readonly cache: KeyHandleCache;
   private closing: Promise<void> | undefined;
 
   private readonly module: ModuleRef;
   private readonly pool: SessionPool;
   private readonly slotKey: string;
-  private readonly masterLabel: string;
   private readonly info: ProviderInfo;
   private readonly log: ProviderLogger;
-  private readonly unwrapKeepsPadding: boolean;
-  /** Name of the mechanism new keys are wrapped with (a key of WRAP_MECHANISMS). */
-  readonly wrapMechanism: string;
+  private readonly wrapper: MasterKeyWrapper;
 
   /** @internal use openPkcs11Provider() */
   constructor(parts: ProviderParts) {
     this.module = parts.module;
     this.pool = parts.pool;
     this.slotKey = parts.slotKey;
-    this.masterLabel = parts.masterLabel;
     this.info = parts.info;
     this.log = parts.log;
-    this.unwrapKeepsPadding = parts.unwrapKeepsPadding;
-    this.wrapMechanism = parts.wrapMechanism;
-    this.masters.set(parts.masterLabel, parts.masterKey);
+    this.wrapper = new MasterKeyWrapper(parts.module.p11, parts.masterLabel, parts.masterKey, parts.wrapMechanism, parts.unwrapKeepsPadding);
     this.cache = new KeyHandleCache(parts.cacheSize, (h, s) => this.mod.C_DestroyObject(s, h));
   }
 
@@ -99,10 +94,15 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
     return this.module.p11;
   }
 
+  /** Name of the mechanism new keys are wrapped with, e.g. 'CKM_AES_KEY_WRAP_PAD'. */
+  get wrapMechanism(): string {
+    return this.wrapper.mechanism;
+  }
+
   async generateSymmetricKey(req: GenerateSymmetricKeyRequest): Promise<KeyRef> {
     const spec = specOf(req.algorithm);
     const bytes = generateLengthBytes(req.algorithm, req.lengthBits);
-    this.checkWrappable(bytes, req.extractable);
+    if (req.extractable) this.wrapper.checkWrappable(bytes);
     const mechanism = { mechanism: spec.genMechanism };
     const base = [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
@@ -136,7 +136,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
         ]),
       );
       try {
-        return await this.wrap(session, key, bytes);
+        return await this.wrapper.wrap(session, key, bytes);
       } finally {
         destroyQuietly(this.mod, session, key);
       }
@@ -146,7 +146,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
   async importSymmetricKey(algorithm: SymmetricAlgorithm, material: Uint8Array): Promise<KeyRef> {
     const spec = specOf(algorithm);
     checkImportLength(algorithm, material.length);
-    this.checkWrappable(material.length, true);
+    this.wrapper.checkWrappable(material.length);
     // A private copy pkcs11js can read, zeroed once the HSM has its own.
     const value = Buffer.alloc(material.length);
     value.set(material);
@@ -168,7 +168,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
         value.fill(0);
       }
       try {
-        return await this.wrap(session, key, material.length);
+        return await this.wrapper.wrap(session, key, material.length);
       } finally {
         destroyQuietly(this.mod, session, key);
       }
@@ -177,29 +177,9 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
 
   async exportKeyMaterial(ref: KeyRef, algorithm: SymmetricAlgorithm): Promise<Uint8Array> {
     if (ref.kind === 'resident') throw new CryptoError('NOT_EXTRACTABLE', 'the key is not extractable from the HSM');
-    const spec = specOf(algorithm);
-    const mech = this.unwrapMechanism(ref);
-    checkBlob(ref);
-    return this.pool.use(async (session) => {
-      const master = this.masterFor(session, ref.masterKeyLabel);
-      const key = await p11Async('unwrap', () =>
-        this.mod.C_UnwrapKeyAsync(session, { mechanism: mech }, master, Buffer.from(ref.blob), unwrapTemplate(spec, 'export')),
-      );
-      try {
-        const value = readValue(this.mod, session, key);
-        let exact: Buffer | undefined;
-        try {
-          exact = fitValue(value, ref, algorithm);
-          // A fresh array: Buffer.from() may slice Node's shared pool, which must not leak out.
-          return Uint8Array.from(exact);
-        } finally {
-          value.fill(0);
-          exact?.fill(0);
-        }
-      } finally {
-        destroyQuietly(this.mod, session, key);
-      }
-    });
+    specOf(algorithm);
+    this.wrapper.check(ref);
+    return this.pool.use((session) => this.wrapper.exportValue(session, ref, algorithm));
   }
 
   /**
@@ -209,8 +189,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
    */
   async withUnwrappedKey<T>(ref: KeyRef, algorithm: SymmetricAlgorithm, fn: (key: UnwrappedKey) => Promise<T> | T): Promise<T> {
     specOf(algorithm);
-    const mech = ref.kind === 'wrapped' ? this.unwrapMechanism(ref) : 0;
-    if (ref.kind === 'wrapped') checkBlob(ref);
+    if (ref.kind === 'wrapped') this.wrapper.check(ref);
     const key = cacheKey(ref, algorithm);
     return this.pool.use(async (session) => {
       let entry = this.cache.acquire(key);
@@ -220,7 +199,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
           if (!handle) throw new CryptoError('BAD_KEY', 'resident key not found in the token');
           entry = this.cache.add(key, handle, false, session);
         } else {
-          entry = this.cache.add(key, await this.unwrapForUse(session, ref, algorithm, mech), true, session);
+          entry = this.cache.add(key, await this.wrapper.unwrapForUse(session, ref, algorithm), true, session);
         }
       }
       try {
@@ -229,6 +208,26 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
         this.cache.release(entry, session);
       }
     });
+  }
+
+  /** Encrypts with a key that stays in the HSM (KMIP Encrypt); see cipher.ts for the parameters. */
+  encrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array): Promise<EncryptResult> {
+    return this.withUnwrappedKey(ref, algorithm, (k) => encryptWith(k, algorithm, params, data));
+  }
+
+  /** Decrypts with a key that stays in the HSM (KMIP Decrypt); `tag` is the GCM tag. */
+  decrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array> {
+    return this.withUnwrappedKey(ref, algorithm, (k) => decryptWith(k, algorithm, params, data, tag));
+  }
+
+  /** HMAC with a key that stays in the HSM (KMIP MAC). */
+  mac(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+    return this.withUnwrappedKey(ref, algorithm, (k) => macWith(k, algorithm, data));
+  }
+
+  /** Checks an HMAC inside the HSM (KMIP MAC Verify). */
+  macVerify(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
+    return this.withUnwrappedKey(ref, algorithm, (k) => macVerifyWith(k, algorithm, data, mac));
   }
 
   async destroyKey(ref: KeyRef): Promise<void> {
@@ -281,77 +280,4 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
   forgetCachedKeys(): void {
     this.cache.clear();
   }
-
-  /**
-   * C_UnwrapKey into a sensitive, non-extractable object for crypto use. On a module that keeps
-   * RFC 5649 padding, a key whose length is not a multiple of 8 bytes would come out longer
-   * than it is (harmless for HMAC keys up to the hash block size, wrong beyond it and for
-   * ciphers), so such keys are unwrapped for export, cut to size and re-created as a sensitive
-   * object; their bytes pass through process memory briefly and are zeroed at once.
-   */
-  private async unwrapForUse(session: Handle, ref: KeyRef & { kind: 'wrapped' }, algorithm: SymmetricAlgorithm, mech: number): Promise<Handle> {
-    const spec = specOf(algorithm);
-    const master = this.masterFor(session, ref.masterKeyLabel);
-    const blob = Buffer.from(ref.blob);
-    if (!(this.unwrapKeepsPadding && ref.valueLength !== undefined && ref.valueLength % 8 !== 0)) {
-      return p11Async('unwrap', () => this.mod.C_UnwrapKeyAsync(session, { mechanism: mech }, master, blob, unwrapTemplate(spec, 'use')));
-    }
-    const transient = await p11Async('unwrap', () =>
-      this.mod.C_UnwrapKeyAsync(session, { mechanism: mech }, master, blob, unwrapTemplate(spec, 'export')),
-    );
-    let value: Buffer | undefined;
-    let exact: Buffer | undefined;
-    try {
-      value = readValue(this.mod, session, transient);
-      exact = fitValue(value, ref, algorithm);
-      const bytes = exact;
-      return p11('create', () =>
-        this.mod.C_CreateObject(session, [...unwrapTemplate(spec, 'use'), { type: pkcs11js.CKA_VALUE, value: bytes }]),
-      );
-    } finally {
-      value?.fill(0);
-      exact?.fill(0);
-      destroyQuietly(this.mod, session, transient);
-    }
-  }
-
-  /** C_WrapKey under the current master key. */
-  private async wrap(session: Handle, key: Handle, valueLength: number): Promise<KeyRef> {
-    const master = this.masterFor(session, this.masterLabel);
-    const mech = WRAP_MECHANISMS[this.wrapMechanism] as number;
-    // RFC 5649 output: the value padded to a multiple of 8, plus the 8-byte integrity block.
-    const out = Buffer.alloc(valueLength + 16);
-    const blob = await p11Async('wrap', () => this.mod.C_WrapKeyAsync(session, { mechanism: mech }, master, key, out));
-    return {
-      kind: 'wrapped',
-      mechanism: this.wrapMechanism,
-      masterKeyLabel: this.masterLabel,
-      blob: new Uint8Array(blob),
-      valueLength,
-    };
-  }
-
-  /** RFC 3394 (no padding) only wraps multiples of 8 bytes; say so before the HSM does. */
-  private checkWrappable(bytes: number, extractable: boolean): void {
-    if (extractable && this.wrapMechanism === 'CKM_AES_KEY_WRAP' && bytes % 8 !== 0) {
-      throw new CryptoError('UNSUPPORTED', 'this HSM cannot wrap keys whose length is not a multiple of 64 bits');
-    }
-  }
-
-  private unwrapMechanism(ref: KeyRef & { kind: 'wrapped' }): number {
-    const mech = WRAP_MECHANISMS[ref.mechanism];
-    if (mech === undefined) throw new CryptoError('UNSUPPORTED', `unknown wrapping mechanism ${ref.mechanism}`);
-    return mech;
-  }
-
-  /** The master key with this label: ours, or an older one still in the token (rotation). */
-  private masterFor(session: Handle, label: string): Handle {
-    const known = this.masters.get(label);
-    if (known) return known;
-    const found = findMasterKey(this.mod, session, label);
-    if (!found) throw new CryptoError('BAD_KEY', `master key "${label}" is not in the token`);
-    this.masters.set(label, found);
-    return found;
-  }
 }
-

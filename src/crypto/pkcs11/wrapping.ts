@@ -1,0 +1,114 @@
+/**
+ * Wrapping keys under the master key and unwrapping them again (CONVENTIONS.md §4): what leaves
+ * the HSM is only ever a blob wrapped with AES key wrap (RFC 5649, or RFC 3394 where the module
+ * has nothing better), recorded in the KeyRef with the master key's label.
+ */
+import pkcs11js from 'pkcs11js';
+import type { Handle, PKCS11 } from 'pkcs11js';
+
+import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../provider.js';
+import { specOf, WRAP_MECHANISMS } from './algorithms.js';
+import { p11, p11Async } from './ckr.js';
+import { destroyQuietly, findMasterKey, readValue } from './objects.js';
+import { checkBlob, fitValue, unwrapTemplate } from './unwrap.js';
+
+type WrappedRef = KeyRef & { kind: 'wrapped' };
+
+/** The master keys of one provider and the wrap/unwrap calls made with them. */
+export class MasterKeyWrapper {
+  private readonly masters = new Map<string, Handle>();
+
+  /**
+   * @param mechanism name of the mechanism new keys are wrapped with (a key of WRAP_MECHANISMS)
+   * @param unwrapKeepsPadding the module leaves RFC 5649 padding on unwrapped values (SoftHSM2 2.6)
+   */
+  constructor(
+    private readonly mod: PKCS11,
+    readonly label: string,
+    masterKey: Handle,
+    readonly mechanism: string,
+    private readonly unwrapKeepsPadding: boolean,
+  ) {
+    this.masters.set(label, masterKey);
+  }
+
+  /** RFC 3394 (no padding) only wraps multiples of 8 bytes; say so before the HSM does. */
+  checkWrappable(bytes: number): void {
+    if (this.mechanism === 'CKM_AES_KEY_WRAP' && bytes % 8 !== 0) {
+      throw new CryptoError('UNSUPPORTED', 'this HSM cannot wrap keys whose length is not a multiple of 64 bits');
+    }
+  }
+
+  /** Validates a ref before any HSM call; returns its unwrap mechanism. */
+  check(ref: WrappedRef): number {
+    const mech = WRAP_MECHANISMS[ref.mechanism];
+    if (mech === undefined) throw new CryptoError('UNSUPPORTED', `unknown wrapping mechanism ${ref.mechanism}`);
+    checkBlob(ref);
+    return mech;
+  }
+
+  /** C_WrapKey of an extractable object under the current master key. */
+  async wrap(session: Handle, key: Handle, valueLength: number): Promise<KeyRef> {
+    const master = this.masterFor(session, this.label);
+    const mech = WRAP_MECHANISMS[this.mechanism] as number;
+    // RFC 5649 output: the value padded to a multiple of 8, plus the 8-byte integrity block.
+    const out = Buffer.alloc(valueLength + 16);
+    const blob = await p11Async('wrap', () => this.mod.C_WrapKeyAsync(session, { mechanism: mech }, master, key, out));
+    return { kind: 'wrapped', mechanism: this.mechanism, masterKeyLabel: this.label, blob: new Uint8Array(blob), valueLength };
+  }
+
+  /** Unwraps into a transient extractable object, reads the exact key value, destroys the object. */
+  async exportValue(session: Handle, ref: WrappedRef, algorithm: SymmetricAlgorithm): Promise<Uint8Array> {
+    const key = await this.unwrap(session, ref, algorithm, 'export');
+    let value: Buffer | undefined;
+    let exact: Buffer | undefined;
+    try {
+      value = readValue(this.mod, session, key);
+      exact = fitValue(value, ref, algorithm);
+      // A fresh array: Buffer.from() may slice Node's shared pool, which must not leak out.
+      return Uint8Array.from(exact);
+    } finally {
+      value?.fill(0);
+      exact?.fill(0);
+      destroyQuietly(this.mod, session, key);
+    }
+  }
+
+  /**
+   * C_UnwrapKey into a sensitive, non-extractable session object for crypto use. On a module
+   * that keeps RFC 5649 padding, a key whose length is not a multiple of 8 bytes would come out
+   * longer than it is (harmless for HMAC keys up to the hash block size, wrong beyond it), so
+   * such keys are exported, cut to size and re-created as a sensitive object; their bytes pass
+   * through process memory briefly and are zeroed at once.
+   */
+  async unwrapForUse(session: Handle, ref: WrappedRef, algorithm: SymmetricAlgorithm): Promise<Handle> {
+    if (!(this.unwrapKeepsPadding && ref.valueLength !== undefined && ref.valueLength % 8 !== 0)) {
+      return this.unwrap(session, ref, algorithm, 'use');
+    }
+    const bytes = await this.exportValue(session, ref, algorithm);
+    const exact = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length); // a view, zeroed below
+    try {
+      const template = [...unwrapTemplate(specOf(algorithm), 'use'), { type: pkcs11js.CKA_VALUE, value: exact }];
+      return p11('create', () => this.mod.C_CreateObject(session, template));
+    } finally {
+      exact.fill(0);
+    }
+  }
+
+  private unwrap(session: Handle, ref: WrappedRef, algorithm: SymmetricAlgorithm, purpose: 'export' | 'use'): Promise<Handle> {
+    const mech = this.check(ref);
+    const master = this.masterFor(session, ref.masterKeyLabel);
+    const template = unwrapTemplate(specOf(algorithm), purpose);
+    return p11Async('unwrap', () => this.mod.C_UnwrapKeyAsync(session, { mechanism: mech }, master, Buffer.from(ref.blob), template));
+  }
+
+  /** The master key with this label: ours, or an older one still in the token (rotation). */
+  private masterFor(session: Handle, label: string): Handle {
+    const known = this.masters.get(label);
+    if (known) return known;
+    const found = findMasterKey(this.mod, session, label);
+    if (!found) throw new CryptoError('BAD_KEY', `master key "${label}" is not in the token`);
+    this.masters.set(label, found);
+    return found;
+  }
+}
