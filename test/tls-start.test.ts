@@ -51,7 +51,8 @@ function run(cwd: string, env: Record<string, string>, args: string[] = []): Pro
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': it comes after stdout has been read to the end.
+  const exit = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   return {
     child,
     lines,
