@@ -17,7 +17,7 @@ const edgy = fc.constantFrom(...[[], [0], [0, 0], [0, 1], [1], [1, 0], [0xff], [
 const value = fc.oneof({ arbitrary: fc.constantFrom(Buffer.from([0]), Buffer.from([1])), weight: 3 }, { arbitrary: edgy, weight: 2 });
 const uid = fc.constantFrom('u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8', 'u9', 'u10', 'u\u00e9', 'v');
 const terms = fc.array(fc.record({ field: fc.constantFrom(...FIELDS), value }), { minLength: 1, maxLength: 6 });
-const step = fc.oneof(
+const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('put' as const), uid, terms }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant('delete' as const), uid }), weight: 1 },
 );
@@ -25,7 +25,7 @@ const condition: fc.Arbitrary<IndexCondition> = fc.oneof(
   fc.record({ field: fc.constantFrom(...FIELDS), equals: value }),
   fc.record({ field: fc.constantFrom(...FIELDS), from: fc.option(value, { nil: undefined }), to: fc.option(value, { nil: undefined }) }),
 );
-const query = fc.record({
+const query: fc.Arbitrary<Query> = fc.record({
   conditions: fc.array(condition, { maxLength: 3 }),
   offset: fc.nat({ max: 3 }),
   limit: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
@@ -39,7 +39,10 @@ function matches(terms: readonly IndexTerm[], c: IndexCondition): boolean {
   });
 }
 
-async function runModel(store: ObjectStore, steps: fc.infer<typeof step>[], queries: fc.infer<typeof query>[]): Promise<void> {
+type Step = { kind: 'put'; uid: string; terms: IndexTerm[] } | { kind: 'delete'; uid: string };
+type Query = { conditions: IndexCondition[]; offset: number; limit: number | undefined };
+
+async function runModel(store: ObjectStore, steps: Step[], queries: Query[]): Promise<void> {
   const model = new Map<string, StoredObject>();
   for (const s of steps) {
     const prev = model.get(s.uid);
