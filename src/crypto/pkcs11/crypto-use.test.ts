@@ -101,6 +101,23 @@ describe('withUnwrappedKey', () => {
     expect(pt).toEqual(DATA);
     await hsm.destroyKey(ref);
   });
+
+  it('a resident key destroyed by another provider is looked up again, not used stale', async () => {
+    const other = await openPkcs11Provider(cfg);
+    try {
+      const ref = await other.generateSymmetricKey({ algorithm: 'AES', lengthBits: 128, extractable: false });
+      const params = { mode: 'CBC', iv: IV } as const;
+      await hsm.encrypt(ref, 'AES', params, DATA); // cached in hsm now
+      await other.destroyKey(ref);
+      await expect(hsm.encrypt(ref, 'AES', params, DATA)).rejects.toMatchObject({ code: 'BAD_KEY' });
+      await expect(hsm.encrypt(ref, 'AES', params, DATA)).rejects.toMatchObject({
+        code: 'BAD_KEY',
+        message: 'resident key not found in the token',
+      });
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 async function hsmCbcAny(ref: KeyRef): Promise<Buffer> {

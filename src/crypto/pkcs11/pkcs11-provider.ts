@@ -31,6 +31,9 @@ import type { SessionPool } from './session-pool.js';
 import { cacheKey } from './unwrap.js';
 import { MasterKeyWrapper } from './wrapping.js';
 
+/** Return codes meaning a cached key handle no longer names an object. */
+const STALE_HANDLE = new Set<number>([pkcs11js.CKR_KEY_HANDLE_INVALID, pkcs11js.CKR_OBJECT_HANDLE_INVALID]);
+
 /** Largest C_GenerateRandom request: it runs synchronously on the event loop. */
 export const MAX_RANDOM_BYTES = 65_536;
 
@@ -204,6 +207,11 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
       }
       try {
         return await fn({ mod: this.mod, session, handle: entry.handle });
+      } catch (err) {
+        // The object went away behind our back (another process destroyed a resident key):
+        // forget it, so the next request looks it up again instead of failing forever.
+        if (err instanceof CryptoError && err.ckr !== undefined && STALE_HANDLE.has(err.ckr)) this.cache.evict(key, session);
+        throw err;
       } finally {
         this.cache.release(entry, session);
       }
