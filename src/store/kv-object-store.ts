@@ -67,11 +67,37 @@ export interface InspectableStore extends ObjectStore {
 
 /** Opens the object store on an ordered KV (used by the LevelDB and memory backends). */
 export async function openKvObjectStore(kv: OrderedKv, opts: StoreOptions = {}): Promise<InspectableStore> {
-  const repair = opts.repairAuditHead ?? true;
   const format = await kv.get(META_FORMAT);
   if (format !== undefined && format.toString() !== String(STORE_FORMAT)) {
     throw new StoreCorruptionError(`unsupported store format ${format.toString()}`);
   }
+  const check = await checkAuditHead(kv, opts.log);
+  const fixes: KvOp[] = [];
+  let head = check.fromRecords;
+  if (!check.consistent) {
+    // One batch makes head and records move together, so a crash cannot cause this: it is damage
+    // or tampering. Trusting the records keeps the server available; the sealed repair record
+    // keeps the event in the chain, where removing it later would itself break the chain.
+    opts.log?.warn({ stored: check.stored, fromRecords: check.fromRecords }, 'audit head disagrees with the last audit record; trusting the records');
+    const record = sealAuditRecord(check.fromRecords, {
+      time: new Date().toISOString(),
+      principal: SYSTEM_PRINCIPAL,
+      operation: AUDIT_HEAD_REPAIR,
+      uids: [],
+      result: 'Success',
+    });
+    fixes.push({ type: 'put', key: auditKey(record.seq), value: encodeAuditRecord(record) });
+    fixes.push({ type: 'put', key: META_AUDIT_HEAD, value: headBytes(record) });
+    head = { seq: record.seq, hash: record.hash };
+  }
+  if (format === undefined) fixes.push({ type: 'put', key: META_FORMAT, value: Buffer.from(String(STORE_FORMAT)) });
+  if (opts.repairAuditHead === false) head = check.fromRecords;
+  else if (fixes.length > 0) await kv.write(fixes);
+  return new KvObjectStore(kv, head, check);
+}
+
+/** Compares the stored audit head with the last stored record. */
+async function checkAuditHead(kv: KvReader, log: Logger | undefined): Promise<AuditHeadCheck> {
   const stored = parseHead(await kv.get(META_AUDIT_HEAD));
   const last = await kv.last(AUDIT_RANGE);
   let fromRecords: AuditHead | undefined;
@@ -86,34 +112,13 @@ export async function openKvObjectStore(kv: OrderedKv, opts: StoreOptions = {}):
     if (typeof hash !== 'string' || !HEX64.test(hash)) {
       // Chaining onto a damaged record keeps the server up; the verifier names this seq. Its
       // hash as last written is in the head if the head is about the same record.
-      opts.log?.error({ seq }, 'last audit record is unreadable');
+      log?.error({ seq }, 'last audit record is unreadable');
       hash = stored?.seq === seq ? stored.hash : GENESIS_HASH;
     }
     fromRecords = { seq, hash: hash as string };
   }
   const consistent = stored?.seq === fromRecords?.seq && stored?.hash === fromRecords?.hash;
-  const fixes: KvOp[] = [];
-  let head = fromRecords;
-  if (!consistent) {
-    // One batch makes head and records move together, so a crash cannot cause this: it is damage
-    // or tampering. Trusting the records keeps the server available; the sealed repair record
-    // keeps the event in the chain, where removing it later would itself break the chain.
-    opts.log?.warn({ stored, fromRecords }, 'audit head disagrees with the last audit record; trusting the records');
-    const record = sealAuditRecord(fromRecords, {
-      time: new Date().toISOString(),
-      principal: SYSTEM_PRINCIPAL,
-      operation: AUDIT_HEAD_REPAIR,
-      uids: [],
-      result: 'Success',
-    });
-    fixes.push({ type: 'put', key: auditKey(record.seq), value: encodeAuditRecord(record) });
-    fixes.push({ type: 'put', key: META_AUDIT_HEAD, value: headBytes(record) });
-    head = { seq: record.seq, hash: record.hash };
-  }
-  if (format === undefined) fixes.push({ type: 'put', key: META_FORMAT, value: Buffer.from(String(STORE_FORMAT)) });
-  if (!repair) head = fromRecords;
-  else if (fixes.length > 0) await kv.write(fixes);
-  return new KvObjectStore(kv, head, { stored, fromRecords, consistent });
+  return { stored, fromRecords, consistent };
 }
 
 /**
