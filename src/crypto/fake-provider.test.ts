@@ -1,6 +1,7 @@
 /**
  * The in-memory fake keeps the PKCS#11 provider's semantics, so unit tests built on it hold.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { createFakeCryptoProvider } from './fake-provider.js';
@@ -62,6 +63,23 @@ describe('createFakeCryptoProvider', () => {
     await fake.close();
     expect(fake.closed).toBe(true);
     expect(await codeOf(fake.randomBytes(1))).toBe('HSM_UNAVAILABLE');
+  });
+
+  it('round-trips any valid HMAC and AES material (property)', async () => {
+    const fake = createFakeCryptoProvider();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ minLength: 1, maxLength: 512 }).map((m) => ['HMAC-SHA512', m] as const),
+          fc.constantFrom(16, 24, 32).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }).map((m) => ['AES', m] as const)),
+        ),
+        async ([alg, material]) => {
+          const ref = await fake.importSymmetricKey(alg, material);
+          expect(Buffer.from(await fake.exportKeyMaterial(ref, alg))).toEqual(Buffer.from(material));
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 
   it('generates TDES keys with odd parity', async () => {
