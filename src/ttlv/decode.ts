@@ -216,8 +216,10 @@ class Reader {
   /** Two's complement, big-endian, any multiple of 8 bytes (sign extension need not be minimal). */
   private bigInteger(v: number, len: number): bigint {
     const b = this.b;
-    let n = 0n;
-    for (let o = v; o < v + len; o += 4) n = (n << 32n) | BigInt(readU32(b, o));
+    if (len === 8) return this.int64(v);
+    // One native hex conversion and parse rather than a BigInt shift per chunk (RSA moduli are
+    // 256+ bytes).
+    let n = BigInt('0x' + Buffer.from(b.buffer, b.byteOffset + v, len).toString('hex'));
     if (b[v]! & 0x80) n -= 1n << BigInt(len * 8);
     return n;
   }

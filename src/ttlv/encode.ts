@@ -52,7 +52,12 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 function bigIntWidth(n: bigint): number {
   // Bits needed excluding sign: for negatives, the magnitude of (-n - 1).
   const mag = n < 0n ? -n - 1n : n;
-  const bits = mag === 0n ? 0 : mag.toString(2).length;
+  // Hex digits over-count by at most 3 bits; refine with the top digit so the width is minimal.
+  let bits = 0;
+  if (mag !== 0n) {
+    const hex = mag.toString(16);
+    bits = (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0]!, 16)));
+  }
   return Math.max(8, Math.ceil((bits + 1) / 64) * 8);
 }
 
@@ -263,12 +268,10 @@ class Writer {
 
   private bigInteger(tag: number, n: bigint, width: number): void {
     this.header(tag, 0x04, width);
-    // Two's complement of n in `width` bytes, written 64 bits at a time from the right.
-    let u = BigInt.asUintN(width * 8, n);
-    for (let o = this.pos + width - 8; o >= this.pos; o -= 8) {
-      this.buf.writeBigUInt64BE(BigInt.asUintN(64, u), o);
-      u >>= 64n;
-    }
+    // Two's complement of n in `width` bytes, via one hex conversion (RSA moduli are 256+ bytes;
+    // converting 64 bits at a time costs a BigInt shift and allocation per chunk).
+    const hex = BigInt.asUintN(width * 8, n).toString(16).padStart(width * 2, '0');
+    this.buf.write(hex, this.pos, width, 'hex');
     this.pos += width;
   }
 
