@@ -440,12 +440,16 @@ describe('limits and timeouts', () => {
 describe('reloadTls()', () => {
   it('serves new connections with the new material; open connections carry on', async () => {
     const { port, server } = await start(new EchoHandler());
-    const old = await connected(port);
+    const old = client(port);
+    const oldSession = new Promise<Buffer>((r) => old.once('session', r));
     const next = reader(old);
+    old.write(frame('before rotation'));
+    await next();
     const rotated = makeTestPki({ clients: ['alice'] });
     try {
       expect(() => server.reloadTls({ ...rotated.serverTls, key: pki.server.key })).toThrow(); // mismatched key: rejected
-      const still = await connected(port); // ...and the old material is still in force
+      const still = await connected(port, { session: await oldSession }); // ...and the old material is still in force
+      expect(still.isSessionReused()).toBe(true);
       still.end();
 
       server.reloadTls(rotated.serverTls);
@@ -454,6 +458,14 @@ describe('reloadTls()', () => {
       fresh.end();
       const stale = client(port); // old client certificate, old CA: no longer trusted either way
       expect(await closed(stale)).toBeDefined();
+      // Nor may a session from before the rotation be resumed to skip the new CA check.
+      const resumed = client(port, { session: await oldSession });
+      const outcome = await new Promise<string>((r) => {
+        resumed.once('secureConnect', () => r(resumed.isSessionReused() ? 'resumed' : 'full handshake'));
+        resumed.once('close', () => r('closed'));
+      });
+      resumed.destroy();
+      expect(outcome).not.toBe('resumed');
 
       old.write(frame('after rotation'));
       expect(await next()).toEqual(frame('after rotation'));

@@ -75,6 +75,11 @@ export class TlsSessionCache {
     return entry.data;
   }
 
+  /** Forgets every session (after a certificate or CA change). */
+  clear(): void {
+    this.sessions.clear();
+  }
+
   get size(): number {
     return this.sessions.size;
   }

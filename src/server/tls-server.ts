@@ -3,6 +3,7 @@
  * per authenticated client. Handshake failures (plain TCP, no or untrusted client certificate,
  * TLS < 1.2) never reach the handler; they are logged with the OpenSSL reason only.
  */
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createSecureContext, createServer, type TLSSocket } from 'node:tls';
 import { DEFAULT_LIMITS } from '../config/load.js';
@@ -84,7 +85,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   server.on('secureConnection', (socket: TLSSocket) => {
     const entry = sockets.get(rawOf(socket));
     if (entry !== undefined) entry.secured = true;
-    const meta = { connId: entry?.connId ?? `c${(++nextId).toString(36)}`, peer: remote(socket) };
+    const meta = { connId: entry?.connId ?? `c${(++nextId).toString(36)}`, peer: entry?.peer ?? remote(socket) };
     const peer = peerIdentity(socket, meta.connId);
     if (closing !== undefined) {
       socket.destroy();
@@ -148,11 +149,13 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
 
   function reloadTls(tls: KmipServerOptions['tls']): void {
     // Building the context first means a bad key or certificate throws before anything changes.
-    // Ticket keys carry over so sessions issued before the rotation still resume.
-    const options = { ...policy, cert: tls.cert, key: tls.key, ca: tls.ca, ticketKeys: server.getTicketKeys() };
+    // New ticket keys and an empty session cache: a resumed session skips certificate checks,
+    // so a session from before the rotation must not let a client the new CA rejects back in.
+    const options = { ...policy, cert: tls.cert, key: tls.key, ca: tls.ca, ticketKeys: randomBytes(48) };
     createSecureContext(options);
     server.setSecureContext(options);
-    log.info('TLS certificate, key and CA reloaded');
+    sessions.clear();
+    log.info('TLS certificate, key and CA reloaded; earlier sessions will not resume');
   }
 
   return {
