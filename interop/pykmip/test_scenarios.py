@@ -118,9 +118,9 @@ def test_create_get_destroy_aes256(client, kmip_version, cleanup):
 def reasons_for_destroyed(kmip_version):
     """Result reasons allowed for a Get of a destroyed object.
 
-    KMIP 1.x has only Item Not Found. KMIP 2.0 added Object Destroyed (2.0 §11.45, Result Reason) for a
-    server that keeps a destroyed object's metadata; a server that forgets the object entirely
-    (PyKMIP's) still says Item Not Found. Anything else is wrong.
+    KMIP 1.x has only Item Not Found. KMIP 2.0 added Object Destroyed (2.0 §11.45, Result
+    Reason) for a server that keeps a destroyed object's metadata; a server that forgets the
+    object entirely (PyKMIP's) still says Item Not Found. Anything else is wrong.
     """
     if kmip_version.value >= enums.KMIPVersion.KMIP_2_0.value:
         return (enums.ResultReason.ITEM_NOT_FOUND, enums.ResultReason.OBJECT_DESTROYED)
