@@ -145,6 +145,24 @@ describe('mutual TLS', () => {
     s.end();
   });
 
+  it('listens on IPv6 loopback and verifies the server as ::1', async (ctx) => {
+    let server: KmipServer;
+    try {
+      server = await startKmipServer({ host: '::1', port: 0, tls: pki.serverTls, handler: new EchoHandler(), log: createLogger({ level: 'silent' }) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') return ctx.skip(); // no IPv6 on this host
+      throw err;
+    }
+    servers.push(server);
+    expect(server.address().host).toBe('::1');
+    // No servername: Node then checks the certificate against the IP literal (SAN IP:::1).
+    const s = await connected(server.address().port, { host: '::1', servername: undefined });
+    const next = reader(s);
+    s.write(frame('v6'));
+    expect(await next()).toEqual(frame('v6'));
+    s.end();
+  });
+
   it('negotiates TLS 1.2 with a KMIP cipher suite when the client caps at 1.2', async () => {
     const { port } = await start(new EchoHandler());
     const s = await connected(port, { maxVersion: 'TLSv1.2' });
