@@ -3,20 +3,15 @@
  * chain, locate and audit reads. LevelDB and the in-memory store differ only in their OrderedKv,
  * so tests of other layers against the memory store exercise this very code.
  *
- * Concurrency: commits run one at a time behind an in-process mutex, because sealing needs the
- * previous record's hash and the revision checks need the current versions. That is enough for a
- * single process owning its LevelDB directory (LevelDB's own lock keeps other processes out). A
- * multi-node backend (PostgreSQL) would instead, inside one SERIALIZABLE transaction, lock the
- * audit head row (SELECT … FOR UPDATE), check object revisions with `WHERE revision = $old`, insert
- * the records and update the head; a serialisation failure is retried or surfaced as a conflict.
+ * Writes go through one CommitQueue (src/store/commit-queue.ts): serialised, group-committed.
  */
 import type { Logger } from 'pino';
 import { AUDIT_HEAD_REPAIR, GENESIS_HASH, SYSTEM_PRINCIPAL, decodeAuditRecord, encodeAuditRecord, sealAuditRecord, type AuditHead } from '../audit/chain.js';
 import type { AuditRecord } from '../audit/record.js';
-import { AsyncMutex } from './async-mutex.js';
-import { decodeEnvelope, encodeEnvelope } from './envelope.js';
-import { InvalidChangesError, ObjectNotFoundError, StaleRevisionError, StoreClosedError, StoreCorruptionError } from './errors.js';
-import { AUDIT_RANGE, META_AUDIT_HEAD, META_FORMAT, auditKey, indexKey, objectKey, seqFromAuditKey, uidBytes } from './keys.js';
+import { CommitQueue, headBytes } from './commit-queue.js';
+import { decodeEnvelope } from './envelope.js';
+import { InvalidChangesError, StoreClosedError, StoreCorruptionError } from './errors.js';
+import { AUDIT_RANGE, META_AUDIT_HEAD, META_FORMAT, auditKey, objectKey, seqFromAuditKey, uidBytes } from './keys.js';
 import { locateUids } from './locate.js';
 import type { Changes, IndexCondition, LocateOptions, ObjectStore, StoredObject } from './object-store.js';
 import type { KeyCursor, KvOp, KvReader, OrderedKv } from './ordered-kv.js';
@@ -34,6 +29,8 @@ export interface StoreMetrics {
   objectsRead: number;
   /** Successful commits that wrote something. */
   commits: number;
+  /** Atomic batches written; below `commits` when concurrent commits were grouped. */
+  batches: number;
 }
 
 /** Options when opening a store. */
@@ -140,15 +137,10 @@ function parseHead(bytes: Buffer | undefined): AuditHead | undefined {
   return undefined;
 }
 
-function headBytes(h: AuditHead): Buffer {
-  return Buffer.from(JSON.stringify({ seq: h.seq, hash: h.hash }));
-}
-
 class KvObjectStore implements InspectableStore {
-  readonly metrics: StoreMetrics = { keysRead: 0, objectsRead: 0, commits: 0 };
   readonly #kv: OrderedKv;
-  readonly #mutex = new AsyncMutex();
-  #head: AuditHead | undefined;
+  readonly #writer: CommitQueue;
+  readonly #reads = { keysRead: 0, objectsRead: 0 };
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -158,11 +150,15 @@ class KvObjectStore implements InspectableStore {
     readonly openCheck: AuditHeadCheck,
   ) {
     this.#kv = kv;
-    this.#head = head;
+    this.#writer = new CommitQueue(kv, head);
+  }
+
+  get metrics(): StoreMetrics {
+    return { ...this.#reads, commits: this.#writer.commits, batches: this.#writer.batches };
   }
 
   auditHead(): AuditHead | undefined {
-    return this.#head;
+    return this.#writer.head;
   }
 
   async get(uid: string): Promise<StoredObject | undefined> {
@@ -173,7 +169,7 @@ class KvObjectStore implements InspectableStore {
     } catch {
       return undefined; // an empty or malformed uid names no object
     }
-    this.metrics.objectsRead++;
+    this.#reads.objectsRead++;
     const bytes = await this.#kv.get(key);
     return bytes === undefined ? undefined : decodeEnvelope(bytes, uid);
   }
@@ -199,49 +195,13 @@ class KvObjectStore implements InspectableStore {
   async commit(changes: Changes): Promise<void> {
     this.#checkOpen();
     validateChanges(changes);
-    // Not re-checked inside: a commit accepted before close() still runs, ahead of the KV close.
-    await this.#mutex.run(async () => {
-      const ops: KvOp[] = [];
-      for (const obj of changes.put) {
-        const key = objectKey(obj.uid);
-        const prev = await this.#kv.get(key);
-        if (prev !== undefined) {
-          const old = decodeEnvelope(prev, obj.uid);
-          if (obj.revision <= old.revision) throw new StaleRevisionError(obj.uid, old.revision, obj.revision);
-          // Deletes first: a batch applies in order, so a term kept by the new version is re-put.
-          for (const t of old.index) ops.push({ type: 'del', key: indexKey(t.field, t.value, obj.uid) });
-        }
-        for (const t of obj.index) ops.push({ type: 'put', key: indexKey(t.field, t.value, obj.uid), value: Buffer.alloc(0) });
-        ops.push({ type: 'put', key, value: encodeEnvelope(obj) });
-      }
-      for (const uid of changes.delete) {
-        const key = objectKey(uid);
-        const prev = await this.#kv.get(key);
-        if (prev === undefined) throw new ObjectNotFoundError(uid);
-        for (const t of decodeEnvelope(prev, uid).index) ops.push({ type: 'del', key: indexKey(t.field, t.value, uid) });
-        ops.push({ type: 'del', key });
-      }
-      let head = this.#head;
-      for (const entry of changes.audit) {
-        const record = sealAuditRecord(head, entry);
-        ops.push({ type: 'put', key: auditKey(record.seq), value: encodeAuditRecord(record) });
-        head = record;
-      }
-      if (head !== undefined && head !== this.#head) {
-        ops.push({ type: 'put', key: META_AUDIT_HEAD, value: headBytes(head) });
-      }
-      if (ops.length === 0) return;
-      await this.#kv.write(ops);
-      // Only after the durable write: a failed batch leaves the head where it was.
-      this.#head = head === undefined ? undefined : { seq: head.seq, hash: head.hash };
-      this.metrics.commits++;
-    });
+    await this.#writer.submit(changes);
   }
 
   close(): Promise<void> {
     this.#closed = true;
-    // Commits accepted before close() finish first (FIFO mutex); later calls share the promise.
-    this.#closing ??= this.#mutex.run(() => this.#kv.close());
+    // Commits accepted before close() are written first; later calls share the promise.
+    this.#closing ??= this.#writer.idle().then(() => this.#kv.close());
     return this.#closing;
   }
 
@@ -251,7 +211,7 @@ class KvObjectStore implements InspectableStore {
 
   /** Wraps reads so that metrics count what locate actually touches. */
   #counting(reader: KvReader): KvReader {
-    const metrics = this.metrics;
+    const metrics = this.#reads;
     return {
       get: (key) => {
         metrics.objectsRead++;
