@@ -10,3 +10,14 @@ export { decodeTtlv, decodeTtlvHeader, isValidTag, HEADER_BYTES, type TtlvHeader
 export { encodeTtlv } from './encode.js';
 export { TtlvFramer, type TtlvFramerOptions } from './framer.js';
 export * from './limits.js';
+export {
+  KMIP_XML_NAMESPACE,
+  MAX_XML_CHARS,
+  xmlToTtlv,
+  xmlDocumentToTtlv,
+  ttlvToXml,
+  type XmlDecodeOptions,
+  type XmlEncodeOptions,
+} from './xml.js';
+export { MAX_JSON_CHARS, jsonToTtlv, ttlvToJson, type JsonDecodeOptions } from './json.js';
+export type { PlaceholderHook, TextDecodeOptions } from './text-values.js';
