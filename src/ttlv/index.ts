@@ -1,5 +1,6 @@
 /**
- * Public API of the TTLV layer: the generic tree, its errors and limits, and the binary codec.
+ * Public API of the TTLV layer: the generic tree, its errors and limits, the binary codec and
+ * framer, and the XML and JSON encodings (KMIP Additional Message Encodings §4, §6).
  * KMIP 2.1 §10.1. Imports nothing outside src/ttlv (CONVENTIONS.md §1).
  */
 export * from './types.js';
