@@ -5,8 +5,16 @@
  * node:crypto) under a random per-instance key, resident keys refuse export with NOT_EXTRACTABLE,
  * and a corrupted blob fails with BAD_KEY.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { type CipherGCMTypes, createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
+import {
+  type CipherParams,
+  checkMacInput,
+  type EncryptResult,
+  hmacHash,
+  resolveCipher,
+  type ResolvedCipher,
+} from './pkcs11/cipher-params.js';
 import { checkAlgorithm, checkImportLength, generateLengthBytes, plausibleLength } from './pkcs11/key-lengths.js';
 import {
   CryptoError,
@@ -29,6 +37,11 @@ export interface FakeCryptoProviderOptions {
 
 /** The fake plus test hooks. */
 export interface FakeCryptoProvider extends CryptoProvider {
+  /** Same contract as Pkcs11CryptoProvider.encrypt (see pkcs11/cipher-params.ts). */
+  encrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array): Promise<EncryptResult>;
+  decrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array>;
+  mac(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array): Promise<Uint8Array>;
+  macVerify(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array, mac: Uint8Array): Promise<boolean>;
   /** Number of resident keys currently held (to assert Destroy). */
   residentCount(): number;
   /** Whether close() was called. */
@@ -44,6 +57,12 @@ function oddParity(key: Buffer): Buffer {
     key[i] = ones % 2 === 0 ? b | 1 : b;
   }
   return key;
+}
+
+/** node:crypto cipher name of a checked request. */
+function nodeCipher(c: ResolvedCipher, key: Buffer): string {
+  if (c.algorithm === 'TDES') return c.mode === 'ECB' ? 'des-ede3' : 'des-ede3-cbc';
+  return `aes-${key.length * 8}-${c.mode.toLowerCase()}`;
 }
 
 /** Creates an in-memory provider for unit tests. */
@@ -70,6 +89,15 @@ export function createFakeCryptoProvider(opts: FakeCryptoProviderOptions = {}): 
     } catch {
       throw new CryptoError('BAD_KEY', 'wrapped key blob does not unwrap under the master key');
     }
+  };
+  /** The key bytes of any ref, for the crypto calls that a real HSM runs inside. */
+  const keyOf = (ref: KeyRef, algorithm: SymmetricAlgorithm): Buffer => {
+    live();
+    checkAlgorithm(algorithm);
+    if (ref.kind === 'wrapped') return unwrap(ref);
+    const value = resident.get(ref.id);
+    if (!value) throw new CryptoError('BAD_KEY', 'resident key not found in the token');
+    return value;
   };
   const newKey = (algorithm: SymmetricAlgorithm, bytes: number): Buffer =>
     algorithm === 'TDES' ? oddParity(randomBytes(bytes)) : randomBytes(bytes);
@@ -102,6 +130,47 @@ export function createFakeCryptoProvider(opts: FakeCryptoProviderOptions = {}): 
         throw new CryptoError('BAD_KEY', 'unwrapped key has the wrong length for its algorithm');
       }
       return new Uint8Array(value);
+    },
+    async encrypt(ref, algorithm, params, data): Promise<EncryptResult> {
+      const key = keyOf(ref, algorithm);
+      const c = resolveCipher(algorithm, params, data, 'encrypt');
+      const iv = c.iv ? { iv: Uint8Array.from(c.iv) } : {};
+      if (c.mode === 'GCM') {
+        const gcm = createCipheriv(`aes-${key.length * 8}-gcm` as CipherGCMTypes, key, c.iv as Buffer, { authTagLength: c.tagLength });
+        gcm.setAAD(c.aad);
+        const out = Buffer.concat([gcm.update(data), gcm.final()]);
+        return { data: Uint8Array.from(out), tag: Uint8Array.from(gcm.getAuthTag()), ...iv };
+      }
+      const cipher = createCipheriv(nodeCipher(c, key), key, c.iv ?? null).setAutoPadding(c.pad);
+      return { data: Uint8Array.from(Buffer.concat([cipher.update(data), cipher.final()])), ...iv };
+    },
+    async decrypt(ref, algorithm, params, data, tag): Promise<Uint8Array> {
+      const key = keyOf(ref, algorithm);
+      const c = resolveCipher(algorithm, params, data, 'decrypt', tag);
+      try {
+        if (c.mode === 'GCM') {
+          const gcm = createDecipheriv(`aes-${key.length * 8}-gcm` as CipherGCMTypes, key, c.iv as Buffer, { authTagLength: c.tagLength });
+          gcm.setAAD(c.aad);
+          gcm.setAuthTag(Buffer.from(tag as Uint8Array));
+          return Uint8Array.from(Buffer.concat([gcm.update(data), gcm.final()]));
+        }
+        const d = createDecipheriv(nodeCipher(c, key), key, c.iv ?? null).setAutoPadding(c.pad);
+        return Uint8Array.from(Buffer.concat([d.update(data), d.final()]));
+      } catch {
+        // Same code as the HSM: a tag or padding that does not check out is a cryptographic failure.
+        throw new CryptoError('BAD_KEY', 'decryption failed: the data does not authenticate under the key');
+      }
+    },
+    async mac(ref, algorithm, data): Promise<Uint8Array> {
+      const hash = hmacHash(algorithm);
+      checkMacInput(data);
+      return Uint8Array.from(createHmac(hash, keyOf(ref, algorithm)).update(data).digest());
+    },
+    async macVerify(ref, algorithm, data, mac): Promise<boolean> {
+      const hash = hmacHash(algorithm);
+      checkMacInput(data);
+      const expected = createHmac(hash, keyOf(ref, algorithm)).update(data).digest();
+      return mac.length === expected.length && timingSafeEqual(expected, mac);
     },
     async destroyKey(ref: KeyRef): Promise<void> {
       live();

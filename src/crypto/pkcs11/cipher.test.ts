@@ -8,7 +8,9 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createFakeCryptoProvider } from '../fake-provider.js';
 import { CryptoError, type KeyRef } from '../provider.js';
+import type { CipherParams } from './cipher-params.js';
 import { openPkcs11Provider, type Pkcs11CryptoProvider } from './provider.js';
 import { ensureSoftHsmToken } from './softhsm.js';
 
@@ -28,7 +30,7 @@ afterAll(async () => {
 });
 
 const BLOCKS = Buffer.from('00112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210', 'hex');
-const ODD = Buffer.from('not a multiple of the block size');
+const ODD = Buffer.from('not a multiple of the block size!'); // 33 bytes
 
 function node(cipher: string, key: Buffer, iv: Buffer | null, data: Buffer, pad: boolean): Buffer {
   const c = createCipheriv(cipher, key, iv).setAutoPadding(pad);
@@ -99,6 +101,42 @@ describe('encrypt / decrypt', () => {
     expect(await code(hsm.decrypt(aes, 'AES', { mode: 'GCM', iv: new Uint8Array(12) }, BLOCKS))).toBe('UNSUPPORTED');
     expect(await code(hsm.encrypt(aes, 'AES', { mode: 'GCM', tagLength: 8 }, BLOCKS))).toBe('UNSUPPORTED');
     expect(await code(hsm.mac(aes, 'AES', BLOCKS))).toBe('UNSUPPORTED');
+    expect(await code(hsm.encrypt(aes, 'AES', { mode: 'CBC' }, ODD))).toBe('UNSUPPORTED');
+    expect(await code(hsm.encrypt(aes, 'AES', { mode: 'ECB' }, ODD))).toBe('UNSUPPORTED');
+    expect(await code(hsm.encrypt(aes, 'AES', { mode: 'CBC', aad: new Uint8Array(1) }, BLOCKS))).toBe('UNSUPPORTED');
+  });
+
+  it('the in-memory fake computes exactly what the HSM computes, and refuses the same', async () => {
+    const fake = createFakeCryptoProvider();
+    const material = Buffer.alloc(24, 0x33);
+    const inHsm = await hsm.importSymmetricKey('AES', material);
+    const inFake = await fake.importSymmetricKey('AES', material);
+    const iv = new Uint8Array(16).fill(1);
+    const cases: CipherParams[] = [
+      { mode: 'ECB' },
+      { mode: 'CBC', iv },
+      { mode: 'CBC', iv, padding: 'PKCS5' },
+      { mode: 'GCM', iv: iv.subarray(0, 12), aad: Uint8Array.from([1, 2]) },
+      { mode: 'GCM', iv: iv.subarray(0, 12), tagLength: 12 },
+    ];
+    for (const params of cases) {
+      const data = params.mode === 'CBC' && params.padding ? ODD : BLOCKS;
+      const a = await hsm.encrypt(inHsm, 'AES', params, data);
+      const b = await fake.encrypt(inFake, 'AES', params, data);
+      expect({ ...b, data: Buffer.from(b.data) }).toEqual({ ...a, data: Buffer.from(a.data) });
+      expect(Buffer.from(await fake.decrypt(inFake, 'AES', params, a.data, a.tag))).toEqual(data);
+    }
+    const badTag = Uint8Array.from(Buffer.alloc(16));
+    const gcm = { mode: 'GCM', iv: iv.subarray(0, 12) } as const;
+    expect(await code(fake.decrypt(inFake, 'AES', gcm, BLOCKS, badTag))).toBe(await code(hsm.decrypt(inHsm, 'AES', gcm, BLOCKS, badTag)));
+    expect(await code(fake.encrypt(inFake, 'AES', { mode: 'CBC' }, ODD))).toBe('UNSUPPORTED');
+
+    const hmacKey = Buffer.alloc(48, 7);
+    const h1 = await hsm.mac(await hsm.importSymmetricKey('HMAC-SHA384', hmacKey), 'HMAC-SHA384', ODD);
+    const fakeRef = await fake.importSymmetricKey('HMAC-SHA384', hmacKey);
+    expect(Buffer.from(await fake.mac(fakeRef, 'HMAC-SHA384', ODD))).toEqual(Buffer.from(h1));
+    expect(await fake.macVerify(fakeRef, 'HMAC-SHA384', ODD, h1)).toBe(true);
+    expect(await fake.macVerify(fakeRef, 'HMAC-SHA384', ODD, h1.subarray(1))).toBe(false);
   });
 });
 

@@ -11,4 +11,4 @@ export {
   type ProviderLogger,
 } from './config.js';
 export { ckrName, cryptoCodeFor } from './ckr.js';
-export { MAX_CIPHER_INPUT_BYTES, type CipherMode, type CipherParams, type EncryptResult } from './cipher.js';
+export { MAX_CIPHER_INPUT_BYTES, type CipherMode, type CipherParams, type EncryptResult } from './cipher-params.js';

@@ -20,7 +20,8 @@ import {
   type SymmetricAlgorithm,
 } from '../provider.js';
 import { specOf, usageAttributes } from './algorithms.js';
-import { type CipherParams, decryptWith, type EncryptResult, encryptWith, macVerifyWith, macWith } from './cipher.js';
+import type { CipherParams, EncryptResult } from './cipher-params.js';
+import { decryptWith, encryptWith, macVerifyWith, macWith } from './cipher.js';
 import { checkImportLength, generateLengthBytes, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
 import { p11, p11Async } from './ckr.js';
 import type { ProviderLogger } from './config.js';
