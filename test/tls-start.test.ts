@@ -60,7 +60,7 @@ function run(cwd: string, env: Record<string, string>, args: string[] = []): Pro
     async waitFor(msg, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const hit = lines.find((l) => l.msg === msg);
+        const hit = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith(msg));
         if (hit) return hit;
         if (Date.now() > deadline || child.exitCode !== null) {
           throw new Error(`no "${msg}" log line; stdout: ${JSON.stringify(lines)} stderr: ${stderr}`);
