@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CryptoError } from '../provider.js';
@@ -47,6 +48,30 @@ describe('session pool', () => {
     expect(await queued).toBeInstanceOf(CryptoError);
     await closed;
     await expect(hsm.randomBytes(8)).rejects.toMatchObject({ code: 'HSM_UNAVAILABLE' });
+  });
+
+  it('replaces a session left with an unfinished operation', async () => {
+    const hsm = await openPkcs11Provider({ ...cfg, sessionPoolSize: 1 });
+    try {
+      const ref = await hsm.generateSymmetricKey({ algorithm: 'AES', lengthBits: 128, extractable: true });
+      const params = { mode: 'ECB' } as const;
+      // A careless caller begins an operation and throws before finishing it.
+      await expect(
+        hsm.withUnwrappedKey(ref, 'AES', ({ mod, session, handle }) => {
+          mod.C_EncryptInit(session, { mechanism: pkcs11js.CKM_AES_ECB }, handle);
+          throw new Error('caller bug');
+        }),
+      ).rejects.toThrow('caller bug');
+      // The next request trips over it once; the pool then replaces the session and recovers.
+      const first = await hsm.encrypt(ref, 'AES', params, new Uint8Array(16)).then(
+        () => 'ok',
+        (e: unknown) => (e as CryptoError).code,
+      );
+      expect(first).toBe('HSM_ERROR');
+      expect((await hsm.encrypt(ref, 'AES', params, new Uint8Array(16))).data).toHaveLength(16);
+    } finally {
+      await hsm.close();
+    }
   });
 
   it('rejects a pool size out of bounds', async () => {

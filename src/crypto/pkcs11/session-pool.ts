@@ -12,8 +12,16 @@ import type { Handle, PKCS11 } from 'pkcs11js';
 import { CryptoError } from '../provider.js';
 import { p11 } from './ckr.js';
 
-/** Return codes after which a session is dead and must be replaced, not reused. */
-const DEAD_SESSION = new Set<number>([pkcs11js.CKR_SESSION_HANDLE_INVALID, pkcs11js.CKR_SESSION_CLOSED]);
+/**
+ * Return codes after which a session must be replaced, not reused: it is gone, or an operation
+ * some failed caller began (C_*Init without its final call) still occupies it; PKCS#11 v2.40
+ * has no way to cancel that other than closing the session.
+ */
+const DEAD_SESSION = new Set<number>([
+  pkcs11js.CKR_SESSION_HANDLE_INVALID,
+  pkcs11js.CKR_SESSION_CLOSED,
+  pkcs11js.CKR_OPERATION_ACTIVE,
+]);
 
 export class SessionPool {
   private readonly all: Handle[] = [];
