@@ -42,7 +42,7 @@ export async function createApp(cfg: KmipdConfig, log: Logger): Promise<App> {
   const crypto = await openPkcs11Provider(await pkcs11Config(cfg), { log: log.child({ component: 'hsm' }) });
   let store;
   try {
-    store = await openLevelDbStore(join(cfg.dataDir, 'store'));
+    store = await openLevelDbStore(join(cfg.dataDir, 'store'), { log: log.child({ component: 'store' }) });
   } catch (e) {
     await crypto.close();
     throw e;
