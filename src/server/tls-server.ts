@@ -66,10 +66,16 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
     // Node checks the client chain after OpenSSL's handshake and just destroys the socket when
     // it fails (no alert), so the useful reason is authorizationError, not the hang-up error.
     const authorizationError = (tlsSocket.authorizationError as unknown as string | null) ?? undefined;
-    log.warn(
-      { connId: entry?.connId, peer: entry?.peer ?? remote(tlsSocket), code: authorizationError ?? err.code, reason: authorizationError === undefined ? (err.reason ?? err.message) : 'client certificate not trusted' },
-      'TLS handshake failed',
-    );
+    const fields = {
+      connId: entry?.connId,
+      peer: entry?.peer ?? remote(tlsSocket),
+      code: authorizationError ?? err.code,
+      reason: authorizationError === undefined ? (err.reason ?? err.message) : 'client certificate not trusted',
+    };
+    // A peer that connects and hangs up without a word (TCP health checks, port scans) is
+    // routine; a failed negotiation or an untrusted certificate is worth a warning.
+    if (authorizationError === undefined && err.code === 'ECONNRESET') log.info(fields, 'TLS handshake failed');
+    else log.warn(fields, 'TLS handshake failed');
     // With a tlsClientError listener Node leaves the socket open (e.g. after a handshake timeout).
     tlsSocket.destroy();
   });
