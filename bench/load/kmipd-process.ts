@@ -1,0 +1,122 @@
+/**
+ * Runs the server under test in its own process, as `npm start` does (`node --import tsx
+ * src/cli/start.ts`), so that load generator and server each get a core. Like
+ * interop/with-kmipd.ts: a temp data dir (new SoftHSM2 token and LevelDB store), a throwaway
+ * dev PKI with client "alice", a free loopback port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateDevPki } from '../../src/server/pki/dev-pki.js';
+import type { TlsClientMaterial } from './kmip-socket.js';
+
+export interface KmipdProcess {
+  readonly port: number;
+  readonly pid: number;
+  readonly client: TlsClientMaterial;
+  /** The server process's user + system CPU time so far, in seconds (Linux /proc). */
+  cpuSeconds(): number;
+  /** SIGTERM (graceful), waits for exit, removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+export interface KmipdProcessOptions {
+  /** Run the server with `--cpu-prof` and write the .cpuprofile here (on graceful exit). */
+  readonly cpuProfDir?: string | undefined;
+  /** Server log level (default warn: per-connection info lines would cost the server time). */
+  readonly logLevel?: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? ok(a.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForPort(port: number, ms: number, alive: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!alive()) throw new Error('kmipd exited during start-up');
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), r(true)));
+      s.once('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`kmipd did not listen on ${port} within ${ms} ms`);
+}
+
+/** utime + stime of a process, fields 14 and 15 of /proc/PID/stat, in clock ticks (USER_HZ, 100 on Linux). */
+function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is parenthesised and may contain spaces: split after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export async function startKmipdProcess(opts: KmipdProcessOptions = {}): Promise<KmipdProcess> {
+  const root = resolve(import.meta.dirname, '../..');
+  const work = mkdtempSync(join(tmpdir(), 'kmipd-bench-'));
+  const certs = join(work, 'certs');
+  generateDevPki({ dir: certs, clients: ['alice'], keyType: 'ec' });
+  const port = await freePort();
+  const nodeArgs = ['--import', 'tsx'];
+  if (opts.cpuProfDir !== undefined) {
+    mkdirSync(opts.cpuProfDir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
+  }
+  let exited = false;
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(root, 'src/cli/start.ts')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      KMIPD_LISTEN: `127.0.0.1:${port}`,
+      KMIPD_DATA_DIR: join(work, 'data'),
+      KMIPD_TLS_CERT: join(certs, 'server.crt'),
+      KMIPD_TLS_KEY: join(certs, 'server.key'),
+      KMIPD_TLS_CA: join(certs, 'ca.crt'),
+      KMIPD_LOG_LEVEL: opts.logLevel ?? 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exit = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+  const cleanup = (): void => rmSync(work, { recursive: true, force: true });
+  try {
+    await waitForPort(port, 60_000, () => !exited);
+  } catch (err) {
+    if (!exited) child.kill('SIGTERM');
+    await exit;
+    cleanup();
+    throw err;
+  }
+  const pid = child.pid!;
+  return {
+    port,
+    pid,
+    client: {
+      ca: readFileSync(join(certs, 'ca.crt')),
+      cert: readFileSync(join(certs, 'alice.crt')),
+      key: readFileSync(join(certs, 'alice.key')),
+    },
+    cpuSeconds: () => (exited ? Number.NaN : procCpuSeconds(pid)),
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        // Graceful shutdown waits up to 10 s for busy connections; do not hang past that.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exit;
+        clearTimeout(timer);
+      }
+      cleanup();
+    },
+  };
+}

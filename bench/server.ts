@@ -1,0 +1,153 @@
+/**
+ * kmipd server load generator (`npm run bench`).
+ *
+ * Starts kmipd as a child process (bench/load/kmipd-process.ts: fresh SoftHSM2 token, LevelDB
+ * store and dev PKI in a temp dir, a free loopback port) and drives it from this process over
+ * mutual TLS, closed loop, with pre-encoded KMIP 1.2 requests:
+ *   - Get of one existing AES-256 key, persistent connections;
+ *   - Create of an AES-256 key, persistent connections;
+ *   - Get with a new connection per request, resuming the worker's previous TLS session;
+ *   - the same without resumption (every handshake full), for comparison;
+ * each at every connection count asked for (default 1 and 16), warm-up then a fixed measured
+ * window. Every response is parsed and must be Success; errors are counted and reported, and
+ * make the exit status 1. Results and method are written up in BENCHMARKS.md (## Server).
+ *
+ * Options (or env): --duration S (BENCH_DURATION_S, 8), --warmup S (BENCH_WARMUP_S, 2),
+ * --connections 1,16 (BENCH_CONNECTIONS), --only get,create,connect,connect-full (BENCH_ONLY),
+ * --max-ops N per scenario (BENCH_MAX_OPS, 2,000,000), --tls12 (offer TLS 1.2 at most),
+ * --server-prof DIR (run the server under --cpu-prof, profile written to DIR on exit),
+ * --json FILE (write the machine and results as JSON).
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CryptographicAlgorithm, CryptographicUsageMask, ObjectType, Operation, ResultStatus, Tag } from '../src/kmip/generated/index.js';
+import { enm, int, struct, text } from '../src/ttlv/build.js';
+import { parseResponse, payloadText, request } from '../test/helpers/kmip-request.js';
+import { KmipSocket } from './load/kmip-socket.js';
+import { startKmipdProcess } from './load/kmipd-process.js';
+import { describeMachine, machineLine, tableHeader, tableRow } from './load/report.js';
+import { runScenario, type RunLimits, type ScenarioResult, type ScenarioSpec } from './load/scenarios.js';
+
+const GROUPS = ['get', 'create', 'connect', 'connect-full'] as const;
+type Group = (typeof GROUPS)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: process.env['BENCH_DURATION_S'] ?? '8' },
+    warmup: { type: 'string', default: process.env['BENCH_WARMUP_S'] ?? '2' },
+    connections: { type: 'string', default: process.env['BENCH_CONNECTIONS'] ?? '1,16' },
+    only: { type: 'string', default: process.env['BENCH_ONLY'] ?? GROUPS.join(',') },
+    'max-ops': { type: 'string', default: process.env['BENCH_MAX_OPS'] ?? '2000000' },
+    tls12: { type: 'boolean', default: false },
+    'server-prof': { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+
+function positive(name: string, v: string | undefined, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(`--${name}: expected a number in (0, ${max}], got ${v}`);
+  return n;
+}
+
+const limits: RunLimits = {
+  durationMs: Math.round(positive('duration', args.duration, 600) * 1000),
+  warmupMs: Math.round(positive('warmup', args.warmup, 60) * 1000),
+  maxOps: Math.floor(positive('max-ops', args['max-ops'], 50_000_000)),
+  maxTlsVersion: args.tls12 ? 'TLSv1.2' : 'TLSv1.3',
+};
+const connectionCounts = (args.connections ?? '').split(',').map((c) => Math.floor(positive('connections', c, 256)));
+const groups = (args.only ?? '').split(',').map((g) => {
+  if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (known: ${GROUPS.join(', ')})`);
+  return g as Group;
+});
+
+// KMIP 1.2 requests, encoded once.
+const createAes256 = request([1, 2], [
+  {
+    operation: Operation.Create,
+    payload: [
+      enm(Tag.ObjectType, ObjectType.SymmetricKey),
+      struct(Tag.TemplateAttribute, [
+        struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Algorithm'), enm(Tag.AttributeValue, CryptographicAlgorithm.AES)]),
+        struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Length'), int(Tag.AttributeValue, 256)]),
+        struct(Tag.Attribute, [
+          text(Tag.AttributeName, 'Cryptographic Usage Mask'),
+          int(Tag.AttributeValue, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt),
+        ]),
+      ]),
+    ],
+  },
+]);
+const getKey = (uid: string): Buffer => request([1, 2], [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+
+function scenarios(getReq: Buffer): ScenarioSpec[] {
+  const out: ScenarioSpec[] = [];
+  for (const g of groups) {
+    for (const n of connectionCounts) {
+      if (g === 'get') out.push({ name: 'Get AES-256, persistent', mode: 'persistent', connections: n, request: getReq });
+      if (g === 'create') out.push({ name: 'Create AES-256, persistent', mode: 'persistent', connections: n, request: createAes256 });
+      if (g === 'connect') out.push({ name: 'Get, new TLS conn each, resumed', mode: 'connect-per-op', connections: n, request: getReq, resume: true });
+      if (g === 'connect-full') out.push({ name: 'Get, new TLS conn each, full handshake', mode: 'connect-per-op', connections: n, request: getReq, resume: false });
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const machine = describeMachine();
+  console.log(`machine: ${machineLine(machine)}`);
+  console.log(
+    `method: closed loop, warm-up ${limits.warmupMs / 1000} s, measured ${limits.durationMs / 1000} s per scenario, TLS up to ${limits.maxTlsVersion}, server in its own process${args['server-prof'] === undefined ? '' : ' (under --cpu-prof)'}`,
+  );
+  const server = await startKmipdProcess({ cpuProfDir: args['server-prof'] });
+  stopServer = () => process.kill(server.pid, 'SIGKILL');
+  const results: ScenarioResult[] = [];
+  try {
+    const target = { port: server.port, tls: server.client, serverCpuSeconds: () => server.cpuSeconds() };
+    // The key every Get reads, created (and read once) over a connection of its own.
+    const setup = await KmipSocket.connect({ port: server.port, tls: server.client });
+    const created = parseResponse(await setup.roundTrip(createAes256)).items[0];
+    if (created?.status !== ResultStatus.Success) throw new Error(`setup Create failed: ${created?.message ?? 'no item'}`);
+    const uid = payloadText(created, Tag.UniqueIdentifier)!;
+    const getReq = getKey(uid);
+    const got = parseResponse(await setup.roundTrip(getReq)).items[0];
+    if (got?.status !== ResultStatus.Success) throw new Error(`setup Get failed: ${got?.message ?? 'no item'}`);
+    setup.end();
+    console.log(`server pid ${server.pid} on 127.0.0.1:${server.port}; key ${uid}; Get request ${getReq.length} bytes, Create request ${createAes256.length} bytes\n`);
+    console.log(tableHeader());
+    for (const spec of scenarios(getReq)) {
+      const r = await runScenario(spec, target, limits);
+      results.push(r);
+      console.log(tableRow(r));
+      for (const e of r.errorExamples) console.log(`    error: ${e}`);
+    }
+  } finally {
+    await server.stop();
+  }
+  const protocols = [...new Set(results.map((r) => r.protocol).filter((p) => p !== undefined))];
+  console.log(`\nTLS protocol negotiated: ${protocols.join(', ') || 'n/a'}`);
+  if (args['server-prof'] !== undefined) console.log(`server CPU profile written to ${args['server-prof']}`);
+  if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), machine, limits, results }, null, 2) + '\n');
+  const errors = results.reduce((n, r) => n + r.errors, 0);
+  if (errors > 0) console.log(`RUN HAD ${errors} ERRORS: figures above are not valid`);
+  return errors > 0 ? 1 : 0;
+}
+
+// Stops by itself: a hard limit well past the planned run time (scenarios x (warm-up + window)).
+const planned = scenarios(Buffer.alloc(0)).length * (limits.warmupMs + limits.durationMs);
+let stopServer: (() => void) | undefined;
+const watchdog = setTimeout(() => {
+  console.error('bench: watchdog expired; killing the server and exiting');
+  stopServer?.();
+  process.exit(2);
+}, planned + 120_000);
+watchdog.unref();
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
