@@ -63,6 +63,19 @@ export async function probeUnwrapPadding(mod: PKCS11, session: Handle, master: H
 }
 
 /**
+ * Refuses a token whose user PIN is locked (a login attempt would only say CKR_PIN_LOCKED after
+ * the fact) and warns when one more wrong PIN would lock it (CK_TOKEN_INFO flags, v2.40 §3.2).
+ */
+function checkPinState(flags: number, tokenLabel: string, log: ProviderLogger): void {
+  if (flags & pkcs11js.CKF_USER_PIN_LOCKED) {
+    throw new CryptoError('HSM_UNAVAILABLE', `the user PIN of token "${tokenLabel}" is locked`);
+  }
+  if (flags & (pkcs11js.CKF_USER_PIN_FINAL_TRY | pkcs11js.CKF_USER_PIN_COUNT_LOW)) {
+    log.warn({ tokenLabel, finalTry: (flags & pkcs11js.CKF_USER_PIN_FINAL_TRY) !== 0 }, 'the token reports failed user PIN attempts');
+  }
+}
+
+/**
  * Opens the token: C_Initialize (shared per process), finds the slot by token label, opens the
  * session pool, logs in as CKU_USER once, and finds or creates the master wrapping key.
  * Errors are CryptoErrors and never contain the PIN.
@@ -79,6 +92,7 @@ export async function openPkcs11Provider(cfg: Pkcs11Config, opts: Pkcs11Provider
   try {
     const found = findTokenSlot(module.p11, cfg.tokenLabel, cfg.slot);
     if (!found) throw new CryptoError('HSM_UNAVAILABLE', `no initialised token labelled "${cfg.tokenLabel}"`);
+    checkPinState(found.info.flags, cfg.tokenLabel, log);
     const slotKey = `${slotNumber(found.slot)}`;
     const wrapMechanism = chooseWrapMechanism(module.p11, found.slot);
 

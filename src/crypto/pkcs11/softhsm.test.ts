@@ -62,9 +62,13 @@ describe('ensureSoftHsmToken', () => {
     expect(ce.message).not.toContain(wrongPin);
     expect(ce.message).not.toContain(cfg.pin);
     expect(String(ce.stack)).not.toContain(wrongPin);
-    // The failed open released everything: the right PIN still works afterwards.
-    const ok = await openPkcs11Provider(cfg);
+    // The failed open released everything: the right PIN still works afterwards, and the
+    // token's failed-attempt flag is reported to the operator.
+    const warnings: string[] = [];
+    const log = { debug() {}, info() {}, error() {}, warn: (_o: object, m?: string) => warnings.push(String(m)) };
+    const ok = await openPkcs11Provider(cfg, { log });
     await ok.close();
+    expect(warnings).toEqual(['the token reports failed user PIN attempts']);
   });
 
   it('reports a missing token clearly', async () => {
