@@ -75,6 +75,17 @@ describe('generateDevPki', () => {
     expect(cert(forced.clients.alice!.cert).checkIssued(cert(forced.ca.cert))).toBe(true);
   });
 
+  it('issues from a CA it did not make, keeping its subject byte for byte', async () => {
+    const dir = temp();
+    const ca = join(dir, 'ca.crt');
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', ca, '-days', '30', '-subj', '/C=DE/O=Acme Corp/OU=Security/CN=Acme Root CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+    const pki = generateDevPki({ dir, clients: ['alice'] });
+    expect(pki.written).not.toContain(ca);
+    expect(cert(pki.server.cert).issuer).toBe(cert(ca).subject);
+    const { stdout } = await run('openssl', ['verify', '-x509_strict', '-CAfile', ca, pki.server.cert, pki.clients.alice!.cert]);
+    expect(stdout.match(/: OK/g)).toHaveLength(2);
+  });
+
   it('refuses a half-present CA and bad client names', () => {
     const dir = temp();
     writeFileSync(join(dir, 'ca.crt'), 'x');

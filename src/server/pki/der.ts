@@ -88,3 +88,44 @@ export function time(d: Date): Buffer {
 /** Context-specific tag: `[n] EXPLICIT` wraps a constructed value, `[n] IMPLICIT` replaces a primitive tag. */
 export const explicit = (n: number, inner: Buffer): Buffer => tlv(0xa0 | n, inner);
 export const implicitPrimitive = (n: number, content: Buffer): Buffer => tlv(0x80 | n, content);
+
+/** One element read back from DER: its tag and where its full encoding and content sit. */
+export interface DerElement {
+  tag: number;
+  /** Offset of the identifier octet. */
+  start: number;
+  /** Offset of the first content octet. */
+  contentStart: number;
+  /** Offset just past the content. */
+  end: number;
+}
+
+/** Reads the element at `offset` (single-octet tags only, definite lengths, as X.509 uses). */
+export function readElement(buf: Buffer, offset: number): DerElement {
+  const tag = buf[offset];
+  const first = buf[offset + 1];
+  if (tag === undefined || first === undefined) throw new Error('DER: truncated');
+  let len = first;
+  let contentStart = offset + 2;
+  if (first & 0x80) {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4) throw new Error('DER: unsupported length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (buf[offset + 2 + i] ?? 0);
+    contentStart += n;
+  }
+  const end = contentStart + len;
+  if (end > buf.length) throw new Error('DER: length past end');
+  return { tag, start: offset, contentStart, end };
+}
+
+/** The children of a constructed element. */
+export function children(buf: Buffer, parent: DerElement): DerElement[] {
+  const out: DerElement[] = [];
+  for (let at = parent.contentStart; at < parent.end; ) {
+    const el = readElement(buf, at);
+    out.push(el);
+    at = el.end;
+  }
+  return out;
+}

@@ -9,7 +9,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { buildCertificate, type Issuer } from './x509-builder.js';
+import { buildCertificate, subjectNameDer, type Issuer } from './x509-builder.js';
 
 /** Key algorithm for every key of the PKI. P-256 is the default; RSA serves TLS_RSA_* suites. */
 export type DevKeyType = 'ec' | 'rsa';
@@ -91,16 +91,16 @@ export function generateDevPki(opts: DevPkiOptions): DevPki {
   if (!force && pairExists(result.ca)) {
     const privateKey = createPrivateKey(readFileSync(result.ca.key));
     const caCert = new X509Certificate(readFileSync(result.ca.cert));
-    const cn = /(?:^|\n)CN=([^\n]*)/.exec(caCert.subject)?.[1] ?? 'kmipd dev CA';
-    issuer = { name: { commonName: cn, organization: ORG }, privateKey, publicKey: createPublicKey(privateKey) };
     if (!caCert.checkPrivateKey(privateKey)) throw new Error(`${result.ca.key} does not match ${result.ca.cert}`);
+    issuer = { name: subjectNameDer(caCert.raw), privateKey, publicKey: createPublicKey(privateKey) };
   } else {
     if (!force && (existsSync(result.ca.cert) || existsSync(result.ca.key))) {
       throw new Error(`${dir} has only one of ca.crt / ca.key; remove it or use --force`);
     }
     const kp = newKeyPair(keyType);
-    issuer = { name: { commonName: 'kmipd dev CA', organization: ORG }, ...kp };
-    const pem = buildCertificate({ subject: issuer.name, isCa: true, ...validity(3650) }, kp.publicKey, issuer);
+    const caName = { commonName: 'kmipd dev CA', organization: ORG };
+    issuer = { name: caName, ...kp };
+    const pem = buildCertificate({ subject: caName, isCa: true, ...validity(3650) }, kp.publicKey, issuer);
     writeKey(result.ca.key, kp.privateKey, written);
     writeCert(result.ca.cert, pem, written);
     caIsNew = true;

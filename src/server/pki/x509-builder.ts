@@ -28,7 +28,8 @@ export interface CertificateProfile {
 
 /** The issuer side: its DN and signing key (the subject's own for a self-signed CA). */
 export interface Issuer {
-  name: DistinguishedName;
+  /** The issuer's DN, or its subject Name exactly as DER-encoded in its certificate. */
+  name: DistinguishedName | Buffer;
   privateKey: KeyObject;
   publicKey: KeyObject;
 }
@@ -48,7 +49,8 @@ const OID = {
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
 
-function name(dn: DistinguishedName): Buffer {
+function name(dn: DistinguishedName | Buffer): Buffer {
+  if (Buffer.isBuffer(dn)) return dn;
   const rdn = (type: string, value: string): Buffer => der.set(der.sequence(der.oid(type), der.utf8String(value)));
   const rdns = [];
   if (dn.organization !== undefined) rdns.push(rdn(OID.organization, dn.organization));
@@ -61,6 +63,22 @@ function signatureAlgorithm(issuerKey: KeyObject): Buffer {
   if (issuerKey.asymmetricKeyType === 'ec') return der.sequence(der.oid(OID.ecdsaWithSha256));
   if (issuerKey.asymmetricKeyType === 'rsa') return der.sequence(der.oid(OID.sha256WithRsa), der.nullValue());
   throw new Error(`unsupported issuer key type ${issuerKey.asymmetricKeyType ?? 'unknown'}`);
+}
+
+/**
+ * The subject Name of a certificate, byte for byte, to use as the issuer of certificates it
+ * signs: RFC 5280 §7.1 chain building compares names, so re-encoding could break the chain.
+ */
+export function subjectNameDer(certDer: Buffer): Buffer {
+  const cert = der.readElement(certDer, 0);
+  const [tbs] = der.children(certDer, cert);
+  if (tbs === undefined) throw new Error('not a certificate');
+  const fields = der.children(certDer, tbs);
+  // TBSCertificate: [0] version (optional), serial, signature, issuer, validity, subject, ...
+  const offset = fields[0]?.tag === 0xa0 ? 1 : 0;
+  const subject = fields[offset + 4];
+  if (subject === undefined || subject.tag !== 0x30) throw new Error('certificate has no subject Name');
+  return certDer.subarray(subject.start, subject.end);
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
