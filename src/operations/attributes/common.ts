@@ -1,0 +1,204 @@
+/**
+ * What the attribute operations share: naming an attribute kind from a 1.x Attribute Name or a 2.x
+ * Attribute Reference, finding its instances on an object, the per-version errors, and the
+ * bookkeeping every change does (Last Change Date, the date -> state rule, a new revision).
+ */
+import { type Attribute, attributeKey } from '../../kmip/attributes.js';
+import {
+  type AttributeRule,
+  appliesToObjectType,
+  attributeRule,
+  attributeRuleForTag,
+  isAttributeInVersion,
+} from '../../kmip/attribute-rules.js';
+import { KmipError, invalidField } from '../../kmip/errors.js';
+import { Fields, tagLabel } from '../../kmip/fields.js';
+import { ResultReason, State, Tag, tagByName, tagBySpecName, tagInfo, tagItemType, kmipVersionOf } from '../../kmip/generated/index.js';
+import { camelCaseName } from '../../kmip/names.js';
+import { type ProtocolVersion, is2x } from '../../kmip/protocol-version.js';
+import { encodeIndexString } from '../../store/index-keys.js';
+import { dateTime, enm, int, struct, text } from '../../ttlv/build.js';
+import { encodeTtlv } from '../../ttlv/encode.js';
+import type { TtlvNode } from '../../ttlv/types.js';
+import { type ManagedObject, objectState, withAttribute } from '../objects.js';
+import type { RequestContext } from '../types.js';
+
+/** One attribute kind: a standard tag, or a vendor attribute (vendor + name). */
+export type AttrRef = Pick<Attribute, 'tag' | 'vendor' | 'vendorName'>;
+
+export const sameKind = (a: AttrRef, b: AttrRef): boolean => attributeKey(a) === attributeKey(b);
+
+/** KMIP 1.x Attribute Name -> kind ("x-"/"y-" names are the vendor attributes x / y, 2.1 §4.60). */
+export function refFromV1Name(name: string): AttrRef | undefined {
+  const custom = /^([xy])-(.*)$/s.exec(name);
+  if (custom) return { tag: Tag.AttributeValue, vendor: custom[1]!, vendorName: custom[2]! };
+  const tag = tagBySpecName(name) ?? tagByName(camelCaseName(name));
+  return tag === undefined || attributeRuleForTag(tag) === undefined ? undefined : { tag };
+}
+
+/**
+ * KMIP 2.x Attribute Reference (2.1 §5.5 / §7.3): an Enumeration whose value is the attribute's
+ * tag, or a Structure {Vendor Identification, Attribute Name} for a vendor attribute. Undefined
+ * when the tag is not a known attribute.
+ */
+export function refFromReference(node: TtlvNode): AttrRef | undefined {
+  if (node.type === 'Enumeration' || node.type === 'Integer') {
+    return attributeRuleForTag(node.value) === undefined ? undefined : { tag: node.value };
+  }
+  if (node.type === 'Structure') {
+    const f = new Fields(node, 'Attribute Reference');
+    const vendor = f.req(Tag.VendorIdentification, 'TextString').value;
+    const name = f.req(Tag.AttributeName, 'TextString').value;
+    return { tag: Tag.AttributeValue, vendor, vendorName: name };
+  }
+  throw invalidField('Attribute Reference must be an Enumeration or a Structure');
+}
+
+/** The 2.x Attribute Reference for a kind. */
+export function encodeReference(r: AttrRef): TtlvNode {
+  if (r.vendor !== undefined) {
+    return struct(Tag.AttributeReference, [text(Tag.VendorIdentification, r.vendor), text(Tag.AttributeName, r.vendorName ?? '')]);
+  }
+  return enm(Tag.AttributeReference, r.tag);
+}
+
+/** The 1.x Attribute Name for a kind, undefined for vendor attributes without a 1.x form. */
+export function v1Name(r: AttrRef): string | undefined {
+  if (r.vendor !== undefined) return r.vendor === 'x' || r.vendor === 'y' ? `${r.vendor}-${r.vendorName ?? ''}` : undefined;
+  return tagInfo(r.tag)?.spec;
+}
+
+/** Label for messages: the attribute's name, never its value. */
+export function refLabel(r: AttrRef): string {
+  return (v1Name(r) ?? `${r.vendor ?? ''}:${r.vendorName ?? ''}`).slice(0, 80);
+}
+
+/** The instances of one kind, in order (their position is the 1.x Attribute Index). */
+export function instancesOf(obj: Pick<ManagedObject, 'attributes'>, r: AttrRef): Attribute[] {
+  return obj.attributes.filter((a) => sameKind(a, r));
+}
+
+/** Byte-exact equality of two attribute values (tags aside). */
+export function sameValue(a: TtlvNode, b: TtlvNode): boolean {
+  return encodeTtlv({ ...a, tag: Tag.AttributeValue } as TtlvNode).equals(encodeTtlv({ ...b, tag: Tag.AttributeValue } as TtlvNode));
+}
+
+/** A 1.x `Attribute` structure; Attribute Index only when non-zero, as the vectors show (TC-CREG-1-14). */
+export function encodeV1Attribute(a: Attribute, index: number): TtlvNode | undefined {
+  const name = v1Name(a);
+  if (name === undefined) return undefined;
+  const out: TtlvNode[] = [text(Tag.AttributeName, name)];
+  if (index > 0) out.push(int(Tag.AttributeIndex, index));
+  out.push({ ...a.value, tag: Tag.AttributeValue } as TtlvNode);
+  return struct(Tag.Attribute, out);
+}
+
+// ---- errors, per version (KMIP 1.4 §11.12–11.16; 2.1 §6.1.2, 6.1.13, 6.1.20, 6.1.34, 6.1.51) ----
+
+/** A name / tag that is not an attribute: 1.x Invalid Field; 2.x Invalid Attribute. */
+export function notAnAttribute(v: ProtocolVersion, what: string): KmipError {
+  return new KmipError(is2x(v) ? ResultReason.InvalidAttribute : ResultReason.InvalidField, `Not an attribute: ${what.slice(0, 80)}`);
+}
+
+/** The object has no instance of the attribute: 1.x Item Not Found; 2.x Attribute Not Found. */
+export function attributeNotFound(v: ProtocolVersion, r: AttrRef): KmipError {
+  return new KmipError(is2x(v) ? ResultReason.AttributeNotFound : ResultReason.ItemNotFound, `The object has no ${refLabel(r)} attribute`);
+}
+
+/** No instance with that index / value: 1.x Item Not Found; 2.x Attribute Instance Not Found. */
+export function instanceNotFound(v: ProtocolVersion, r: AttrRef): KmipError {
+  return new KmipError(is2x(v) ? ResultReason.AttributeInstanceNotFound : ResultReason.ItemNotFound, `No such instance of ${refLabel(r)}`);
+}
+
+/** Adding a second instance of a single-instance attribute: 2.x Attribute Single Valued (BL-M-5-21); 1.x Invalid Field. */
+export function singleValued(v: ProtocolVersion, r: AttrRef): KmipError {
+  return new KmipError(is2x(v) ? ResultReason.AttributeSingleValued : ResultReason.InvalidField, `${refLabel(r)} allows one instance`);
+}
+
+/** Set / Modify without Current Attribute on an attribute with several instances: Multi Valued Attribute (TC-SETATTR-3-20). */
+export function multiValued(v: ProtocolVersion, r: AttrRef): KmipError {
+  return new KmipError(is2x(v) ? ResultReason.MultiValuedAttribute : ResultReason.InvalidField, `${refLabel(r)} has several instances`);
+}
+
+/** The rule for a client-supplied attribute; refuses tags that are not attributes. */
+export function ruleFor(v: ProtocolVersion, a: AttrRef): AttributeRule {
+  const rule = attributeRule(a);
+  if (rule === undefined || !isAttributeInVersion(a, v)) throw notAnAttribute(v, tagLabel(a.tag));
+  return rule;
+}
+
+/**
+ * Checks a client-supplied value: the item type the spec gives the tag in this version, and for
+ * Name a Name Value (needed for uniqueness). Wrong values: 1.x Invalid Field, 2.x Invalid Attribute Value.
+ */
+export function checkValue(v: ProtocolVersion, a: Attribute, obj: ManagedObject): void {
+  const bad = (msg: string) => new KmipError(is2x(v) ? ResultReason.InvalidAttributeValue : ResultReason.InvalidField, msg);
+  if (a.vendor !== undefined) return;
+  const kv = kmipVersionOf(v.major, v.minor) ?? '2.1';
+  const want = tagItemType(a.tag, kv);
+  if (want !== undefined && a.value.type !== want) throw bad(`${refLabel(a)} must be of type ${want}`);
+  if (a.tag === Tag.Name && nameValue(a.value) === undefined) throw bad('Name needs a Name Value');
+  const rule = attributeRule(a);
+  if (rule !== undefined && !appliesToObjectType(rule, obj.objectType)) {
+    throw new KmipError(is2x(v) ? ResultReason.InvalidAttribute : ResultReason.PermissionDenied, `${refLabel(a)} does not apply to this object type`);
+  }
+}
+
+export function nameValue(n: TtlvNode): string | undefined {
+  if (n.type !== 'Structure') return undefined;
+  const nv = n.value.find((c) => c.tag === Tag.NameValue);
+  return nv?.type === 'TextString' ? nv.value : undefined;
+}
+
+/**
+ * Name must not name another object of the same owner, nor repeat on this one (BL-M-8-21:
+ * Non Unique Name Attribute; 1.x: Illegal Operation, KMIP 1.4 §11.14–11.15).
+ */
+export async function checkNameUnique(ctx: RequestContext, obj: ManagedObject, a: Attribute): Promise<void> {
+  if (a.vendor !== undefined || a.tag !== Tag.Name) return;
+  const name = nameValue(a.value);
+  if (name === undefined) return;
+  const fail = () => new KmipError(is2x(ctx.version) ? ResultReason.NonUniqueNameAttribute : ResultReason.IllegalOperation, 'The name is already in use');
+  if (instancesOf(obj, a).some((i) => nameValue(i.value) === name)) throw fail();
+  const others = await ctx.store.locate(
+    [
+      { field: 'name', equals: encodeIndexString(name) },
+      { field: 'owner', equals: encodeIndexString(obj.owner) },
+    ],
+    { limit: 2 },
+  );
+  if (others.some((uid) => uid !== obj.uid)) throw fail();
+}
+
+// ---- the bookkeeping of every change ----
+
+const seconds = (d: Date): bigint => BigInt(Math.floor(d.getTime() / 1000));
+
+function dateAttr(obj: ManagedObject, tag: number): bigint | undefined {
+  const v = obj.attributes.find((a) => a.tag === tag && a.vendor === undefined)?.value;
+  return v?.type === 'DateTime' ? v.value : undefined;
+}
+
+/**
+ * The date -> state rule (KMIP 1.4 §3.22 / 2.1 §4.50 state transitions 2 and 6): a Pre-Active
+ * object whose Activation Date is now or past is Active; a Pre-Active or Active object whose
+ * Deactivation Date is now or past is Deactivated. Kept local until the lifecycle issue provides
+ * a shared state helper.
+ */
+export function stateFromDates(obj: ManagedObject, now: Date): number {
+  const state = objectState(obj);
+  const t = seconds(now);
+  const deact = dateAttr(obj, Tag.DeactivationDate);
+  if ((state === State.PreActive || state === State.Active) && deact !== undefined && deact <= t) return State.Deactivated;
+  const act = dateAttr(obj, Tag.ActivationDate);
+  if (state === State.PreActive && act !== undefined && act <= t) return State.Active;
+  return state;
+}
+
+/** Stages the changed object: Last Change Date = now (1.4 §3.38, 2.1 §4.38), dates applied to State, new revision. */
+export function changed(ctx: RequestContext, before: ManagedObject, attributes: readonly Attribute[]): ManagedObject {
+  let next: ManagedObject = { ...before, attributes, revision: before.revision + 1 };
+  const state = stateFromDates(next, ctx.now);
+  if (state !== objectState(next)) next = withAttribute(next, Tag.State, enm(Tag.State, state));
+  return withAttribute(next, Tag.LastChangeDate, dateTime(Tag.LastChangeDate, seconds(ctx.now)));
+}
