@@ -335,6 +335,33 @@ describe('messages', () => {
     s.end();
   });
 
+  it('reassembles messages however the stream is split', async () => {
+    const h = new EchoHandler();
+    const { port } = await start(h);
+    const s = await connected(port);
+    const next = reader(s);
+    const msgs = [frame(''), frame('a'), frame('b'.repeat(300)), frame('c'.repeat(17)), frame('d'.repeat(4000))];
+    const stream = Buffer.concat(msgs);
+    for (const seed of [1, 2, 3, 4, 5]) {
+      // Deterministic pseudo-random cut points (LCG), cutting headers and bodies alike.
+      let x = seed;
+      const cuts: { to: number; pause: boolean }[] = [];
+      for (let at = 0; at < stream.length; ) {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        at += 1 + (x % 97);
+        cuts.push({ to: Math.min(at, stream.length), pause: x % 3 === 0 });
+      }
+      let from = 0;
+      for (const { to, pause } of cuts) {
+        s.write(stream.subarray(from, to));
+        from = to;
+        if (pause) await new Promise((r) => setImmediate(r)); // let some pieces arrive on their own
+      }
+      for (const m of msgs) expect(await next()).toEqual(m);
+    }
+    s.end();
+  });
+
   it('closes a connection declaring an oversized message, and keeps serving others', async () => {
     const h = new EchoHandler();
     const { port, logs } = await start(h, { maxMessageBytes: 1024 });
@@ -421,6 +448,23 @@ describe('limits and timeouts', () => {
     s.write(frame('never completed').subarray(0, 12));
     await done;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(h.peers).toHaveLength(0);
+  });
+
+  it('closes a client that trickles a message too slowly, even though bytes keep coming', async () => {
+    const h = new EchoHandler();
+    const { port } = await start(h, { messageTimeoutMs: 400, idleTimeoutMs: 60_000 });
+    const s = await connected(port);
+    let isClosed = false;
+    const done = closed(s).then(() => (isClosed = true));
+    const m = frame('x'.repeat(200));
+    const t0 = Date.now();
+    for (let i = 0; i < m.length && !isClosed; i++) {
+      s.write(m.subarray(i, i + 1));
+      await sleep(20); // 208 bytes at 50 B/s: about 4 s for the whole message
+    }
+    await done;
+    expect(Date.now() - t0).toBeLessThan(2_000);
     expect(h.peers).toHaveLength(0);
   });
 
