@@ -23,10 +23,17 @@ const DEAD_SESSION = new Set<number>([
   pkcs11js.CKR_OPERATION_ACTIVE,
 ]);
 
+/**
+ * Most callers that may wait for a session at once. Beyond it the HSM is plainly overloaded;
+ * failing fast (HSM_UNAVAILABLE) beats an unbounded queue of requests and their buffers.
+ */
+export const MAX_QUEUED_CALLERS = 4096;
+
 export class SessionPool {
   private readonly all: Handle[] = [];
   private readonly free: Handle[] = [];
-  private readonly waiters: Array<(s: Handle) => void> = [];
+  /** Callers waiting for a session; called with undefined when the pool closes. */
+  private readonly waiters: Array<(s: Handle | undefined) => void> = [];
   private closed = false;
   private onIdle: (() => void) | undefined;
 
@@ -79,7 +86,7 @@ export class SessionPool {
   /** Stops lending and resolves once every borrowed session is back. */
   async drain(): Promise<void> {
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w(undefined as unknown as Handle);
+    for (const w of this.waiters.splice(0)) w(undefined);
     if (this.free.length === this.all.length) return;
     await new Promise<void>((resolve) => {
       this.onIdle = resolve;
@@ -108,6 +115,9 @@ export class SessionPool {
     if (this.closed) return Promise.reject(new CryptoError('HSM_UNAVAILABLE', 'crypto provider is closed'));
     const s = this.free.pop();
     if (s) return Promise.resolve(s);
+    if (this.waiters.length >= MAX_QUEUED_CALLERS) {
+      return Promise.reject(new CryptoError('HSM_UNAVAILABLE', 'the HSM is busy: too many operations waiting for a session'));
+    }
     return new Promise<Handle>((resolve, reject) => {
       this.waiters.push((session) => {
         if (session) resolve(session);
