@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SPEC_VECTORS, hex } from '../../test/ttlv-spec-vectors.js';
-import { decodeTtlv, decodeTtlvHeader } from './decode.js';
+import { decodeTtlv, decodeTtlvHeader, isValidTag } from './decode.js';
 import { TtlvError, type TtlvErrorCode } from './errors.js';
 import type { TtlvLimits } from './limits.js';
 
@@ -167,5 +167,14 @@ describe('decodeTtlvHeader', () => {
   it('throws TRUNCATED for fewer than 8 bytes', () => {
     expect(() => decodeTtlvHeader(hex('420078 01 000000'))).toThrow(TtlvError);
     expect(() => decodeTtlvHeader(hex('420078 01 00000060'), 1)).toThrow(TtlvError);
+  });
+});
+
+describe('isValidTag', () => {
+  it('accepts only 24-bit integers starting 0x42 or 0x54', () => {
+    expect([0x420000, 0x42ffff, 0x540000, 0x54ffff].map(isValidTag)).toEqual([true, true, true, true]);
+    expect([0x41ffff, 0x430000, 0x530000, 0x550000, 0, -1, 0x42000000, 0x420020.5, NaN].map(isValidTag)).toEqual(
+      Array(9).fill(false),
+    );
   });
 });

@@ -42,10 +42,13 @@ export function decodeTtlvHeader(buf: Uint8Array, offset = 0): TtlvHeader {
   };
 }
 
-/** True when the tag's top byte is 0x42 (spec) or 0x54 (extension). KMIP 1.4 §9.1.1.1. */
+/**
+ * True when `tag` is a 24-bit integer whose top byte is 0x42 (spec) or 0x54 (extension).
+ * KMIP 1.4 §9.1.1.1; KMIP 2.1 §10.1.
+ */
 export function isValidTag(tag: number): boolean {
   const top = tag >>> 16;
-  return (top === 0x42 || top === 0x54) && tag <= 0xffffff;
+  return (top === 0x42 || top === 0x54) && (tag & 0xffffff) === tag;
 }
 
 function readU32(b: Uint8Array, o: number): number {
