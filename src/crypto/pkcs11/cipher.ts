@@ -1,33 +1,61 @@
 /**
  * Symmetric crypto with a key object lent by withUnwrappedKey(): block-cipher encrypt/decrypt
- * (AES, TDES) and HMAC, in the terms KMIP's Encrypt/Decrypt/MAC/MAC Verify use (KMIP 2.1
- * §6.1.18, §6.1.12, §6.1.29, §6.1.30). Requests are checked by cipher-params.ts. The C_Encrypt,
- * C_Decrypt, C_Sign and C_Verify steps run on libuv worker threads (the *Async calls); the
- * *Init calls are quick and stay synchronous.
+ * (AES ECB/CBC/CTR/GCM, TDES ECB/CBC), HMAC and CMAC, in the terms KMIP's Encrypt/Decrypt/MAC/MAC
+ * Verify use (KMIP 2.1 §6.1.18, §6.1.12, §6.1.29, §6.1.30); and Hash and RNG Seed in a borrowed
+ * session (§6.1.23, §6.1.45). Requests are checked by cipher-params.ts. The C_Encrypt,
+ * C_Decrypt, C_Sign, C_Verify and C_Digest steps run on libuv worker threads (the *Async calls);
+ * the *Init calls and C_SeedRandom are quick and stay synchronous.
+ *
+ * Mechanisms, as SoftHSM2 2.6 lists them (`pkcs11-tool -M`): CKM_AES_ECB/CBC/CBC_PAD/CTR/GCM,
+ * CKM_DES3_ECB/CBC/CBC_PAD, CKM_SHA*_HMAC, CKM_AES_CMAC, CKM_DES3_CMAC, CKM_SHA_1..CKM_SHA512.
  */
 import pkcs11js from 'pkcs11js';
-import type { Mechanism } from 'pkcs11js';
+import type { Handle, Mechanism, PKCS11 } from 'pkcs11js';
 
+import { CipherParamError, HASH_LENGTHS, type HashAlgorithm, MAX_SEED_BYTES } from '../cipher.js';
 import { CryptoError, type SymmetricAlgorithm } from '../provider.js';
 import {
+  addPadding,
   type CipherParams,
   checkMacInput,
   type EncryptResult,
-  hmacHash,
+  macKind,
   resolveCipher,
   type ResolvedCipher,
+  stripPadding,
 } from './cipher-params.js';
 import { p11, p11Async } from './ckr.js';
 import type { UnwrappedKey } from './pkcs11-provider.js';
 
+/** HMAC mechanisms and their output lengths in bytes. */
 const HMAC_MECHANISMS = {
-  sha1: pkcs11js.CKM_SHA_1_HMAC,
-  sha256: pkcs11js.CKM_SHA256_HMAC,
-  sha384: pkcs11js.CKM_SHA384_HMAC,
-  sha512: pkcs11js.CKM_SHA512_HMAC,
+  sha1: { mechanism: pkcs11js.CKM_SHA_1_HMAC, length: 20 },
+  sha256: { mechanism: pkcs11js.CKM_SHA256_HMAC, length: 32 },
+  sha384: { mechanism: pkcs11js.CKM_SHA384_HMAC, length: 48 },
+  sha512: { mechanism: pkcs11js.CKM_SHA512_HMAC, length: 64 },
 } as const;
 
-/** The PKCS#11 mechanism of a checked cipher request. */
+const DIGEST_MECHANISMS: Readonly<Record<HashAlgorithm, number>> = {
+  'SHA-1': pkcs11js.CKM_SHA_1,
+  'SHA-224': pkcs11js.CKM_SHA224,
+  'SHA-256': pkcs11js.CKM_SHA256,
+  'SHA-384': pkcs11js.CKM_SHA384,
+  'SHA-512': pkcs11js.CKM_SHA512,
+};
+
+/**
+ * CK_AES_CTR_PARAMS { CK_ULONG ulCounterBits; CK_BYTE cb[16]; } as raw bytes: pkcs11js has no
+ * CK_PARAMS_* for it, and passes a Buffer parameter through. CK_ULONG is 8 bytes little-endian
+ * on the 64-bit Linux and macOS builds Node runs on (LP64), so the struct is 24 bytes.
+ */
+function ctrParams(counterBlock: Buffer): Buffer {
+  const out = Buffer.alloc(24);
+  out.writeBigUInt64LE(128n, 0); // the whole block is the counter, as SP 800-38A and node:crypto
+  counterBlock.copy(out, 8);
+  return out;
+}
+
+/** The PKCS#11 mechanism of a checked cipher request. ECB padding is ours (there is no CKM_*_ECB_PAD). */
 function cipherMechanism(c: ResolvedCipher): Mechanism {
   const aes = c.algorithm === 'AES';
   switch (c.mode) {
@@ -43,6 +71,8 @@ function cipherMechanism(c: ResolvedCipher): Mechanism {
           : pkcs11js.CKM_DES3_CBC;
       return { mechanism, parameter: c.iv as Buffer };
     }
+    case 'CTR':
+      return { mechanism: pkcs11js.CKM_AES_CTR, parameter: ctrParams(c.iv as Buffer) };
     case 'GCM': {
       const iv = c.iv as Buffer;
       // CK_GCM_PARAMS as in PKCS#11 v2.40 (with ulIvBits), which SoftHSM2 2.6 implements.
@@ -55,8 +85,9 @@ function cipherMechanism(c: ResolvedCipher): Mechanism {
 /** Encrypts with the lent key. For GCM the tag is split off the PKCS#11 output (ciphertext||tag). */
 export async function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, p: CipherParams, data: Uint8Array): Promise<EncryptResult> {
   const c = resolveCipher(algorithm, p, data, 'encrypt');
+  const input = c.mode === 'ECB' && c.pad ? addPadding(data, c.blockSize) : Buffer.from(data);
   p11('crypto', () => key.mod.C_EncryptInit(key.session, cipherMechanism(c), key.handle));
-  const out = await p11Async('crypto', () => key.mod.C_EncryptAsync(key.session, Buffer.from(data), Buffer.alloc(data.length + 32)));
+  const out = await p11Async('crypto', () => key.mod.C_EncryptAsync(key.session, input, Buffer.alloc(input.length + 32)));
   const iv = c.iv ? { iv: Uint8Array.from(c.iv) } : {};
   if (c.mode !== 'GCM') return { data: Uint8Array.from(out), ...iv };
   const cut = out.length - c.tagLength;
@@ -64,8 +95,8 @@ export async function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorit
 }
 
 /**
- * Decrypts with the lent key. A GCM tag that does not verify, or bad CBC padding, is refused by
- * the module and comes back as CryptoError('BAD_KEY').
+ * Decrypts with the lent key. A GCM tag that does not verify, or bad padding, comes back as
+ * CryptoError('BAD_KEY').
  */
 export async function decryptWith(
   key: UnwrappedKey,
@@ -78,22 +109,38 @@ export async function decryptWith(
   const input = c.mode === 'GCM' ? Buffer.concat([data, tag as Uint8Array]) : Buffer.from(data);
   p11('crypto', () => key.mod.C_DecryptInit(key.session, cipherMechanism(c), key.handle));
   const out = await p11Async('decrypt', () => key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(input.length + 32)));
+  if (c.mode === 'ECB' && c.pad) {
+    const plain = stripPadding(out, c.blockSize);
+    if (plain === undefined) {
+      out.fill(0);
+      throw new CryptoError('BAD_KEY', 'decryption failed: bad padding');
+    }
+    return Uint8Array.from(plain);
+  }
   return Uint8Array.from(out);
 }
 
-/** HMAC of `data` with the lent key (C_Sign with CKM_SHA*_HMAC). */
-export async function macWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, data: Uint8Array): Promise<Uint8Array> {
-  const mechanism = HMAC_MECHANISMS[hmacHash(algorithm)];
-  checkMacInput(data);
-  p11('crypto', () => key.mod.C_SignInit(key.session, { mechanism }, key.handle));
-  return Uint8Array.from(await p11Async('crypto', () => key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(64))));
+/** MAC mechanism of an algorithm and its output length: CKM_SHA*_HMAC, or CKM_AES_CMAC / CKM_DES3_CMAC. */
+function macMechanism(algorithm: SymmetricAlgorithm): { mechanism: number; length: number } {
+  const k = macKind(algorithm);
+  if (k.kind === 'hmac') return HMAC_MECHANISMS[k.hash];
+  return k.cipher === 'AES' ? { mechanism: pkcs11js.CKM_AES_CMAC, length: 16 } : { mechanism: pkcs11js.CKM_DES3_CMAC, length: 8 };
 }
 
-/** Whether `mac` is the HMAC of `data` (C_Verify: the comparison happens inside the module). */
-export async function macVerifyWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
-  const mechanism = HMAC_MECHANISMS[hmacHash(algorithm)];
+/** MAC of `data` with the lent key (C_Sign with an HMAC or CMAC mechanism). */
+export async function macWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+  const { mechanism, length } = macMechanism(algorithm);
   checkMacInput(data);
-  if (mac.length === 0 || mac.length > 64) return false;
+  p11('crypto', () => key.mod.C_SignInit(key.session, { mechanism }, key.handle));
+  return Uint8Array.from(await p11Async('crypto', () => key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(length))));
+}
+
+/** Whether `mac` is the MAC of `data` (C_Verify: the comparison happens inside the module). */
+export async function macVerifyWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
+  const { mechanism, length } = macMechanism(algorithm);
+  checkMacInput(data);
+  // A truncated or overlong MAC is not the MAC: no module call needed (and SoftHSM2 would refuse it).
+  if (mac.length !== length) return false;
   p11('crypto', () => key.mod.C_VerifyInit(key.session, { mechanism }, key.handle));
   try {
     return await p11Async('crypto', () => key.mod.C_VerifyAsync(key.session, Buffer.from(data), Buffer.from(mac)));
@@ -104,4 +151,32 @@ export async function macVerifyWith(key: UnwrappedKey, algorithm: SymmetricAlgor
     }
     throw err;
   }
+}
+
+/** Message digest inside the module (C_Digest). */
+export async function digestIn(mod: PKCS11, session: Handle, algorithm: HashAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+  const mechanism = DIGEST_MECHANISMS[algorithm];
+  if (mechanism === undefined) throw new CipherParamError('algorithm', `unsupported hash ${String(algorithm)}`);
+  checkMacInput(data);
+  p11('crypto', () => mod.C_DigestInit(session, { mechanism }));
+  const out = await p11Async('crypto', () => mod.C_DigestAsync(session, Buffer.from(data), Buffer.alloc(HASH_LENGTHS[algorithm])));
+  return Uint8Array.from(out);
+}
+
+/**
+ * Mixes seed material into the module's RNG (C_SeedRandom). A module without a seedable RNG
+ * answers CKR_RANDOM_SEED_NOT_SUPPORTED or CKR_RANDOM_NO_RNG, reported as UNSUPPORTED.
+ */
+export function seedIn(mod: PKCS11, session: Handle, seed: Uint8Array): number {
+  if (seed.length === 0) return 0;
+  const used = seed.subarray(0, MAX_SEED_BYTES);
+  try {
+    p11('random', () => mod.C_SeedRandom(session, Buffer.from(used)));
+  } catch (err) {
+    if (err instanceof CryptoError && (err.ckr === pkcs11js.CKR_RANDOM_SEED_NOT_SUPPORTED || err.ckr === pkcs11js.CKR_RANDOM_NO_RNG)) {
+      throw new CryptoError('UNSUPPORTED', 'the cryptographic module does not accept seed material');
+    }
+    throw err;
+  }
+  return used.length;
 }

@@ -20,8 +20,9 @@ import {
   type SymmetricAlgorithm,
 } from '../provider.js';
 import { specOf, usageAttributes } from './algorithms.js';
+import type { CipherProvider, HashAlgorithm } from '../cipher.js';
 import type { CipherParams, EncryptResult } from './cipher-params.js';
-import { decryptWith, encryptWith, macVerifyWith, macWith } from './cipher.js';
+import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, seedIn } from './cipher.js';
 import { checkImportLength, generateLengthBytes, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
 import { p11, p11Async } from './ckr.js';
 import type { ProviderLogger } from './config.js';
@@ -72,7 +73,7 @@ export interface ProviderParts {
 }
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
-export class Pkcs11CryptoProvider implements CryptoProvider {
+export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider {
   private readonly cache: KeyHandleCache;
   private closing: Promise<void> | undefined;
 
@@ -229,7 +230,17 @@ export class Pkcs11CryptoProvider implements CryptoProvider {
     return this.withUnwrappedKey(ref, algorithm, (k) => decryptWith(k, algorithm, params, data, tag));
   }
 
-  /** HMAC with a key that stays in the HSM (KMIP MAC). */
+  /** Message digest inside the HSM (KMIP Hash). */
+  digest(algorithm: HashAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+    return this.pool.use((session) => digestIn(this.mod, session, algorithm, data));
+  }
+
+  /** Mixes seed material into the HSM's RNG (KMIP RNG Seed); resolves to the bytes used. */
+  seedRandom(seed: Uint8Array): Promise<number> {
+    return this.pool.use((session) => seedIn(this.mod, session, seed));
+  }
+
+  /** HMAC or CMAC with a key that stays in the HSM (KMIP MAC). */
   mac(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array): Promise<Uint8Array> {
     return this.withUnwrappedKey(ref, algorithm, (k) => macWith(k, algorithm, data));
   }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoError } from '../provider.js';
 import type { Pkcs11Config } from './config.js';
 import { openPkcs11Provider } from './provider.js';
+import { MAX_QUEUED_CALLERS } from './session-pool.js';
 import { ensureSoftHsmToken } from './softhsm.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-p11-pool-'));
@@ -69,6 +70,25 @@ describe('session pool', () => {
       );
       expect(first).toBe('HSM_ERROR');
       expect((await hsm.encrypt(ref, 'AES', params, new Uint8Array(16))).data).toHaveLength(16);
+    } finally {
+      await hsm.close();
+    }
+  });
+
+  it('fails fast once too many callers wait for a session', async () => {
+    const hsm = await openPkcs11Provider({ ...cfg, sessionPoolSize: 1 });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: MAX_QUEUED_CALLERS + 5 }, () =>
+          hsm.randomBytes(1).then(
+            () => 'ok',
+            (e: unknown) => (e as CryptoError).code,
+          ),
+        ),
+      );
+      // One runs, MAX_QUEUED_CALLERS wait, the rest are refused.
+      expect(results.filter((r) => r === 'ok')).toHaveLength(MAX_QUEUED_CALLERS + 1);
+      expect(results.filter((r) => r === 'HSM_UNAVAILABLE')).toHaveLength(4);
     } finally {
       await hsm.close();
     }
