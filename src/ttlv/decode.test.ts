@@ -173,7 +173,7 @@ describe('decodeTtlvHeader', () => {
 describe('isValidTag', () => {
   it('accepts only 24-bit integers starting 0x42 or 0x54', () => {
     expect([0x420000, 0x42ffff, 0x540000, 0x54ffff].map(isValidTag)).toEqual([true, true, true, true]);
-    expect([0x41ffff, 0x430000, 0x530000, 0x550000, 0, -1, 0x42000000, 0x420020.5, NaN].map(isValidTag)).toEqual(
+    expect([0x41ffff, 0x430000, 0x530000, 0x550000, 0, -1, 0x42000000, 0x420020 + 0.5, NaN].map(isValidTag)).toEqual(
       Array(9).fill(false),
     );
   });
