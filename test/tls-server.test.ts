@@ -377,6 +377,8 @@ describe('messages', () => {
     expect(await next()).toEqual(frame('still here'));
     const warn = logs.lines().find((l) => l.msg === 'framing lost; closing connection');
     expect(warn).toMatchObject({ framing: { code: 'TOO_LARGE' }, client: 'alice' });
+    await sleep(20);
+    expect(logs.lines().find((l) => l.msg === 'connection closed' && l.connId === warn?.connId)).toMatchObject({ reason: 'framing-error' });
     expect(h.peers).toHaveLength(1);
     good.end();
   });
@@ -413,6 +415,7 @@ describe('messages', () => {
     expect(await next()).toEqual(frame('fine'));
     const err = logs.lines().find((l) => l.msg === 'message handler failed; closing connection');
     expect(err).toMatchObject({ err: { message: 'handler bug' }, bytes: 16 });
+    expect(logs.lines().find((l) => l.msg === 'connection closed' && l.connId === err?.connId)).toMatchObject({ reason: 'handler-error' });
     expect(JSON.stringify(logs.lines())).not.toContain(Buffer.from('boom').toString('hex'));
     other.end();
   });
@@ -420,7 +423,7 @@ describe('messages', () => {
 
 describe('limits and timeouts', () => {
   it('closes an idle connection, but not one that keeps sending', async () => {
-    const { port } = await start(new EchoHandler(), { idleTimeoutMs: 300 });
+    const { port, logs } = await start(new EchoHandler(), { idleTimeoutMs: 300 });
     const idle = await connected(port);
     const idleClosed = closed(idle);
     const busy = await connected(port);
@@ -436,12 +439,14 @@ describe('limits and timeouts', () => {
     await idleClosed;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     expect(busyClosed).toBe(false);
+    await sleep(20);
+    expect(logs.lines().filter((l) => l.msg === 'connection closed').map((l) => l.reason)).toEqual(['idle-timeout']);
     busy.end();
   });
 
   it('closes a client that starts a message and does not finish it', async () => {
     const h = new EchoHandler();
-    const { port } = await start(h, { messageTimeoutMs: 300, idleTimeoutMs: 60_000 });
+    const { port, logs } = await start(h, { messageTimeoutMs: 300, idleTimeoutMs: 60_000 });
     const s = await connected(port);
     const done = closed(s);
     const t0 = Date.now();
@@ -449,6 +454,8 @@ describe('limits and timeouts', () => {
     await done;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     expect(h.peers).toHaveLength(0);
+    await sleep(20);
+    expect(logs.lines().find((l) => l.msg === 'connection closed')).toMatchObject({ reason: 'message-timeout' });
   });
 
   it('closes a client that trickles a message too slowly, even though bytes keep coming', async () => {

@@ -18,8 +18,8 @@ const MAX_QUEUED_MESSAGES = 4;
 /** After a graceful `end()`, how long to wait for the peer's close before destroying. */
 const END_LINGER_MS = 2_000;
 
-/** Why a connection was closed by us; logged once. */
-export type CloseReason = 'idle-timeout' | 'message-timeout' | 'framing-error' | 'handler-error' | 'shutdown' | 'socket-error';
+/** Why a connection ended; logged once, on the 'connection closed' line. */
+export type CloseReason = 'peer-closed' | 'idle-timeout' | 'message-timeout' | 'framing-error' | 'handler-error' | 'shutdown' | 'socket-error';
 
 export class KmipConnection {
   private readonly framer: TtlvFramer;
@@ -28,6 +28,7 @@ export class KmipConnection {
   /** No new messages are taken once set (shutdown or framing lost); queued ones are still answered. */
   private draining = false;
   private drainReason: CloseReason = 'shutdown';
+  private closeReason: CloseReason = 'peer-closed';
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private messageTimer: NodeJS.Timeout | undefined;
@@ -49,12 +50,13 @@ export class KmipConnection {
     socket.on('error', (err) => {
       // ECONNRESET and friends: the peer went away. Nothing to answer; log quietly.
       this.log.debug({ err: { name: err.name, message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'socket error');
+      if (!this.closed) this.closeReason = 'socket-error';
       this.closed = true;
     });
     socket.once('close', () => {
       this.closed = true;
       this.clearTimers();
-      this.log.info({ messages: this.messages }, 'connection closed');
+      this.log.info({ messages: this.messages, reason: this.closeReason }, 'connection closed');
     });
     this.armIdle();
   }
@@ -79,7 +81,8 @@ export class KmipConnection {
   }
 
   /** Close now, whatever is in progress. */
-  destroy(): void {
+  destroy(reason: CloseReason = 'shutdown'): void {
+    if (!this.closed) this.closeReason = reason;
     this.closed = true; // 'close' is emitted later; nothing may be written or armed meanwhile
     this.clearTimers();
     this.socket.destroy();
@@ -125,7 +128,7 @@ export class KmipConnection {
   private onMessageTimeout(): void {
     this.messageTimer = undefined;
     this.log.warn({ timeoutMs: this.limits.messageTimeoutMs, buffered: this.framer.buffered }, 'message not completed in time; closing connection');
-    this.destroyFor('message-timeout');
+    this.destroy('message-timeout');
   }
 
   private async pump(): Promise<void> {
@@ -142,7 +145,7 @@ export class KmipConnection {
           response = await this.handler.handle(msg, this.peer);
         } catch (err) {
           this.log.error({ err, bytes: msg.length }, 'message handler failed; closing connection');
-          this.destroyFor('handler-error');
+          this.destroy('handler-error');
           return;
         }
         if (this.closed) return;
@@ -202,15 +205,10 @@ export class KmipConnection {
   private end(reason: CloseReason): void {
     if (this.closed) return;
     this.clearTimers();
-    this.log.debug({ reason }, 'closing connection');
+    this.closeReason = reason;
     this.socket.end();
     // A peer that never answers our close_notify/FIN must not keep the socket forever.
     setTimeout(() => this.socket.destroy(), END_LINGER_MS).unref();
-  }
-
-  private destroyFor(reason: CloseReason): void {
-    this.log.debug({ reason }, 'destroying connection');
-    this.destroy();
   }
 
   private clearTimer(which: 'idleTimer' | 'messageTimer'): void {
