@@ -1,6 +1,6 @@
 /**
- * KMIP symmetric algorithms in PKCS#11 terms: key type, generation mechanism, the lengths we
- * accept, and what an object of the key may be used for.
+ * KMIP symmetric algorithms in PKCS#11 terms: key type, generation mechanism, and what an
+ * object of the key may be used for. Accepted lengths are in key-lengths.ts.
  */
 import pkcs11js from 'pkcs11js';
 import type { Template } from 'pkcs11js';
