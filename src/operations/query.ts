@@ -5,7 +5,7 @@
  * registration methods) answer empty, which the spec allows; capability information (1.3+) says
  * what is and is not supported.
  */
-import { enumValueInfo, ObjectType, Operation, QueryFunction, Tag } from '../kmip/generated/index.js';
+import { isEnumValueInVersion, kmipVersionOf, ObjectType, Operation, QueryFunction, Tag } from '../kmip/generated/index.js';
 import { atLeast } from '../kmip/protocol-version.js';
 import { invalidField } from '../kmip/errors.js';
 import { bool, enm, struct, text } from '../ttlv/build.js';
@@ -15,18 +15,10 @@ import { type RequestContext, defineOperation } from './types.js';
 /** Object types kmipd manages today (grows with the lifecycle issue). */
 export const SUPPORTED_OBJECT_TYPES: readonly number[] = [ObjectType.SymmetricKey];
 
-function versionName(ctx: RequestContext): '1.0' | '1.1' | '1.2' | '1.3' | '1.4' | '2.0' | '2.1' {
-  return `${ctx.version.major}.${ctx.version.minor}` as '2.1';
-}
-
 /** True when `value` of enumeration `name` exists in the client's version. */
 function inVersion(ctx: RequestContext, name: 'Operation' | 'ObjectType' | 'QueryFunction', value: number): boolean {
-  const info = enumValueInfo(name, value);
-  if (info === undefined) return false;
-  const v = versionName(ctx);
-  const order = ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'];
-  const at = order.indexOf(v);
-  return order.indexOf(info.since) <= at && (info.until === undefined || order.indexOf(info.until) >= at);
+  const v = kmipVersionOf(ctx.version.major, ctx.version.minor);
+  return v !== undefined && isEnumValueInVersion(name, value, v);
 }
 
 export default defineOperation<number[], TtlvNode[]>({
