@@ -1,4 +1,8 @@
 /** Object operations beyond symmetric Create/Get/Destroy (Register, Create Key Pair, Re-key Key Pair). */
 import type { OperationHandler } from '../types.js';
+import register from './register.js';
 
-export const objectOperations: readonly OperationHandler<never, never>[] = [];
+// Register (KMIP 1.4 §4.3, 2.1 §6.1.43).
+const registerOperations = [register] as unknown as OperationHandler<never, never>[];
+
+export const objectOperations: readonly OperationHandler<never, never>[] = [...registerOperations];

@@ -1,0 +1,172 @@
+/**
+ * Register. KMIP 1.4 §4.3, 2.1 §6.1.43. Stores a client-supplied object of any type except
+ * Template (deprecated in 1.3, gone in 2.0: Feature Not Supported) and Certificate Request.
+ *
+ * Where the value goes (see src/operations/objects.ts): a Raw or Transparent Symmetric Key of an
+ * algorithm the HSM implements is imported into the HSM and kept wrapped under the master key, so
+ * the cryptographic operations can use it; other secret values are wrapped under the master key
+ * as generic secrets; Public Keys and Certificates are kept in the clear, byte for byte as given.
+ * Registering wrapped material (Key Wrapping Data, BYOK) is Feature Not Supported for now.
+ */
+import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
+import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
+import { KmipError, invalidField, missingData } from '../../kmip/errors.js';
+import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, State, Tag } from '../../kmip/generated/index.js';
+import { type KeyBlockInfo, type ObjectContent, decodeObjectContent, isSecretType, symmetricKeyBytes } from '../../kmip/key-block.js';
+import { is2x } from '../../kmip/protocol-version.js';
+import { dateTime, enm, int, text } from '../../ttlv/build.js';
+import type { TtlvNode } from '../../ttlv/types.js';
+import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
+import { type RequestContext, defineOperation } from '../types.js';
+import { wrapSecret } from './material.js';
+
+interface RegisterRequest {
+  readonly objectType: number;
+  readonly attributes: Attribute[];
+  readonly content: ObjectContent;
+}
+
+interface RegisterResponse {
+  readonly uid: string;
+}
+
+/** Attributes only the server sets (KMIP 2.1 §4 "Set by server"; 1.4 §3 attribute rules). */
+const SERVER_ONLY = new Set<number>([
+  Tag.UniqueIdentifier,
+  Tag.State,
+  Tag.InitialDate,
+  Tag.LastChangeDate,
+  Tag.Digest,
+  Tag.DestroyDate,
+  Tag.CompromiseDate,
+  Tag.ArchiveDate,
+  Tag.Fresh,
+  Tag.OriginalCreationDate,
+  Tag.KeyValueLocation,
+  Tag.KeyValuePresent,
+  Tag.AlwaysSensitive,
+  Tag.NeverExtractable,
+]);
+
+/** KMIP algorithm -> an HSM key type the providers implement, for registered symmetric keys. */
+const HSM_ALGORITHMS: Readonly<Record<number, SymmetricAlgorithm>> = {
+  [CryptographicAlgorithm.AES]: 'AES',
+  [CryptographicAlgorithm.DES3]: 'TDES',
+  [CryptographicAlgorithm.HMAC_SHA1]: 'HMAC-SHA1',
+  [CryptographicAlgorithm.HMAC_SHA256]: 'HMAC-SHA256',
+  [CryptographicAlgorithm.HMAC_SHA384]: 'HMAC-SHA384',
+  [CryptographicAlgorithm.HMAC_SHA512]: 'HMAC-SHA512',
+};
+
+/** The value attribute as a standard attribute of the object, unless the client gave it. */
+function fromKeyBlock(attrs: readonly Attribute[], tag: number, node: TtlvNode | undefined): Attribute[] {
+  if (node === undefined) return [];
+  const given = attrNumber({ attributes: attrs }, tag);
+  if (given !== undefined) {
+    if (node.type === 'Enumeration' || node.type === 'Integer') {
+      if (given !== node.value) throw invalidField('The Key Block and the attributes disagree on the cryptographic algorithm or length');
+    }
+    return [];
+  }
+  return [{ tag, value: node }];
+}
+
+/** Imports a symmetric key into the HSM when it can hold it; undefined otherwise. */
+async function importIntoHsm(ctx: RequestContext, alg: number | undefined, raw: Uint8Array): Promise<{ ref: KeyRef; algorithm: SymmetricAlgorithm } | undefined> {
+  const hsmAlg = alg === undefined ? undefined : HSM_ALGORITHMS[alg];
+  if (hsmAlg === undefined) return undefined;
+  try {
+    return { ref: await ctx.crypto.importSymmetricKey(hsmAlg, raw), algorithm: hsmAlg };
+  } catch (e) {
+    // A length the HSM key type does not take (e.g. two-key 3DES): keep it as a generic secret.
+    if (e instanceof CryptoError && e.code === 'UNSUPPORTED') return undefined;
+    throw e;
+  }
+}
+
+export async function registerObject(ctx: RequestContext, req: RegisterRequest): Promise<ManagedObject> {
+  const client: Attribute[] = [];
+  for (const a of req.attributes) {
+    if (a.vendor === undefined && SERVER_ONLY.has(a.tag)) {
+      throw new KmipError(is2x(ctx.version) ? ResultReason.ReadOnlyAttribute : ResultReason.InvalidField, 'Attribute is set by the server');
+    }
+    if (a.vendor === undefined && a.tag === Tag.ObjectType) {
+      if (a.value.type !== 'Enumeration' || a.value.value !== req.objectType) throw invalidField('Object Type attribute disagrees with the request');
+      continue;
+    }
+    client.push(a);
+  }
+  const c = req.content;
+  const kb = c.keyBlock;
+  let value = c.value;
+  let blockInfo: KeyBlockInfo | undefined = kb;
+  const derived: Attribute[] = [];
+  if (kb !== undefined) {
+    derived.push(...fromKeyBlock(client, Tag.CryptographicAlgorithm, kb.algorithm === undefined ? undefined : enm(Tag.CryptographicAlgorithm, kb.algorithm)));
+    derived.push(...fromKeyBlock(client, Tag.CryptographicLength, kb.length === undefined ? undefined : int(Tag.CryptographicLength, kb.length)));
+  }
+  const probe = { attributes: [...client, ...derived] };
+  const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
+  let key: ManagedObject['key'];
+  const stored: { clear?: Uint8Array; secret?: StoredContent['secret'] } = {};
+  if (c.objectType === ObjectType.SymmetricKey && kb !== undefined && kb.formatType !== KeyFormatType.Opaque) {
+    // KMIP 2.1 §2.1.7.1: Transparent Symmetric Key = { Key }. Kept as raw key bytes.
+    value = symmetricKeyBytes(kb, value);
+    const bits = value.length * 8;
+    const len = attrNumber(probe, Tag.CryptographicLength);
+    if (len === undefined) derived.push({ tag: Tag.CryptographicLength, value: int(Tag.CryptographicLength, bits) });
+    else if (alg === CryptographicAlgorithm.AES && len !== bits) throw invalidField('Cryptographic Length does not match the key material');
+    if (alg === undefined) throw missingData('Cryptographic Algorithm is required for a Symmetric Key');
+    key = await importIntoHsm(ctx, alg, value);
+    blockInfo = { ...kb, form: kb.formatType === KeyFormatType.TransparentSymmetricKey ? 'ttlv' : 'bytes' };
+  }
+  if (key === undefined) {
+    if (isSecretType(c.objectType)) stored.secret = await wrapSecret(ctx, value);
+    else stored.clear = value;
+  }
+
+  const uid = newUid(ctx.now);
+  const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
+  const activation = attr(probe, Tag.ActivationDate);
+  // KMIP 2.1 §4.13 / 1.4 §3.24: an Activation Date at or before now makes the object Active.
+  const active = activation?.type === 'DateTime' && activation.value <= now;
+  const serverSet: TtlvNode[] = [
+    text(Tag.UniqueIdentifier, uid),
+    enm(Tag.ObjectType, c.objectType),
+    enm(Tag.State, active ? State.Active : State.PreActive),
+    dateTime(Tag.InitialDate, now),
+    dateTime(Tag.LastChangeDate, now),
+  ];
+  if (is2x(ctx.version)) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
+  if (blockInfo !== undefined) serverSet.push(enm(Tag.KeyFormatType, blockInfo.formatType));
+  const obj: ManagedObject = {
+    uid,
+    owner: ctx.principal,
+    revision: 1,
+    objectType: c.objectType,
+    attributes: [...serverSet.map((v) => ({ tag: v.tag, value: v })), ...client, ...derived],
+    ...(key !== undefined ? { key } : {}),
+    content: { fields: c.fields, ...(blockInfo !== undefined ? { keyBlock: blockInfo } : {}), ...stored },
+  };
+  saveObject(ctx, obj);
+  return obj;
+}
+
+export default defineOperation<RegisterRequest, RegisterResponse>({
+  operation: Operation.Register,
+  decode(payload) {
+    if (payload === undefined) throw missingData('Register needs a payload');
+    const objectType = payload.req(Tag.ObjectType, 'Enumeration').value;
+    const attributes = decodeRequestAttributes(payload);
+    return { objectType, attributes, content: decodeObjectContent(objectType, payload) };
+  },
+  async handle(ctx, req) {
+    const obj = await registerObject(ctx, req);
+    ctx.idPlaceholder = obj.uid;
+    return { uid: obj.uid };
+  },
+  encode(res) {
+    return [text(Tag.UniqueIdentifier, res.uid)];
+  },
+  uids: (_req, res) => (res ? [res.uid] : []),
+});
