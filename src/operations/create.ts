@@ -3,7 +3,6 @@
  * leaves it only wrapped under the master key; a key created with Extractable = False stays
  * resident in the HSM.
  */
-import { randomUUID } from 'node:crypto';
 import type { SymmetricAlgorithm } from '../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../kmip/errors.js';
@@ -11,7 +10,7 @@ import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultRea
 import { is2x } from '../kmip/protocol-version.js';
 import { dateTime, enm, int, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
-import { type ManagedObject, attr, attrNumber, saveObject } from './objects.js';
+import { type ManagedObject, attr, attrNumber, newUid, saveObject } from './objects.js';
 import { type RequestContext, defineOperation } from './types.js';
 
 interface CreateRequest {
@@ -80,7 +79,7 @@ export async function createSymmetricKey(ctx: RequestContext, attributes: readon
   const isExtractable = !(extractable?.type === 'Boolean' && extractable.value === false);
 
   const ref = await ctx.crypto.generateSymmetricKey({ algorithm: hsmAlg, lengthBits: len, extractable: isExtractable });
-  const uid = randomUUID();
+  const uid = newUid(ctx.now);
   const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
   const activation = attr(probe, Tag.ActivationDate);
   // KMIP 2.1 §4.13: an Activation Date at or before now makes the object Active at once.
