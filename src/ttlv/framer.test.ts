@@ -133,3 +133,29 @@ describe('TtlvFramer', () => {
     expect(f.buffered).toBe(108);
   });
 });
+
+describe('TtlvFramer error offsets', () => {
+  function errOf(f: () => unknown): TtlvError {
+    try {
+      f();
+    } catch (e) {
+      return e as TtlvError;
+    }
+    throw new Error('expected a TtlvError');
+  }
+
+  it('points at the stream offset of the bad header, in one chunk', () => {
+    const e = errOf(() => new TtlvFramer().push(Buffer.concat([DISCOVER, hex('430078 01 00000000')])));
+    expect(e.code).toBe('BAD_TAG');
+    expect(e.offset).toBe(DISCOVER.length);
+  });
+
+  it('points at the stream offset of the bad header when it spans chunks', () => {
+    const f = new TtlvFramer({ maxMessageBytes: 200 });
+    f.push(DISCOVER.subarray(0, 100));
+    f.push(Buffer.concat([DISCOVER.subarray(100), hex('420078')]));
+    const e = errOf(() => f.push(hex('01 00001000')));
+    expect(e.code).toBe('TOO_LARGE');
+    expect(e.offset).toBe(DISCOVER.length);
+  });
+});

@@ -36,6 +36,8 @@ export class TtlvFramer {
   /** Header bytes collected so far when the header itself spans chunks. */
   private readonly hdr = Buffer.alloc(HEADER);
   private hdrLen = 0;
+  /** Stream offset where the pending header started, for error reports. */
+  private hdrAt = 0;
   /** Assembly buffer for a message that spans chunks, and bytes filled. */
   private msg: Buffer | undefined;
   private msgLen = 0;
@@ -82,12 +84,13 @@ export class TtlvFramer {
           }
         } else {
           const n = Math.min(HEADER - this.hdrLen, end - pos);
+          if (this.hdrLen === 0) this.hdrAt = this.consumed + pos;
           buf.copy(this.hdr, this.hdrLen, pos, pos + n);
           this.hdrLen += n;
           pos += n;
           this.checkFirstByte();
           if (this.hdrLen === HEADER) {
-            const need = this.check(this.hdr, 0, this.consumed);
+            const need = this.check(this.hdr, 0, this.hdrAt);
             this.hdrLen = 0;
             this.start(need);
             this.msg!.set(this.hdr, 0);
@@ -112,7 +115,7 @@ export class TtlvFramer {
   private checkFirstByte(): void {
     const top = this.hdr[0]!;
     if (top !== 0x42 && top !== 0x54) {
-      throw new TtlvError('BAD_TAG', 'stream does not start with a 0x42xxxx or 0x54xxxx tag', this.consumed);
+      throw new TtlvError('BAD_TAG', 'message does not start with a 0x42xxxx or 0x54xxxx tag', this.hdrAt);
     }
   }
 
