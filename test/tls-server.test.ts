@@ -397,6 +397,16 @@ describe('messages', () => {
     expect(logs.lines().find((l) => l.msg === 'framing lost; closing connection')).toMatchObject({ framing: { code: 'BAD_TAG' } });
   });
 
+  it('closes the connection when the handler returns something other than bytes', async () => {
+    const h = { handle: async () => undefined as unknown as Buffer };
+    const { port, logs } = await start(h);
+    const s = await connected(port);
+    const done = closed(s);
+    s.write(frame('x'));
+    await done;
+    expect(logs.lines().find((l) => l.msg === 'message handler failed; closing connection')).toMatchObject({ err: { type: 'TypeError' } });
+  });
+
   it('closes the connection, not the process, when the handler throws', async () => {
     const h: MessageHandler = {
       handle: async (m) => {

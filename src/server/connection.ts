@@ -143,6 +143,8 @@ export class KmipConnection {
         const started = performance.now();
         try {
           response = await this.handler.handle(msg, this.peer);
+          // A handler bug returning something else must cost one connection, not crash the process.
+          if (!(response instanceof Uint8Array)) throw new TypeError(`handler returned ${typeof response}, not bytes`);
         } catch (err) {
           this.log.error({ err, bytes: msg.length }, 'message handler failed; closing connection');
           this.destroy('handler-error');
