@@ -1,12 +1,11 @@
 /**
  * Get Attribute List. KMIP 1.4 §4.13: the Attribute Names of the object's attributes; KMIP 2.1
- * §6.1.20: their Attribute References. Each kind once, in the order the OASIS vectors show
- * (SKFF-M-9): the identity attributes first, then by name, vendor attributes last; kinds the
- * client's version does not define are left out.
+ * §6.1.20: their Attribute References. Each kind once, in the order the OASIS vectors show (see
+ * `order`); kinds the client's version does not define are left out.
  */
 import { attributeKey } from '../../kmip/attributes.js';
 import { attributesForVersion } from '../../kmip/attribute-rules.js';
-import { Operation, Tag } from '../../kmip/generated/index.js';
+import { ObjectType, Operation, Tag } from '../../kmip/generated/index.js';
 import { is2x } from '../../kmip/protocol-version.js';
 import { text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
@@ -14,18 +13,23 @@ import { loadObject, resolveUid } from '../objects.js';
 import { defineOperation } from '../types.js';
 import { type AttrRef, encodeReference, v1Name } from './common.js';
 
-const FIRST: readonly number[] = [
-  Tag.UniqueIdentifier,
-  Tag.ShortUniqueIdentifier,
-  Tag.ObjectType,
-  Tag.CryptographicAlgorithm,
-  Tag.CryptographicLength,
-];
-
-function order(r: AttrRef): [number, string] {
-  if (r.vendor !== undefined) return [FIRST.length + 1, `${r.vendor}\u0000${r.vendorName ?? ''}`];
-  const i = FIRST.indexOf(r.tag);
-  return i >= 0 ? [i, ''] : [FIRST.length, v1Name(r) ?? ''];
+/**
+ * Sort key: vendor (custom) attributes, the identity attributes, the type-defining ones (a
+ * certificate's Certificate Type, a key's algorithm and length), then by name with Key Format
+ * Type beside the Digest it qualifies, Protection Storage Masks last (the OASIS vectors' order,
+ * e.g. TC-ECC-3, TC-PGP-1, SKFF-M-9; the spec itself leaves the order open).
+ */
+function order(r: AttrRef, objectType: number): [number, string] {
+  if (r.vendor !== undefined) return [0, `${r.vendor}\u0000${r.vendorName ?? ''}`];
+  const head: readonly number[] =
+    objectType === ObjectType.Certificate
+      ? [Tag.UniqueIdentifier, Tag.ShortUniqueIdentifier, Tag.ObjectType, Tag.CertificateType]
+      : [Tag.UniqueIdentifier, Tag.ShortUniqueIdentifier, Tag.ObjectType, Tag.CryptographicAlgorithm, Tag.CryptographicLength];
+  const i = head.indexOf(r.tag);
+  if (i >= 0) return [1 + i, ''];
+  if (r.tag === Tag.ProtectionStorageMasks) return [20, ''];
+  if (r.tag === Tag.KeyFormatType) return [10, 'Digest\u0001'];
+  return [10, v1Name(r) ?? ''];
 }
 
 export default defineOperation<{ uid: string | undefined }, { uid: string; refs: AttrRef[] }>({
@@ -41,8 +45,8 @@ export default defineOperation<{ uid: string | undefined }, { uid: string; refs:
       if (!kinds.has(k)) kinds.set(k, { tag: a.tag, vendor: a.vendor, vendorName: a.vendorName });
     }
     const refs = [...kinds.values()].sort((a, b) => {
-      const [ra, na] = order(a);
-      const [rb, nb] = order(b);
+      const [ra, na] = order(a, obj.objectType);
+      const [rb, nb] = order(b, obj.objectType);
       return ra !== rb ? ra - rb : na < nb ? -1 : na > nb ? 1 : 0;
     });
     ctx.idPlaceholder = obj.uid;
