@@ -188,6 +188,19 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider {
   }
 
   /**
+   * Returns the ref re-wrapped under the current master key (the one named by the config's
+   * masterKeyLabel), or the same ref if it already is; resident refs are returned unchanged.
+   * For master key rotation: open with a new label, rewrap every stored ref, then retire the
+   * old master key. Older master keys stay usable as long as they are in the token.
+   */
+  async rewrapKey(ref: KeyRef, algorithm: SymmetricAlgorithm): Promise<KeyRef> {
+    if (ref.kind === 'resident') return ref;
+    specOf(algorithm);
+    this.wrapper.check(ref);
+    return this.pool.use((session) => this.wrapper.rewrap(session, ref, algorithm));
+  }
+
+  /**
    * Lends a usable object of the key to `fn` (for Encrypt/Decrypt/Sign/MAC): a wrapped key is
    * unwrapped into a sensitive, non-extractable session object and cached by blob hash; a
    * resident key is found by CKA_ID. The handle must not be kept beyond `fn`.

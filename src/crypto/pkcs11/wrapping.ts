@@ -95,6 +95,36 @@ export class MasterKeyWrapper {
     }
   }
 
+  /**
+   * Re-wraps a key under the current master key (master key rotation): the old master key must
+   * still be in the token. Stays inside the HSM (unwrap to a transient object, wrap, destroy)
+   * unless the exact length is unknown or the module would carry padding into the new blob; then
+   * the value is fitted in process memory first and zeroed at once.
+   */
+  async rewrap(session: Handle, ref: WrappedRef, algorithm: SymmetricAlgorithm): Promise<KeyRef> {
+    if (ref.masterKeyLabel === this.label && ref.mechanism === this.mechanism) return ref;
+    const exactInHsm = ref.valueLength !== undefined && (!this.unwrapKeepsPadding || ref.valueLength % 8 === 0);
+    if (exactInHsm) {
+      const key = await this.unwrap(session, ref, algorithm, 'export');
+      try {
+        return await this.wrap(session, key, ref.valueLength as number);
+      } finally {
+        destroyQuietly(this.mod, session, key);
+      }
+    }
+    const bytes = await this.exportValue(session, ref, algorithm);
+    const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length); // a view, zeroed below
+    let key: Handle | undefined;
+    try {
+      const template = [...unwrapTemplate(specOf(algorithm), 'export'), { type: pkcs11js.CKA_VALUE, value }];
+      key = p11('create', () => this.mod.C_CreateObject(session, template));
+      return await this.wrap(session, key, value.length);
+    } finally {
+      value.fill(0);
+      if (key) destroyQuietly(this.mod, session, key);
+    }
+  }
+
   private unwrap(session: Handle, ref: WrappedRef, algorithm: SymmetricAlgorithm, purpose: 'export' | 'use'): Promise<Handle> {
     const mech = this.check(ref);
     const master = this.masterFor(session, ref.masterKeyLabel);
