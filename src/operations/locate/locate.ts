@@ -1,0 +1,164 @@
+/**
+ * Locate. KMIP 1.4 §4.9, 2.1 §6.1.27. Finds the requesting principal's objects that match every
+ * attribute in the request, answered from the store's secondary indexes (terms.ts):
+ * - each attribute is an equality condition on its index term; two instances of a Date-Time
+ *   attribute are an inclusive range (2.1 §6.1.27: "two instances ... a range");
+ * - Name matches by Name Value (any Name Type), vendor / custom attributes (x-, y-) by value;
+ * - a Structure attribute other than Name (Link, Cryptographic Parameters, ...) needs the object to
+ *   have that attribute (index) and then a same-tag attribute holding every given field (checked
+ *   on the few candidates);
+ * - Storage Status Mask: on-line objects by default; Destroyed Storage (2.x) asks for destroyed
+ *   ones; there is no archival storage, so Archival alone finds nothing;
+ * - Object Group Member: Group Member Fresh adds Fresh = True; Group Member Default returns the
+ *   group's default object, which we define as its most recent member (the first in our order);
+ * - Offset Items (1.3+) skips, Maximum Items caps; Located Items (1.3+, 2.x) is the count before both.
+ * Order: ascending Unique Identifier, and uids are made to sort newest first (objects.ts newUid),
+ * so results list the most recently created objects first, stable across calls.
+ * Objects staged earlier in the same request (batch) are seen too. The first uid found becomes the
+ * ID Placeholder (2.1 §6.1.27).
+ */
+import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
+import { invalidField } from '../../kmip/errors.js';
+import { ObjectGroupMember, Operation, StorageStatusMask, Tag } from '../../kmip/generated/index.js';
+import { atLeast, is2x } from '../../kmip/protocol-version.js';
+import { encodeIndexString } from '../../store/index-keys.js';
+import { termMatches } from '../../store/locate.js';
+import type { IndexCondition, StoredObject } from '../../store/object-store.js';
+import { int, text } from '../../ttlv/build.js';
+import { encodeTtlv } from '../../ttlv/encode.js';
+import type { TtlvNode } from '../../ttlv/types.js';
+import { deserializeObject } from '../objects.js';
+import { type RequestContext, defineOperation } from '../types.js';
+import { STORAGE_DESTROYED, STORAGE_ONLINE, attributeField, encodeAttributeValue } from './terms.js';
+
+interface LocateRequest {
+  readonly maximumItems?: number;
+  readonly offsetItems?: number;
+  readonly storageStatusMask?: number;
+  readonly objectGroupMember?: number;
+  readonly attributes: Attribute[];
+}
+
+interface LocateResponse {
+  readonly located: number;
+  readonly uids: string[];
+}
+
+/** A filter checked on candidate objects after the index lookup. */
+type Residual = Attribute;
+
+function nonNegative(v: number | undefined, what: string): number | undefined {
+  if (v !== undefined && v < 0) throw invalidField(`${what} must not be negative`);
+  return v;
+}
+
+/** Index conditions and residual checks for the request's attributes. */
+export function buildConditions(attributes: readonly Attribute[]): { conditions: IndexCondition[]; residual: Residual[] } {
+  const conditions: IndexCondition[] = [];
+  const residual: Residual[] = [];
+  const byField = new Map<string, Attribute[]>();
+  for (const a of attributes) {
+    const f = attributeField(a);
+    byField.set(f, [...(byField.get(f) ?? []), a]);
+  }
+  for (const [field, list] of byField) {
+    const dates = list.filter((a) => a.value.type === 'DateTime' || a.value.type === 'DateTimeExtended');
+    if (dates.length === 2 && list.length === 2) {
+      // Two instances of a date attribute: the inclusive range between them.
+      const [a, b] = dates.map((d) => encodeAttributeValue(d.tag, d.value)!) as [Uint8Array, Uint8Array];
+      const [from, to] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
+      conditions.push({ field, from, to });
+      continue;
+    }
+    for (const a of list) {
+      if (a.value.type === 'Structure' && a.tag !== Tag.Name) {
+        conditions.push({ field });
+        residual.push(a);
+        continue;
+      }
+      const v = encodeAttributeValue(a.tag, a.value);
+      if (v === undefined) {
+        conditions.push({ field });
+        residual.push(a);
+      } else {
+        conditions.push({ field, equals: v });
+      }
+    }
+  }
+  return { conditions, residual };
+}
+
+/** Whether `have` holds every field of `want` (a structure filter) or equals it (others). */
+function covers(want: TtlvNode, have: TtlvNode): boolean {
+  if (want.type === 'Structure' && have.type === 'Structure') {
+    return want.value.every((w) => have.value.some((h) => h.tag === w.tag && covers(w, h)));
+  }
+  return encodeTtlv({ ...want, tag: 0x420000 }).equals(encodeTtlv({ ...have, tag: 0x420000 }));
+}
+
+function residualMatch(obj: StoredObject, residual: readonly Residual[]): boolean {
+  const attrs = deserializeObject(obj).attributes;
+  return residual.every((r) => attrs.some((a) => attributeField(a) === attributeField(r) && covers(r.value, a.value)));
+}
+
+/** Uids the store finds, reconciled with what this request has staged (puts and deletes). */
+async function find(ctx: RequestContext, conditions: readonly IndexCondition[], residual: readonly Residual[]): Promise<string[]> {
+  const staged = ctx.tx.changes();
+  const found = await ctx.store.locate(conditions);
+  const out = new Set<string>(found);
+  for (const uid of staged.delete) out.delete(uid);
+  for (const p of staged.put) {
+    out.delete(p.uid);
+    if (conditions.every((c) => p.index.some((t) => termMatches(t, c)))) out.add(p.uid);
+  }
+  let uids = [...out];
+  if (staged.put.length > 0 || staged.delete.length > 0) uids.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  if (residual.length > 0) {
+    const kept: string[] = [];
+    for (const uid of uids) {
+      const obj = await ctx.tx.get(uid);
+      if (obj !== undefined && residualMatch(obj, residual)) kept.push(uid);
+    }
+    uids = kept;
+  }
+  return uids;
+}
+
+export default defineOperation<LocateRequest, LocateResponse>({
+  operation: Operation.Locate,
+  decode(payload) {
+    if (payload === undefined) return { attributes: [] };
+    return {
+      maximumItems: nonNegative(payload.int(Tag.MaximumItems), 'Maximum Items'),
+      offsetItems: nonNegative(payload.int(Tag.OffsetItems), 'Offset Items'),
+      storageStatusMask: payload.int(Tag.StorageStatusMask),
+      objectGroupMember: payload.enum(Tag.ObjectGroupMember),
+      attributes: decodeRequestAttributes(payload),
+    };
+  },
+  async handle(ctx, req) {
+    const { conditions, residual } = buildConditions(req.attributes);
+    conditions.push({ field: 'owner', equals: encodeIndexString(ctx.principal) });
+    const mask = req.storageStatusMask || StorageStatusMask.OnLineStorage;
+    const online = (mask & StorageStatusMask.OnLineStorage) !== 0;
+    const destroyed = (mask & StorageStatusMask.DestroyedStorage) !== 0;
+    if (!online && !destroyed) return { located: 0, uids: [] }; // Archival only: nothing is archived
+    if (online !== destroyed) conditions.push({ field: 'storage', equals: online ? STORAGE_ONLINE : STORAGE_DESTROYED });
+    if (req.objectGroupMember === ObjectGroupMember.GroupMemberFresh) {
+      conditions.push({ field: attributeField({ tag: Tag.Fresh }), equals: Uint8Array.of(1) });
+    }
+    let all = await find(ctx, conditions, residual);
+    if (req.objectGroupMember === ObjectGroupMember.GroupMemberDefault) all = all.slice(0, 1);
+    const offset = req.offsetItems ?? 0;
+    const uids = all.slice(offset, req.maximumItems === undefined ? undefined : offset + req.maximumItems);
+    if (uids[0] !== undefined) ctx.idPlaceholder = uids[0];
+    return { located: all.length, uids };
+  },
+  encode(res, ctx) {
+    const out: TtlvNode[] = [];
+    if (is2x(ctx.version) || atLeast(ctx.version, 1, 3)) out.push(int(Tag.LocatedItems, res.located));
+    for (const uid of res.uids) out.push(text(Tag.UniqueIdentifier, uid));
+    return out;
+  },
+  uids: (_req, res) => res?.uids ?? [],
+});
