@@ -109,7 +109,11 @@ export class KmipConnection {
     this.armIdle();
     this.updateFlow();
     this.armMessageTimer();
-    void this.pump();
+    this.pump().catch((err: unknown) => {
+      // Last resort: nothing in pump() is expected to throw, but the process must outlive it.
+      this.log.error({ err }, 'connection failed; closing');
+      this.destroy('handler-error');
+    });
   }
 
   /**
