@@ -145,20 +145,6 @@ function measure(node: TtlvNode, plan: number[]): number {
 const latin1Write = (Buffer.prototype as unknown as { latin1Write?: (this: Buffer, s: string, o: number, n: number) => number })
   .latin1Write;
 
-const TYPE_BYTE = {
-  Structure: 0x01,
-  Integer: 0x02,
-  LongInteger: 0x03,
-  BigInteger: 0x04,
-  Enumeration: 0x05,
-  Boolean: 0x06,
-  TextString: 0x07,
-  ByteString: 0x08,
-  DateTime: 0x09,
-  Interval: 0x0a,
-  DateTimeExtended: 0x0b,
-} as const;
-
 /** Second pass: writes validated nodes; every byte of the (unzeroed) buffer is written. */
 class Writer {
   private pos = 0;
@@ -209,19 +195,32 @@ class Writer {
         this.header(tag, 0x01, this.plan[this.next++]!);
         for (let i = 0, kids = node.value; i < kids.length; i++) this.write(kids[i]!);
         return;
+      // Type bytes: KMIP 2.1 §11.23 Table 458 (constants here, not a keyed lookup, on purpose).
       case 'Integer':
-      case 'Enumeration':
-      case 'Interval':
-        this.header(tag, TYPE_BYTE[node.type], 4);
+        this.header(tag, 0x02, 4);
         this.u32(node.value >>> 0);
+        return;
+      case 'Enumeration':
+        this.header(tag, 0x05, 4);
+        this.u32(node.value);
+        return;
+      case 'Interval':
+        this.header(tag, 0x0a, 4);
+        this.u32(node.value);
         return;
       case 'TextString':
         this.textString(tag, node.value, this.plan[this.next++]!);
         return;
-      case 'LongInteger':
       case 'DateTime':
+        this.header(tag, 0x09, 8);
+        this.int64(node.value);
+        return;
+      case 'LongInteger':
+        this.header(tag, 0x03, 8);
+        this.int64(node.value);
+        return;
       case 'DateTimeExtended':
-        this.header(tag, TYPE_BYTE[node.type], 8);
+        this.header(tag, 0x0b, 8);
         this.int64(node.value);
         return;
       case 'Boolean':
