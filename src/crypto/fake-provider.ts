@@ -5,13 +5,14 @@
  * node:crypto) under a random per-instance key, resident keys refuse export with NOT_EXTRACTABLE,
  * and a corrupted blob fails with BAD_KEY.
  */
-import { type CipherGCMTypes, createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type CipherGCMTypes, createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
+import { type CipherProvider, MAX_SEED_BYTES } from './cipher.js';
 import {
-  type CipherParams,
   checkMacInput,
   type EncryptResult,
-  hmacHash,
+  macKind,
+  nodeHashName,
   resolveCipher,
   type ResolvedCipher,
 } from './pkcs11/cipher-params.js';
@@ -35,13 +36,8 @@ export interface FakeCryptoProviderOptions {
   readonly masterKeyLabel?: string;
 }
 
-/** The fake plus test hooks. */
-export interface FakeCryptoProvider extends CryptoProvider {
-  /** Same contract as Pkcs11CryptoProvider.encrypt (see pkcs11/cipher-params.ts). */
-  encrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array): Promise<EncryptResult>;
-  decrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array>;
-  mac(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array): Promise<Uint8Array>;
-  macVerify(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array, mac: Uint8Array): Promise<boolean>;
+/** The fake plus test hooks. Its CipherProvider half has the PKCS#11 provider's contract (see cipher.ts). */
+export interface FakeCryptoProvider extends CryptoProvider, CipherProvider {
   /** Number of resident keys currently held (to assert Destroy). */
   residentCount(): number;
   /** Whether close() was called. */
@@ -63,6 +59,37 @@ function oddParity(key: Buffer): Buffer {
 function nodeCipher(c: ResolvedCipher, key: Buffer): string {
   if (c.algorithm === 'TDES') return c.mode === 'ECB' ? 'des-ede3' : 'des-ede3-cbc';
   return `aes-${key.length * 8}-${c.mode.toLowerCase()}`;
+}
+
+/** NIST SP 800-38B §6.1 subkey doubling in GF(2^b). */
+function dbl(block: Buffer): Buffer {
+  const out = Buffer.alloc(block.length);
+  for (let i = 0; i < block.length; i++) out[i] = (((block[i] as number) << 1) | ((block[i + 1] ?? 0) >> 7)) & 0xff;
+  if ((block[0] as number) & 0x80) out[block.length - 1] = (out[block.length - 1] as number) ^ (block.length === 16 ? 0x87 : 0x1b);
+  return out;
+}
+
+/** CMAC (NIST SP 800-38B §6.2) with AES or TDES, on node:crypto's ECB. */
+function cmac(cipher: 'AES' | 'TDES', key: Buffer, data: Uint8Array): Buffer {
+  const name = cipher === 'AES' ? `aes-${key.length * 8}-ecb` : 'des-ede3';
+  const b = cipher === 'AES' ? 16 : 8;
+  const ecb = (block: Buffer): Buffer => createCipheriv(name, key, null).setAutoPadding(false).update(block);
+  const k1 = dbl(ecb(Buffer.alloc(b)));
+  const k2 = dbl(k1);
+  const n = Math.max(1, Math.ceil(data.length / b));
+  const complete = data.length > 0 && data.length % b === 0;
+  const last = Buffer.alloc(b);
+  Buffer.from(data.subarray((n - 1) * b)).copy(last);
+  if (!complete) last[data.length - (n - 1) * b] = 0x80;
+  const sub = complete ? k1 : k2;
+  for (let i = 0; i < b; i++) last[i] = (last[i] as number) ^ (sub[i] as number);
+  let x: Buffer = Buffer.alloc(b);
+  for (let j = 0; j < n; j++) {
+    const m = j === n - 1 ? last : Buffer.from(data.subarray(j * b, (j + 1) * b));
+    for (let i = 0; i < b; i++) m[i] = (m[i] as number) ^ (x[i] as number);
+    x = ecb(m);
+  }
+  return x;
 }
 
 /** Creates an in-memory provider for unit tests. */
@@ -162,15 +189,28 @@ export function createFakeCryptoProvider(opts: FakeCryptoProviderOptions = {}): 
       }
     },
     async mac(ref, algorithm, data): Promise<Uint8Array> {
-      const hash = hmacHash(algorithm);
+      const k = macKind(algorithm);
       checkMacInput(data);
-      return Uint8Array.from(createHmac(hash, keyOf(ref, algorithm)).update(data).digest());
+      const key = keyOf(ref, algorithm);
+      return Uint8Array.from(k.kind === 'hmac' ? createHmac(k.hash, key).update(data).digest() : cmac(k.cipher, key, data));
     },
     async macVerify(ref, algorithm, data, mac): Promise<boolean> {
-      const hash = hmacHash(algorithm);
+      const k = macKind(algorithm);
       checkMacInput(data);
-      const expected = createHmac(hash, keyOf(ref, algorithm)).update(data).digest();
+      const key = keyOf(ref, algorithm);
+      const expected = k.kind === 'hmac' ? createHmac(k.hash, key).update(data).digest() : cmac(k.cipher, key, data);
       return mac.length === expected.length && timingSafeEqual(expected, mac);
+    },
+    async digest(algorithm, data): Promise<Uint8Array> {
+      live();
+      const name = nodeHashName(algorithm);
+      checkMacInput(data);
+      return Uint8Array.from(createHash(name).update(data).digest());
+    },
+    async seedRandom(seed): Promise<number> {
+      live();
+      // node:crypto's CSPRNG takes no seed; the fake only reports what a module would have used.
+      return Math.min(seed.length, MAX_SEED_BYTES);
     },
     async destroyKey(ref: KeyRef): Promise<void> {
       live();

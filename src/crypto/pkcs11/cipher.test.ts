@@ -95,12 +95,12 @@ describe('encrypt / decrypt', () => {
   });
 
   it('rejects what cannot work with UNSUPPORTED', async () => {
-    expect(await code(hsm.encrypt(aes, 'AES', { mode: 'ECB', padding: 'PKCS5' }, ODD))).toBe('UNSUPPORTED');
+    expect(await code(hsm.encrypt(aes, 'AES', { mode: 'CTR', padding: 'PKCS5' }, ODD))).toBe('UNSUPPORTED');
     expect(await code(hsm.encrypt(aes, 'AES', { mode: 'CBC', iv: new Uint8Array(8) }, BLOCKS))).toBe('UNSUPPORTED');
     expect(await code(hsm.decrypt(aes, 'AES', { mode: 'CBC' }, BLOCKS))).toBe('UNSUPPORTED');
     expect(await code(hsm.decrypt(aes, 'AES', { mode: 'GCM', iv: new Uint8Array(12) }, BLOCKS))).toBe('UNSUPPORTED');
     expect(await code(hsm.encrypt(aes, 'AES', { mode: 'GCM', tagLength: 8 }, BLOCKS))).toBe('UNSUPPORTED');
-    expect(await code(hsm.mac(aes, 'AES', BLOCKS))).toBe('UNSUPPORTED');
+    expect(await code(hsm.encrypt(aes, 'TDES', { mode: 'GCM' }, BLOCKS))).toBe('UNSUPPORTED');
     expect(await code(hsm.encrypt(aes, 'AES', { mode: 'CBC' }, ODD))).toBe('UNSUPPORTED');
     expect(await code(hsm.encrypt(aes, 'AES', { mode: 'ECB' }, ODD))).toBe('UNSUPPORTED');
     expect(await code(hsm.encrypt(aes, 'AES', { mode: 'CBC', aad: new Uint8Array(1) }, BLOCKS))).toBe('UNSUPPORTED');
@@ -118,9 +118,11 @@ describe('encrypt / decrypt', () => {
       { mode: 'CBC', iv, padding: 'PKCS5' },
       { mode: 'GCM', iv: iv.subarray(0, 12), aad: Uint8Array.from([1, 2]) },
       { mode: 'GCM', iv: iv.subarray(0, 12), tagLength: 12 },
+      { mode: 'ECB', padding: 'PKCS5' },
+      { mode: 'CTR', iv },
     ];
     for (const params of cases) {
-      const data = params.mode === 'CBC' && params.padding ? ODD : BLOCKS;
+      const data = params.padding || params.mode === 'CTR' ? ODD : BLOCKS;
       const a = await hsm.encrypt(inHsm, 'AES', params, data);
       const b = await fake.encrypt(inFake, 'AES', params, data);
       expect({ ...b, data: Buffer.from(b.data) }).toEqual({ ...a, data: Buffer.from(a.data) });
@@ -137,6 +139,14 @@ describe('encrypt / decrypt', () => {
     expect(Buffer.from(await fake.mac(fakeRef, 'HMAC-SHA384', ODD))).toEqual(Buffer.from(h1));
     expect(await fake.macVerify(fakeRef, 'HMAC-SHA384', ODD, h1)).toBe(true);
     expect(await fake.macVerify(fakeRef, 'HMAC-SHA384', ODD, h1.subarray(1))).toBe(false);
+
+    // CMAC with the AES key, every length class (empty, partial block, whole blocks).
+    for (const data of [Buffer.alloc(0), ODD, BLOCKS]) {
+      expect(Buffer.from(await fake.mac(inFake, 'AES', data))).toEqual(Buffer.from(await hsm.mac(inHsm, 'AES', data)));
+    }
+    for (const alg of ['SHA-1', 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512'] as const) {
+      expect(Buffer.from(await fake.digest(alg, ODD))).toEqual(Buffer.from(await hsm.digest(alg, ODD)));
+    }
   });
 });
 
@@ -153,5 +163,69 @@ describe('mac / macVerify', () => {
     expect(await hsm.macVerify(ref, 'HMAC-SHA256', ODD, mac.subarray(0, 10))).toBe(false);
     // The pool is healthy after a failed verify.
     expect(await hsm.macVerify(ref, 'HMAC-SHA256', ODD, mac)).toBe(true);
+  });
+});
+
+describe('known answers (NIST SP 800-38A F.2.1/F.1.1/F.5.1, SP 800-38B D.1, McGrew-Viega GCM test case 3)', () => {
+  const K128 = Buffer.from('2b7e151628aed2a6abf7158809cf4f3c', 'hex');
+  const P = Buffer.from('6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51', 'hex');
+
+  it('AES-128 ECB, CBC, CTR in the HSM', async () => {
+    const ref = await hsm.importSymmetricKey('AES', K128);
+    const ecb = await hsm.encrypt(ref, 'AES', { mode: 'ECB' }, P);
+    expect(Buffer.from(ecb.data).toString('hex')).toBe('3ad77bb40d7a3660a89ecaf32466ef97f5d3d58503b9699de785895a96fdbaaf');
+    const iv = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
+    const cbc = await hsm.encrypt(ref, 'AES', { mode: 'CBC', iv }, P);
+    expect(Buffer.from(cbc.data).toString('hex')).toBe('7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2');
+    const ctrIv = Buffer.from('f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff', 'hex');
+    const ctr = await hsm.encrypt(ref, 'AES', { mode: 'CTR', iv: ctrIv }, P);
+    expect(Buffer.from(ctr.data).toString('hex')).toBe('874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff');
+    expect(Buffer.from(await hsm.decrypt(ref, 'AES', { mode: 'CTR', iv: ctrIv }, ctr.data))).toEqual(P);
+  });
+
+  it('AES-128 CMAC in the HSM and the fake', async () => {
+    const ref = await hsm.importSymmetricKey('AES', K128);
+    const fake = createFakeCryptoProvider();
+    const fref = await fake.importSymmetricKey('AES', K128);
+    const want = [
+      [Buffer.alloc(0), 'bb1d6929e95937287fa37d129b756746'],
+      [P.subarray(0, 16), '070a16b46b4d4144f79bdd9dd04a287c'],
+    ] as const;
+    for (const [m, tag] of want) {
+      expect(Buffer.from(await hsm.mac(ref, 'AES', m)).toString('hex')).toBe(tag);
+      expect(Buffer.from(await fake.mac(fref, 'AES', m)).toString('hex')).toBe(tag);
+      expect(await hsm.macVerify(ref, 'AES', m, Buffer.from(tag, 'hex'))).toBe(true);
+    }
+  });
+
+  it('AES-128 GCM with AAD', async () => {
+    const key = Buffer.from('feffe9928665731c6d6a8f9467308308', 'hex');
+    const ref = await hsm.importSymmetricKey('AES', key);
+    const iv = Buffer.from('cafebabefacedbaddecaf888', 'hex');
+    const pt = Buffer.from(
+      'd9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39',
+      'hex',
+    );
+    const aad = Buffer.from('feedfacedeadbeeffeedfacedeadbeefabaddad2', 'hex');
+    const r = await hsm.encrypt(ref, 'AES', { mode: 'GCM', iv, aad }, pt);
+    expect(Buffer.from(r.data).toString('hex')).toBe(
+      '42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091',
+    );
+    expect(Buffer.from(r.tag!).toString('hex')).toBe('5bc94fbc3221a5db94fae95ae7121a47');
+    // Test case 1: zero key, empty plaintext, no AAD: the tag alone.
+    const zero = await hsm.importSymmetricKey('AES', Buffer.alloc(16));
+    const empty = await hsm.encrypt(zero, 'AES', { mode: 'GCM', iv: Buffer.alloc(12) }, Buffer.alloc(0));
+    expect(empty.data).toHaveLength(0);
+    expect(Buffer.from(empty.tag!).toString('hex')).toBe('58e2fccefa7e3061367f1d57a4e7455a');
+    expect(await hsm.decrypt(zero, 'AES', { mode: 'GCM', iv: Buffer.alloc(12) }, Buffer.alloc(0), empty.tag)).toHaveLength(0);
+  });
+
+  it('Hash in the HSM (FIPS 180-4 "abc") and RNG seed', async () => {
+    expect(Buffer.from(await hsm.digest('SHA-256', Buffer.from('abc'))).toString('hex')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    expect(Buffer.from(await hsm.digest('SHA-1', Buffer.alloc(0))).toString('hex')).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
+    expect(await hsm.seedRandom(Buffer.alloc(32, 1))).toBe(32);
+    expect(await hsm.seedRandom(Buffer.alloc(0))).toBe(0);
   });
 });

@@ -87,7 +87,13 @@ export async function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorit
   const c = resolveCipher(algorithm, p, data, 'encrypt');
   const input = c.mode === 'ECB' && c.pad ? addPadding(data, c.blockSize) : Buffer.from(data);
   p11('crypto', () => key.mod.C_EncryptInit(key.session, cipherMechanism(c), key.handle));
-  const out = await p11Async('crypto', () => key.mod.C_EncryptAsync(key.session, input, Buffer.alloc(input.length + 32)));
+  // Empty input: pkcs11js would pass a NULL pointer (CKR_ARGUMENTS_BAD), so finish the operation
+  // at once; C_EncryptFinal then yields the GCM tag, or a whole padding block for CBC-PAD.
+  const out = await p11Async('crypto', () =>
+    input.length === 0
+      ? key.mod.C_EncryptFinalAsync(key.session, Buffer.alloc(32))
+      : key.mod.C_EncryptAsync(key.session, input, Buffer.alloc(input.length + 32)),
+  );
   const iv = c.iv ? { iv: Uint8Array.from(c.iv) } : {};
   if (c.mode !== 'GCM') return { data: Uint8Array.from(out), ...iv };
   const cut = out.length - c.tagLength;
@@ -108,7 +114,11 @@ export async function decryptWith(
   const c = resolveCipher(algorithm, p, data, 'decrypt', tag);
   const input = c.mode === 'GCM' ? Buffer.concat([data, tag as Uint8Array]) : Buffer.from(data);
   p11('crypto', () => key.mod.C_DecryptInit(key.session, cipherMechanism(c), key.handle));
-  const out = await p11Async('decrypt', () => key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(input.length + 32)));
+  const out = await p11Async('decrypt', () =>
+    input.length === 0
+      ? key.mod.C_DecryptFinalAsync(key.session, Buffer.alloc(32))
+      : key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(input.length + 32)),
+  );
   if (c.mode === 'ECB' && c.pad) {
     const plain = stripPadding(out, c.blockSize);
     if (plain === undefined) {
@@ -132,7 +142,10 @@ export async function macWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, 
   const { mechanism, length } = macMechanism(algorithm);
   checkMacInput(data);
   p11('crypto', () => key.mod.C_SignInit(key.session, { mechanism }, key.handle));
-  return Uint8Array.from(await p11Async('crypto', () => key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(length))));
+  const out = await p11Async('crypto', () =>
+    data.length === 0 ? key.mod.C_SignFinalAsync(key.session, Buffer.alloc(length)) : key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(length)),
+  );
+  return Uint8Array.from(out);
 }
 
 /** Whether `mac` is the MAC of `data` (C_Verify: the comparison happens inside the module). */
@@ -143,7 +156,9 @@ export async function macVerifyWith(key: UnwrappedKey, algorithm: SymmetricAlgor
   if (mac.length !== length) return false;
   p11('crypto', () => key.mod.C_VerifyInit(key.session, { mechanism }, key.handle));
   try {
-    return await p11Async('crypto', () => key.mod.C_VerifyAsync(key.session, Buffer.from(data), Buffer.from(mac)));
+    return await p11Async('crypto', () =>
+      data.length === 0 ? key.mod.C_VerifyFinalAsync(key.session, Buffer.from(mac)) : key.mod.C_VerifyAsync(key.session, Buffer.from(data), Buffer.from(mac)),
+    );
   } catch (err) {
     // PKCS#11 v2.40 §5.13: a wrong MAC or MAC length is an answer, not a failure.
     if (err instanceof CryptoError && (err.ckr === pkcs11js.CKR_SIGNATURE_INVALID || err.ckr === pkcs11js.CKR_SIGNATURE_LEN_RANGE)) {
@@ -159,7 +174,10 @@ export async function digestIn(mod: PKCS11, session: Handle, algorithm: HashAlgo
   if (mechanism === undefined) throw new CipherParamError('algorithm', `unsupported hash ${String(algorithm)}`);
   checkMacInput(data);
   p11('crypto', () => mod.C_DigestInit(session, { mechanism }));
-  const out = await p11Async('crypto', () => mod.C_DigestAsync(session, Buffer.from(data), Buffer.alloc(HASH_LENGTHS[algorithm])));
+  const size = HASH_LENGTHS[algorithm];
+  const out = await p11Async('crypto', () =>
+    data.length === 0 ? mod.C_DigestFinalAsync(session, Buffer.alloc(size)) : mod.C_DigestAsync(session, Buffer.from(data), Buffer.alloc(size)),
+  );
   return Uint8Array.from(out);
 }
 
