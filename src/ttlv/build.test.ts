@@ -33,3 +33,9 @@ describe('build', () => {
     expect(children(a, 0x420001)).toEqual([]);
   });
 });
+
+describe('dateTime', () => {
+  it('rejects an invalid Date', () => {
+    expect(() => dateTime(0x420020, new Date('not a date'))).toThrow(RangeError);
+  });
+});

@@ -60,7 +60,8 @@ export function bytes(tag: number, u8: Uint8Array): ByteStringNode {
 
 /**
  * A Date Time: POSIX seconds (KMIP 2.1 §11.23). A `Date` is truncated to whole seconds,
- * rounding toward negative infinity so pre-1970 instants stay consistent.
+ * rounding toward negative infinity so pre-1970 instants stay consistent. An invalid `Date`
+ * throws `RangeError` (a programming error, not a peer's).
  */
 export function dateTime(tag: number, seconds: bigint | Date): DateTimeNode {
   const value = seconds instanceof Date ? BigInt(Math.floor(seconds.getTime() / 1000)) : seconds;
