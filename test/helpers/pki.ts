@@ -1,11 +1,18 @@
 /**
- * Throwaway PKIs for TLS tests: each call makes a fresh CA + server + clients in a temp dir
- * and returns the PEM contents ready for `tls.connect` / `startKmipServer`.
+ * Test support for the tls-* suites: throwaway PKIs (a fresh CA + server + clients in a temp
+ * dir, as PEM ready for `tls.connect` / `startKmipServer`) and a loopback harness (servers on
+ * 127.0.0.1:0, mutual-TLS clients, a frame builder and reader, an echo handler, log capture).
+ * Frames are built here by hand, not with the codec under test.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createLogger, type Logger } from '../../src/log.js';
 import { generateDevPki, type DevKeyType, type DevPki } from '../../src/server/pki/dev-pki.js';
+import { startKmipServer, type KmipServer, type MessageHandler, type PeerIdentity, type ServerLimits } from '../../src/server/index.js';
 
 /** PEM of one certificate and its key. */
 export interface PemPair {
@@ -43,3 +50,148 @@ export function makeTestPki(opts: { clients?: string[]; keyType?: DevKeyType } =
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** A frame with a valid KMIP header (Request Message, Structure) around `body` padded to 8. */
+export function frame(body: Buffer | string, tag = 0x420078): Buffer {
+  const b = Buffer.from(body);
+  const padded = Buffer.concat([b, Buffer.alloc((8 - (b.length % 8)) % 8)]);
+  const h = Buffer.alloc(8);
+  h.writeUIntBE(tag, 0, 3);
+  h[3] = 0x01;
+  h.writeUInt32BE(padded.length, 4);
+  return Buffer.concat([h, padded]);
+}
+
+/** Test handler: echoes, records peers, optional delay, tracks concurrency. */
+export class EchoHandler implements MessageHandler {
+  readonly peers: PeerIdentity[] = [];
+  active = 0;
+  maxActive = 0;
+  constructor(private readonly delayMs: (msg: Buffer) => number = () => 0) {}
+  async handle(message: Buffer, peer: PeerIdentity): Promise<Buffer> {
+    this.peers.push(peer);
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    const ms = this.delayMs(message);
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    this.active--;
+    return Buffer.from(message);
+  }
+}
+
+export interface LogCapture {
+  log: Logger;
+  lines: () => Record<string, unknown>[];
+}
+export function captureLog(): LogCapture {
+  const chunks: string[] = [];
+  const stream = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c.toString()), cb()) });
+  return {
+    log: createLogger({ level: 'debug', destination: stream }),
+    lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+/** What {@link useTlsHarness} gives a test file. */
+export interface TlsHarness {
+  /** The PKI the servers use (alice, bob). */
+  readonly pki: TestPki;
+  /** Another CA with a client `mallory`: trusted by nobody here. */
+  readonly foreign: TestPki;
+  /** Servers started here are closed after each test. */
+  readonly servers: KmipServer[];
+  start(handler: MessageHandler, limits?: Partial<ServerLimits>, logs?: LogCapture): Promise<{ server: KmipServer; port: number; logs: LogCapture }>;
+  client(port: number, extra?: ConnectionOptions, who?: 'alice' | 'bob'): TLSSocket;
+  connected(port: number, extra?: ConnectionOptions, who?: 'alice' | 'bob'): Promise<TLSSocket>;
+}
+
+/**
+ * Registers vitest hooks that make the PKIs once per file and close every server after each
+ * test; returns helpers to start servers on 127.0.0.1:0 and connect clients to them.
+ */
+export function useTlsHarness(): TlsHarness {
+  let pki: TestPki | undefined;
+  let foreign: TestPki | undefined;
+  const servers: KmipServer[] = [];
+  beforeAll(() => {
+    pki = makeTestPki();
+    foreign = makeTestPki({ clients: ['mallory'] });
+  });
+  afterAll(() => {
+    pki?.cleanup();
+    foreign?.cleanup();
+  });
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close(100)));
+  });
+  const need = (p: TestPki | undefined): TestPki => {
+    if (p === undefined) throw new Error('useTlsHarness: PKI not ready (use it inside tests)');
+    return p;
+  };
+  const client = (port: number, extra: ConnectionOptions = {}, who: 'alice' | 'bob' = 'alice'): TLSSocket =>
+    tlsConnect({ host: '127.0.0.1', port, ca: need(pki).ca, ...need(pki).clients[who], servername: 'localhost', ...extra });
+  return {
+    get pki() {
+      return need(pki);
+    },
+    get foreign() {
+      return need(foreign);
+    },
+    servers,
+    async start(handler, limits = {}, logs = captureLog()) {
+      const server = await startKmipServer({ host: '127.0.0.1', port: 0, tls: need(pki).serverTls, handler, log: logs.log, limits });
+      servers.push(server);
+      return { server, port: server.address().port, logs };
+    },
+    client,
+    connected: (port, extra = {}, who = 'alice') =>
+      new Promise((resolve, reject) => {
+        const s = client(port, extra, who);
+        s.once('secureConnect', () => resolve(s));
+        s.once('error', reject);
+      }),
+  };
+}
+
+/** Resolves with the socket's error (if any) once it has closed. */
+export function closed(s: { once(e: 'close', f: () => void): unknown; on(e: 'error', f: (err: Error) => void): unknown }): Promise<Error | undefined> {
+  let error: Error | undefined;
+  s.on('error', (e) => (error = e));
+  return new Promise((resolve) => s.once('close', () => resolve(error)));
+}
+
+/** Reads whole frames off a socket (chunks joined only once a frame is complete). */
+export function reader(s: TLSSocket): (timeoutMs?: number) => Promise<Buffer> {
+  let chunks: Buffer[] = [];
+  let have = 0;
+  const ready: Buffer[] = [];
+  let waiter: (() => void) | undefined;
+  s.on('data', (c: Buffer) => {
+    chunks.push(c);
+    have += c.length;
+    for (;;) {
+      if (have < 8) break;
+      if (chunks[0]!.length < 8) chunks = [Buffer.concat(chunks)];
+      const need = 8 + chunks[0]!.readUInt32BE(4);
+      if (have < need) break;
+      const all = Buffer.concat(chunks);
+      ready.push(all.subarray(0, need));
+      chunks = all.length > need ? [all.subarray(need)] : [];
+      have -= need;
+    }
+    waiter?.();
+  });
+  return async (timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (ready.length === 0) {
+      if (Date.now() > deadline) throw new Error('no response in time');
+      await new Promise<void>((r) => {
+        waiter = r;
+        setTimeout(r, 50);
+      });
+    }
+    return ready.shift()!;
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
