@@ -115,6 +115,17 @@ describe('decodeTtlv: spec encoding examples', () => {
     expect(decodeTtlv(padded.subarray(3))).toEqual(SPEC_VECTORS[1]!.node);
   });
 
+  it('turns a stack overflow under a raised depth limit into TOO_DEEP', () => {
+    let err: unknown;
+    try {
+      decodeTtlv(nested(200_000), { maxDepth: Infinity, maxItems: Infinity });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TtlvError);
+    expect((err as TtlvError).code).toBe('TOO_DEEP');
+  });
+
   it('accepts exactly MAX_DEPTH nesting and exactly maxItems items', () => {
     expect(() => decodeTtlv(nested(32))).not.toThrow();
     expect(() => decodeTtlv(wide(3), { maxItems: 4 })).not.toThrow();

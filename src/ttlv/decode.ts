@@ -83,6 +83,10 @@ export function decodeTtlv(buf: Uint8Array, limits?: Partial<TtlvLimits>): TtlvN
     return node;
   } catch (err) {
     if (err instanceof TtlvError) throw err;
+    if (err instanceof RangeError) {
+      // Only reachable with maxDepth raised far above MAX_DEPTH: the recursion hit the JS stack.
+      throw new TtlvError('TOO_DEEP', 'nesting too deep to decode', undefined);
+    }
     // Defensive: a bug here must still surface as a decode error, never as a crash type the
     // dispatcher does not expect. The cause is kept for server-side logs only.
     const e = new TtlvError('BAD_VALUE', 'internal decoder error', undefined);
