@@ -205,6 +205,35 @@ describe.each([
     expect(store.metrics.objectsRead).toBe(before);
   });
 
+  it('Cryptographic Usage Mask matches objects holding every requested bit; Operation Policy Name "default" matches unnamed policies (1.x)', async () => {
+    const both = await registerSecret([['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, 0x0c)]]);
+    const enc = await registerSecret([['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, 0x04)]]);
+    expect((await locate([['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, 0x04)]])).uids).toEqual([enc, both]);
+    expect((await locate([['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, 0x0c)]])).uids).toEqual([both]);
+    expect((await locate([['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, 0x10)]])).uids).toEqual([]);
+    if (v[0] < 2) {
+      const named = await registerSecret([['Operation Policy Name', text(Tag.OperationPolicyName, 'strict')]]);
+      expect((await locate([['Operation Policy Name', text(Tag.OperationPolicyName, 'default')]])).uids).toEqual([enc, both]);
+      expect((await locate([['Operation Policy Name', text(Tag.OperationPolicyName, 'strict')]])).uids).toEqual([named]);
+    }
+  });
+
+  it('finds a registered certificate by Certificate Type (PyKMIP test_certificate_register_locate_destroy)', async () => {
+    const r = await ok([
+      {
+        operation: Operation.Register,
+        payload: [
+          enm(Tag.ObjectType, ObjectType.Certificate),
+          ...attrList(v, [name('cert')]),
+          struct(Tag.Certificate, [enm(Tag.CertificateType, 1), bytes(Tag.CertificateValue, Buffer.from('3082', 'hex'))]),
+        ],
+      },
+    ]);
+    const uid = payloadText(r.items[0]!, Tag.UniqueIdentifier)!;
+    await registerSecret([name('not a cert')]);
+    expect((await locate([['Certificate Type', enm(Tag.CertificateType, 1)]])).uids).toEqual([uid]);
+  });
+
   it('an unknown attribute name is Invalid Field', async () => {
     const r = await send([{ operation: Operation.Locate, payload: attrList(v, [['No Such Attribute', text(Tag.AttributeValue, 'x')]], 'bare') }]);
     if (v[0] < 2) expect(r.items[0]!.reason).toBe(ResultReason.InvalidField);

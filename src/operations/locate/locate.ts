@@ -4,6 +4,9 @@
  * - each attribute is an equality condition on its index term; two instances of a Date-Time
  *   attribute are an inclusive range (2.1 §6.1.27: "two instances ... a range");
  * - Name matches by Name Value (any Name Type), vendor / custom attributes (x-, y-) by value;
+ * - Cryptographic Usage Mask matches objects that have at least the requested bits (2.1 §6.1.27);
+ * - Operation Policy Name (1.x) "default" also matches objects that name no policy, since they
+ *   fall under the server's default policy (1.4 §3.18; PyKMIP's suite relies on it);
  * - a Structure attribute other than Name (Link, Cryptographic Parameters, ...) needs the object to
  *   have that attribute (index) and then a same-tag attribute holding every given field (checked
  *   on the few candidates);
@@ -71,7 +74,9 @@ export function buildConditions(attributes: readonly Attribute[]): { conditions:
       continue;
     }
     for (const a of list) {
-      if (a.value.type === 'Structure' && a.tag !== Tag.Name) {
+      // KMIP 2.1 §6.1.27: a Cryptographic Usage Mask matches when the candidate has every
+      // requested bit (mask AND candidate == mask), so it is checked on the candidates.
+      if ((a.value.type === 'Structure' && a.tag !== Tag.Name) || (a.tag === Tag.CryptographicUsageMask && a.vendor === undefined)) {
         conditions.push({ field });
         residual.push(a);
         continue;
@@ -96,9 +101,17 @@ function covers(want: TtlvNode, have: TtlvNode): boolean {
   return encodeTtlv({ ...want, tag: 0x420000 }).equals(encodeTtlv({ ...have, tag: 0x420000 }));
 }
 
+function matches(want: Attribute, have: Attribute): boolean {
+  if (attributeField(want) !== attributeField(have)) return false;
+  if (want.tag === Tag.CryptographicUsageMask && want.vendor === undefined) {
+    return want.value.type === 'Integer' && have.value.type === 'Integer' && (want.value.value & have.value.value) === want.value.value;
+  }
+  return covers(want.value, have.value);
+}
+
 function residualMatch(obj: StoredObject, residual: readonly Residual[]): boolean {
   const attrs = deserializeObject(obj).attributes;
-  return residual.every((r) => attrs.some((a) => attributeField(a) === attributeField(r) && covers(r.value, a.value)));
+  return residual.every((r) => attrs.some((a) => matches(r, a)));
 }
 
 /** Uids the store finds, reconciled with what this request has staged (puts and deletes). */

@@ -71,6 +71,10 @@ export function attributeTerms(attributes: readonly Attribute[], state: number |
     seen.add(k);
     out.push({ field, value });
   }
+  // KMIP 1.4 §3.18: an object without an Operation Policy Name is under the default policy.
+  if (!attributes.some((a) => a.tag === Tag.OperationPolicyName && a.vendor === undefined)) {
+    out.push({ field: attributeField({ tag: Tag.OperationPolicyName }), value: encodeIndexString('default') });
+  }
   const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
   out.push({ field: 'storage', value: destroyed ? STORAGE_DESTROYED : STORAGE_ONLINE });
   return out;

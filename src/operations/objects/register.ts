@@ -105,6 +105,14 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     derived.push(...fromKeyBlock(client, Tag.CryptographicAlgorithm, kb.algorithm === undefined ? undefined : enm(Tag.CryptographicAlgorithm, kb.algorithm)));
     derived.push(...fromKeyBlock(client, Tag.CryptographicLength, kb.length === undefined ? undefined : int(Tag.CryptographicLength, kb.length)));
   }
+  if (c.objectType === ObjectType.Certificate) {
+    // KMIP 1.4 §3.8-3.9, 2.1 §4.9-4.10: Certificate Type and Length are attributes of the object.
+    const ct = c.fields.find((n) => n.tag === Tag.CertificateType);
+    if (ct !== undefined && attr({ attributes: client }, Tag.CertificateType) === undefined) derived.push({ tag: Tag.CertificateType, value: ct });
+    if (attr({ attributes: client }, Tag.CertificateLength) === undefined) {
+      derived.push({ tag: Tag.CertificateLength, value: int(Tag.CertificateLength, c.value.length) });
+    }
+  }
   const probe = { attributes: [...client, ...derived] };
   const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
   let key: ManagedObject['key'];
