@@ -92,6 +92,35 @@ describe('TTLV codec properties', () => {
     );
   });
 
+  it('limits are exact: a tree of n items and depth d passes n / d and fails n-1 / d-1', () => {
+    const stats = (t: TtlvNode, depth = 1): { items: number; depth: number } => {
+      if (t.type !== 'Structure') return { items: 1, depth: depth - 1 };
+      let items = 1;
+      let d = depth;
+      for (const c of t.value) {
+        const s = stats(c, depth + 1);
+        items += s.items;
+        d = Math.max(d, s.depth);
+      }
+      return { items, depth: d };
+    };
+    fc.assert(
+      fc.property(message, (m) => {
+        const bytes = encodeTtlv(m);
+        const { items, depth } = stats(m);
+        expect(() => decodeTtlv(bytes, { maxItems: items, maxDepth: depth })).not.toThrow();
+        expect(() => decodeTtlv(bytes, { maxItems: items - 1 })).toThrow(expect.objectContaining({ code: 'TOO_MANY_ITEMS' }));
+        if (depth > 1) {
+          expect(() => decodeTtlv(bytes, { maxDepth: depth - 1 })).toThrow(expect.objectContaining({ code: 'TOO_DEEP' }));
+        }
+        expect(() => decodeTtlv(bytes, { maxMessageBytes: bytes.length - 1 })).toThrow(
+          expect.objectContaining({ code: 'TOO_LARGE' }),
+        );
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('random bytes only ever throw TtlvError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (b) => onlyTtlvError(() => decodeTtlv(b))),
