@@ -78,7 +78,7 @@ describe('limits and timeouts', () => {
     const aClosed = closed(a);
     a.end();
     await aClosed;
-    await sleep(50);
+    for (let i = 0; i < 100 && server.connectionCount() > 1; i++) await sleep(20); // server side of a closes
     const d = await connected(port); // a slot freed up
     d.end();
     b.end();
