@@ -1,0 +1,56 @@
+/**
+ * Decrypt. KMIP 1.4 §4.30, 2.1 §6.1.12. The key is used inside the HSM; a Deactivated or
+ * Compromised key may still decrypt. Request: Unique Identifier (or the ID Placeholder),
+ * Cryptographic Parameters (else the key's attribute), Data, IV/Counter/Nonce, Authenticated
+ * Encryption Additional Data and Tag. Response: Unique Identifier, Data. A GCM tag or padding
+ * that does not check out is Cryptographic Failure (OASIS CS-BC-M-GCM-1).
+ */
+import { CryptographicUsageMask, Operation, Tag } from '../../kmip/generated/index.js';
+import { bytes, text } from '../../ttlv/build.js';
+import { defineOperation } from '../types.js';
+import { cipherServices, refuseStreaming, requireData } from './common.js';
+import { usableKey } from './key.js';
+import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
+
+interface DecryptRequest {
+  readonly uid: string | undefined;
+  readonly params: CryptoParamFields | undefined;
+  readonly data: Uint8Array;
+  readonly iv?: Uint8Array;
+  readonly aad?: Uint8Array;
+  readonly tag?: Uint8Array;
+}
+
+interface DecryptResponse {
+  readonly uid: string;
+  readonly data: Uint8Array;
+}
+
+export default defineOperation<DecryptRequest, DecryptResponse>({
+  operation: Operation.Decrypt,
+  decode(payload) {
+    refuseStreaming(payload);
+    const iv = payload?.bytes(Tag.IVCounterNonce);
+    const aad = payload?.bytes(Tag.AuthenticatedEncryptionAdditionalData);
+    const tag = payload?.bytes(Tag.AuthenticatedEncryptionTag);
+    return {
+      uid: payload?.text(Tag.UniqueIdentifier),
+      params: decodeCryptoParams(payload),
+      data: requireData(payload),
+      ...(iv !== undefined ? { iv } : {}),
+      ...(aad !== undefined ? { aad } : {}),
+      ...(tag !== undefined ? { tag } : {}),
+    };
+  },
+  async handle(ctx, req) {
+    const services = cipherServices(ctx);
+    const key = await usableKey(ctx, req.uid, 'process', CryptographicUsageMask.Decrypt);
+    const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'decrypt');
+    const data = await withCipherErrors(ctx.version, () => services.decrypt(key.ref, key.algorithm, params, req.data, req.tag));
+    return { uid: key.obj.uid, data };
+  },
+  encode(res) {
+    return [text(Tag.UniqueIdentifier, res.uid), bytes(Tag.Data, res.data)];
+  },
+  uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),
+});

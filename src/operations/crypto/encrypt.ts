@@ -1,0 +1,65 @@
+/**
+ * Encrypt. KMIP 1.4 §4.29, 2.1 §6.1.18. The key is used inside the HSM. Request: Unique
+ * Identifier (or the ID Placeholder), Cryptographic Parameters (else the key's attribute), Data,
+ * IV/Counter/Nonce, Authenticated Encryption Additional Data. Response: Unique Identifier, Data,
+ * IV/Counter/Nonce only when the server chose it, Authenticated Encryption Tag for GCM.
+ */
+import { CryptographicUsageMask, Operation, Tag } from '../../kmip/generated/index.js';
+import { bytes, text } from '../../ttlv/build.js';
+import type { TtlvNode } from '../../ttlv/types.js';
+import { defineOperation } from '../types.js';
+import { cipherServices, refuseStreaming, requireData } from './common.js';
+import { chargeUsage, usableKey } from './key.js';
+import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
+
+interface EncryptRequest {
+  readonly uid: string | undefined;
+  readonly params: CryptoParamFields | undefined;
+  readonly data: Uint8Array;
+  readonly iv?: Uint8Array;
+  readonly aad?: Uint8Array;
+}
+
+interface EncryptResponse {
+  readonly uid: string;
+  readonly data: Uint8Array;
+  readonly iv?: Uint8Array;
+  readonly tag?: Uint8Array;
+}
+
+export default defineOperation<EncryptRequest, EncryptResponse>({
+  operation: Operation.Encrypt,
+  decode(payload) {
+    refuseStreaming(payload);
+    const iv = payload?.bytes(Tag.IVCounterNonce);
+    const aad = payload?.bytes(Tag.AuthenticatedEncryptionAdditionalData);
+    return {
+      uid: payload?.text(Tag.UniqueIdentifier),
+      params: decodeCryptoParams(payload),
+      data: requireData(payload),
+      ...(iv !== undefined ? { iv } : {}),
+      ...(aad !== undefined ? { aad } : {}),
+    };
+  },
+  async handle(ctx, req) {
+    const services = cipherServices(ctx);
+    const key = await usableKey(ctx, req.uid, 'protect', CryptographicUsageMask.Encrypt);
+    const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'encrypt');
+    const r = await withCipherErrors(ctx.version, () => services.encrypt(key.ref, key.algorithm, params, req.data));
+    chargeUsage(ctx, key, req.data.length);
+    return {
+      uid: key.obj.uid,
+      data: r.data,
+      // 2.1 §6.1.18: the IV is returned when the server generated it.
+      ...(req.iv === undefined && r.iv !== undefined ? { iv: r.iv } : {}),
+      ...(r.tag !== undefined ? { tag: r.tag } : {}),
+    };
+  },
+  encode(res) {
+    const out: TtlvNode[] = [text(Tag.UniqueIdentifier, res.uid), bytes(Tag.Data, res.data)];
+    if (res.iv !== undefined) out.push(bytes(Tag.IVCounterNonce, res.iv));
+    if (res.tag !== undefined) out.push(bytes(Tag.AuthenticatedEncryptionTag, res.tag));
+    return out;
+  },
+  uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),
+});
