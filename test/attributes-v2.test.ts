@@ -173,6 +173,17 @@ for (const ver of [
       );
     });
 
+    it('a future Activation Date takes effect when it passes: reported Active, no longer movable', async () => {
+      const uid = await create();
+      await ok(Operation.SetAttribute, [uidOf(uid), newAttr(dateTime(Tag.ActivationDate, secs(T0) + 60n))]);
+      expect(await get(uid, [ref(Tag.State)])).toEqual([enm(Tag.State, State.PreActive)]);
+      clock = new Date(T0.getTime() + 61_000);
+      expect(await get(uid, [ref(Tag.State)])).toEqual([enm(Tag.State, State.Active)]);
+      expect(await reasonOf(Operation.SetAttribute, [uidOf(uid), newAttr(dateTime(Tag.ActivationDate, secs(clock) + 60n))])).toBe(
+        ResultReason.WrongKeyLifecycleState,
+      );
+    });
+
     it('Delete Attribute by Current Attribute or Attribute Reference; refuses required and server attributes', async () => {
       const uid = await create();
       await ok(Operation.AddAttribute, [uidOf(uid), newAttr(vendor('x', 'NETAPP-A', text(0, '1')))]);

@@ -20,7 +20,7 @@ import { encodeIndexString } from '../../store/index-keys.js';
 import { dateTime, enm, int, struct, text } from '../../ttlv/build.js';
 import { encodeTtlv } from '../../ttlv/encode.js';
 import type { TtlvNode } from '../../ttlv/types.js';
-import { type ManagedObject, objectState, withAttribute } from '../objects.js';
+import { type ManagedObject, loadObject, objectState, resolveUid, withAttribute } from '../objects.js';
 import type { RequestContext } from '../types.js';
 
 /** One attribute kind: a standard tag, or a vendor attribute (vendor + name). */
@@ -201,4 +201,15 @@ export function changed(ctx: RequestContext, before: ManagedObject, attributes: 
   const state = stateFromDates(next, ctx.now);
   if (state !== objectState(next)) next = withAttribute(next, Tag.State, enm(Tag.State, state));
   return withAttribute(next, Tag.LastChangeDate, dateTime(Tag.LastChangeDate, seconds(ctx.now)));
+}
+
+/**
+ * Loads the object the request names (owner only, see `loadObject`) with its State as of now: a
+ * date that passed since the last write already counts (1.4 §3.24, 2.1 §4.1), for what Get
+ * Attributes reports and for the "only while Pre-Active" checks.
+ */
+export async function loadCurrent(ctx: RequestContext, uid: string | undefined, opts: { allowDestroyed?: boolean } = {}): Promise<ManagedObject> {
+  const obj = await loadObject(ctx, resolveUid(ctx, uid), opts);
+  const state = stateFromDates(obj, ctx.now);
+  return state === objectState(obj) ? obj : withAttribute(obj, Tag.State, enm(Tag.State, state));
 }

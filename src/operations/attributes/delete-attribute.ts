@@ -9,7 +9,7 @@ import type { Attribute } from '../../kmip/attributes.js';
 import { readOnlyAttribute } from '../../kmip/attribute-rules.js';
 import { invalidField, missingData } from '../../kmip/errors.js';
 import { Operation, Tag } from '../../kmip/generated/index.js';
-import { loadObject, resolveUid, saveObject } from '../objects.js';
+import { saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
 import { type EchoResponse, encodeEcho } from './add-attribute.js';
 import {
@@ -24,6 +24,7 @@ import {
   refLabel,
   ruleFor,
   sameValue,
+  loadCurrent,
 } from './common.js';
 import { decodeCurrent } from './request.js';
 
@@ -61,7 +62,7 @@ export default defineOperation<DeleteRequest, EchoResponse>({
     return { uid, ref, label, ...(index === undefined ? {} : { index }), ...(current ? { current } : {}) };
   },
   async handle(ctx, req) {
-    const obj = await loadObject(ctx, resolveUid(ctx, req.uid));
+    const obj = await loadCurrent(ctx, req.uid);
     if (req.ref === undefined) throw notAnAttribute(ctx.version, req.label);
     const r = req.ref;
     const rule = ruleFor(ctx.version, r);

@@ -9,9 +9,8 @@ import { ObjectType, Operation, Tag } from '../../kmip/generated/index.js';
 import { is2x } from '../../kmip/protocol-version.js';
 import { text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
-import { loadObject, resolveUid } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { type AttrRef, encodeReference, v1Name } from './common.js';
+import { type AttrRef, encodeReference, v1Name, loadCurrent } from './common.js';
 
 /**
  * Sort key: vendor (custom) attributes, the identity attributes, the type-defining ones (a
@@ -38,7 +37,7 @@ export default defineOperation<{ uid: string | undefined }, { uid: string; refs:
     return { uid: payload?.text(Tag.UniqueIdentifier) };
   },
   async handle(ctx, req) {
-    const obj = await loadObject(ctx, resolveUid(ctx, req.uid), { allowDestroyed: true });
+    const obj = await loadCurrent(ctx, req.uid, { allowDestroyed: true });
     const kinds = new Map<string, AttrRef>();
     for (const a of attributesForVersion(obj.attributes, ctx.version)) {
       const k = attributeKey(a);

@@ -12,9 +12,8 @@ import { Operation, Tag } from '../../kmip/generated/index.js';
 import { is2x } from '../../kmip/protocol-version.js';
 import { struct, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
-import { loadObject, resolveUid } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
-import { type AttrRef, encodeV1Attribute, refFromReference, refFromV1Name, sameKind } from './common.js';
+import { type AttrRef, encodeV1Attribute, refFromReference, refFromV1Name, sameKind, loadCurrent } from './common.js';
 
 interface GetAttributesRequest {
   readonly uid: string | undefined;
@@ -75,7 +74,7 @@ export default defineOperation<GetAttributesRequest, AttributesResponse>({
     return { uid: payload?.text(Tag.UniqueIdentifier), refs: decodeRefs(payload) };
   },
   async handle(ctx, req) {
-    const obj = await loadObject(ctx, resolveUid(ctx, req.uid), { allowDestroyed: true });
+    const obj = await loadCurrent(ctx, req.uid, { allowDestroyed: true });
     ctx.idPlaceholder = obj.uid;
     return { uid: obj.uid, attributes: selectAttributes(ctx, obj.attributes, req.refs) };
   },

@@ -13,7 +13,7 @@ import { KmipError, invalidField } from '../../kmip/errors.js';
 import { clientMayModifyIn, isClientSettable, readOnlyAttribute } from '../../kmip/attribute-rules.js';
 import { Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { is2x } from '../../kmip/protocol-version.js';
-import { type ManagedObject, loadObject, objectState, resolveUid, saveObject } from '../objects.js';
+import { type ManagedObject, objectState, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { type EchoResponse, encodeEcho } from './add-attribute.js';
 import {
@@ -28,6 +28,7 @@ import {
   ruleFor,
   sameKind,
   sameValue,
+  loadCurrent,
 } from './common.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import { type IndexedAttribute, decodeCurrent, decodeNew } from './request.js';
@@ -57,7 +58,7 @@ export default defineOperation<ModifyRequest, EchoResponse>({
     return { uid: payload?.text(Tag.UniqueIdentifier), ...decodeNew(payload, 'Modify Attribute'), ...(current ? { current } : {}) };
   },
   async handle(ctx, req) {
-    const obj = await loadObject(ctx, resolveUid(ctx, req.uid));
+    const obj = await loadCurrent(ctx, req.uid);
     const a = req.attr;
     if (req.current !== undefined && !sameKind(req.current, a)) {
       throw invalidField('Current Attribute and New Attribute must be the same attribute');
