@@ -175,7 +175,7 @@ for (const version of [V12, [1, 4] as [number, number], [2, 0] as [number, numbe
       };
       expect(await verify(out(m, Tag.MACData)!)).toBe(ValidityIndicator.Valid);
       const bad = Buffer.from(out(m, Tag.MACData)!);
-      bad[0] ^= 1;
+      bad[0] = (bad[0] as number) ^ 1;
       expect(await verify(bad)).toBe(ValidityIndicator.Invalid);
 
       // An AES key used as an HMAC key by naming HMAC-SHA256 in the parameters (CS-AC-M-4).
