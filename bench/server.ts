@@ -19,13 +19,15 @@
  * --json FILE (write the machine and results as JSON).
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CryptographicAlgorithm, CryptographicUsageMask, ObjectType, Operation, ResultStatus, Tag } from '../src/kmip/generated/index.js';
 import { enm, int, struct, text } from '../src/ttlv/build.js';
 import { parseResponse, payloadText, request } from '../test/helpers/kmip-request.js';
 import { KmipSocket } from './load/kmip-socket.js';
 import { startKmipdProcess } from './load/kmipd-process.js';
-import { describeMachine, machineLine, tableHeader, tableRow } from './load/report.js';
+import { cpuPressure, describeMachine, machineLine, tableHeader, tableRow } from './load/report.js';
 import { runScenario, type RunLimits, type ScenarioResult, type ScenarioSpec } from './load/scenarios.js';
 
 const GROUPS = ['get', 'create', 'connect', 'connect-full'] as const;
@@ -103,6 +105,9 @@ async function main(): Promise<number> {
   const server = await startKmipdProcess({ cpuProfDir: args['server-prof'] });
   stopServer = () => process.kill(server.pid, 'SIGKILL');
   const results: ScenarioResult[] = [];
+  // 1-minute load average after each scenario: other work on the machine skews the figures.
+  const loads: number[] = [loadavg()[0]!];
+  const pressure: (number | undefined)[] = [cpuPressure()];
   try {
     const target = { port: server.port, tls: server.client, serverCpuSeconds: () => server.cpuSeconds() };
     // The key every Get reads, created (and read once) over a connection of its own.
@@ -119,16 +124,36 @@ async function main(): Promise<number> {
     for (const spec of scenarios(getReq)) {
       const r = await runScenario(spec, target, limits);
       results.push(r);
+      loads.push(loadavg()[0]!);
+      pressure.push(cpuPressure());
       console.log(tableRow(r));
       for (const e of r.errorExamples) console.log(`    error: ${e}`);
     }
   } finally {
     await server.stop();
   }
+  const profDir = args['server-prof'];
+  if (profDir !== undefined) {
+    // Seconds since the server was spawned, so profile-summary.ts can slice the profile per scenario.
+    const rel = (ns: number): number => (ns - Number(server.spawnedAt)) / 1e9;
+    // V8 profile times and process.hrtime are both CLOCK_MONOTONIC, so µs values line up directly.
+    const windows = results.map((r) => ({
+      name: r.name,
+      connections: r.connections,
+      fromS: rel(r.window.from),
+      toS: rel(r.window.to),
+      fromUs: Math.round(r.window.from / 1000),
+      toUs: Math.round(r.window.to / 1000),
+    }));
+    const spawnedAtUs = Number(server.spawnedAt / 1000n);
+    writeFileSync(join(profDir, 'windows.json'), JSON.stringify({ spawnedAtUs, windows }, null, 2) + '\n');
+  }
   const protocols = [...new Set(results.map((r) => r.protocol).filter((p) => p !== undefined))];
   console.log(`\nTLS protocol negotiated: ${protocols.join(', ') || 'n/a'}`);
-  if (args['server-prof'] !== undefined) console.log(`server CPU profile written to ${args['server-prof']}`);
-  if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), machine, limits, results }, null, 2) + '\n');
+  console.log(`1-min load average at start and after each scenario: ${loads.map((l) => l.toFixed(1)).join(', ')} (${machine.nproc} CPUs)`);
+  console.log(`CPU pressure (PSI some avg10, % of time a task waited for a CPU) at start and after each scenario: ${pressure.map((p) => (p === undefined ? '-' : p.toFixed(0))).join(', ')}`);
+  if (profDir !== undefined) console.log(`server CPU profile written to ${profDir}; summarise it with: npx tsx bench/load/profile-summary.ts ${profDir}`);
+  if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), machine, limits, loads, pressure, results }, null, 2) + '\n');
   const errors = results.reduce((n, r) => n + r.errors, 0);
   if (errors > 0) console.log(`RUN HAD ${errors} ERRORS: figures above are not valid`);
   return errors > 0 ? 1 : 0;

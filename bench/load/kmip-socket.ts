@@ -24,6 +24,25 @@ export interface ConnectOptions {
 
 const HEADER = 8;
 
+/**
+ * One secure context per certificate set and version cap: passing ca/cert/key to tls.connect
+ * would parse them again (and build a new OpenSSL context) on every connection, which costs the
+ * client more than the resumed handshake itself.
+ */
+const contexts = new WeakMap<TlsClientMaterial, Map<string, tls.SecureContext>>();
+
+function contextFor(m: TlsClientMaterial, maxVersion: 'TLSv1.2' | 'TLSv1.3' | undefined): tls.SecureContext {
+  let byVersion = contexts.get(m);
+  if (byVersion === undefined) contexts.set(m, (byVersion = new Map()));
+  const key = maxVersion ?? 'default';
+  let ctx = byVersion.get(key);
+  if (ctx === undefined) {
+    ctx = tls.createSecureContext({ ca: m.ca, cert: m.cert, key: m.key, ...(maxVersion === undefined ? {} : { maxVersion }) });
+    byVersion.set(key, ctx);
+  }
+  return ctx;
+}
+
 export class KmipSocket {
   private pending: Buffer | undefined;
   private waiter: ((err: Error | undefined, msg?: Buffer) => void) | undefined;
@@ -39,16 +58,18 @@ export class KmipSocket {
   /** Connects and completes the TLS handshake (full or resumed). */
   static connect(opts: ConnectOptions): Promise<KmipSocket> {
     return new Promise((resolve, reject) => {
-      const s = tls.connect({
+      // noDelay is passed through to net.Socket#connect; @types/node lacks it on tls options.
+      const options: tls.ConnectionOptions & { noDelay: boolean } = {
         host: '127.0.0.1',
         port: opts.port,
         servername: 'localhost',
-        ca: opts.tls.ca,
-        cert: opts.tls.cert,
-        key: opts.tls.key,
+        // From the first byte: with Nagle on during the handshake, a small TLS flight can wait
+        // for a delayed ACK (tens of ms on loopback).
+        noDelay: true,
+        secureContext: contextFor(opts.tls, opts.maxVersion),
         ...(opts.session === undefined ? {} : { session: opts.session }),
-        ...(opts.maxVersion === undefined ? {} : { maxVersion: opts.maxVersion }),
-      });
+      };
+      const s = tls.connect(options);
       const onSession = opts.onSession;
       if (onSession !== undefined) s.on('session', onSession);
       const onError = (err: Error): void => reject(err);

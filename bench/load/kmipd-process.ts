@@ -15,6 +15,8 @@ import type { TlsClientMaterial } from './kmip-socket.js';
 export interface KmipdProcess {
   readonly port: number;
   readonly pid: number;
+  /** process.hrtime.bigint() just before the server was spawned (profile time 0, give or take start-up). */
+  readonly spawnedAt: bigint;
   readonly client: TlsClientMaterial;
   /** The server process's user + system CPU time so far, in seconds (Linux /proc). */
   cpuSeconds(): number;
@@ -75,6 +77,7 @@ export async function startKmipdProcess(opts: KmipdProcessOptions = {}): Promise
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
   }
   let exited = false;
+  const spawnedAt = process.hrtime.bigint();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(root, 'src/cli/start.ts')], {
     cwd: root,
     env: {
@@ -102,6 +105,7 @@ export async function startKmipdProcess(opts: KmipdProcessOptions = {}): Promise
   return {
     port,
     pid,
+    spawnedAt,
     client: {
       ca: readFileSync(join(certs, 'ca.crt')),
       cert: readFileSync(join(certs, 'alice.crt')),

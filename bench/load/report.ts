@@ -35,6 +35,20 @@ export function describeMachine(): Machine {
   };
 }
 
+/**
+ * Share of the last 10 s in which some runnable task waited for a CPU (Linux PSI,
+ * /proc/pressure/cpu "some avg10"), in percent; undefined where PSI is unavailable. Near 0 on
+ * an otherwise idle machine; near 100 means the benchmark competed for the CPUs.
+ */
+export function cpuPressure(): number | undefined {
+  try {
+    const m = /^some avg10=([\d.]+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 export function machineLine(m: Machine): string {
   return `${m.nproc} CPU (nproc), ${m.cpuModel}, ${m.memGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, OpenSSL ${m.openssl}`;
 }
@@ -44,12 +58,12 @@ const ms = (us: number): string => (Number.isFinite(us) ? (us / 1000).toFixed(us
 
 export function tableHeader(): string {
   return [
-    '| scenario | conns | ops/s | p50 ms | p90 ms | p99 ms | max ms | errors | handshakes full / resumed | server CPU | client CPU |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| scenario | conns | ops/s | p50 ms | p90 ms | p99 ms | max ms | errors | handshakes full / resumed (p50 ms) | server CPU | server CPU µs/op | client CPU | client CPU µs/op |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ].join('\n');
 }
 
 export function tableRow(r: ScenarioResult): string {
-  const hs = r.handshakes === undefined ? '-' : `${fmt(r.handshakes.full)} / ${fmt(r.handshakes.resumed)}`;
-  return `| ${r.name} | ${r.connections} | ${fmt(r.opsPerSec)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${hs} | ${fmt(r.serverCpuPct)}% | ${fmt(r.clientCpuPct)}% |`;
+  const hs = r.handshakes === undefined ? '-' : `${fmt(r.handshakes.full)} / ${fmt(r.handshakes.resumed)} (${ms(r.handshakes.p50)})`;
+  return `| ${r.name} | ${r.connections} | ${fmt(r.opsPerSec)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${hs} | ${fmt(r.serverCpuPct)}% | ${fmt(r.serverCpuUsPerOp)} | ${fmt(r.clientCpuPct)}% | ${fmt(r.clientCpuUsPerOp)} |`;
 }

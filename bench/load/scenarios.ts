@@ -56,8 +56,13 @@ export interface ScenarioResult {
   /** Server and load-generator CPU over the measured window, as % of one core. */
   readonly serverCpuPct: number;
   readonly clientCpuPct: number;
+  /** CPU microseconds per completed request (all threads), a figure other load on the machine hardly moves. */
+  readonly serverCpuUsPerOp: number;
+  readonly clientCpuUsPerOp: number;
   readonly handshakes?: { full: number; resumed: number; p50: number; p99: number };
   readonly protocol?: string;
+  /** The measured window, process.hrtime.bigint() nanoseconds as numbers (for profile slicing). */
+  readonly window: { from: number; to: number };
 }
 
 interface Measure {
@@ -201,6 +206,7 @@ export async function runScenario(spec: ScenarioSpec, target: Target, limits: Ru
   const seconds = Number(endAt - m.warmEnd) / 1e9;
   const lat = m.latency.summary([50, 90, 99]);
   const hs = m.handshake.summary([50, 99]);
+  const serverCpu = cpu0 === undefined ? Number.NaN : cpu1.server - cpu0.server;
   const clientCpu = cpu0 === undefined ? Number.NaN : (cpu1.client.user + cpu1.client.system - cpu0.client.user - cpu0.client.system) / 1e6;
   return {
     name: spec.name,
@@ -215,9 +221,12 @@ export async function runScenario(spec: ScenarioSpec, target: Target, limits: Ru
     p90: lat.p.get(90)!,
     p99: lat.p.get(99)!,
     max: lat.max,
-    serverCpuPct: cpu0 === undefined ? Number.NaN : ((cpu1.server - cpu0.server) / seconds) * 100,
+    serverCpuPct: serverCpu / seconds * 100,
     clientCpuPct: (clientCpu / seconds) * 100,
+    serverCpuUsPerOp: (serverCpu * 1e6) / m.ops,
+    clientCpuUsPerOp: (clientCpu * 1e6) / m.ops,
     ...(spec.mode === 'connect-per-op' ? { handshakes: { full: m.full, resumed: m.resumed, p50: hs.p.get(50)!, p99: hs.p.get(99)! } } : {}),
     ...(m.protocol === undefined ? {} : { protocol: m.protocol }),
+    window: { from: Number(m.warmEnd), to: Number(endAt) },
   };
 }

@@ -1,0 +1,83 @@
+/**
+ * What one Get costs below the network, component by component, with the same SoftHSM2 token
+ * and LevelDB store kmipd uses (in this process, no TLS):
+ * - HSM export: `exportKeyMaterial` of a wrapped AES-256 key (C_UnwrapKey into a session object,
+ *   C_GetAttributeValue, C_DestroyObject), which every Get of a symmetric key does;
+ * - store get: reading the object;
+ * - audit commit: the one-record, fsync'd, group-committed write every request (Get included) makes.
+ *
+ *   tsx bench/load/components.ts [seconds per case, default 3]
+ *
+ * Each case runs closed loop at concurrency 1 and 16 for a fixed time; it reports ops/s, CPU
+ * microseconds per op for this process (all threads) and p50/p99 latency.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPkcs11Provider } from '../../src/crypto/pkcs11/provider.js';
+import { ensureSoftHsmToken } from '../../src/crypto/pkcs11/softhsm.js';
+import { openLevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
+import { LatencyRecorder } from './latency.js';
+
+const SECONDS = Number(process.argv[2] ?? 3);
+const MAX_OPS = 2_000_000;
+
+async function measure(name: string, concurrency: number, op: () => Promise<unknown>): Promise<void> {
+  const lat = new LatencyRecorder(MAX_OPS);
+  for (let i = 0; i < 50; i++) await op(); // warm-up
+  const end = process.hrtime.bigint() + BigInt(Math.round(SECONDS * 1e9));
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (lat.count < MAX_OPS) {
+        const s = process.hrtime.bigint();
+        if (s >= end) return;
+        await op();
+        lat.record(Number(process.hrtime.bigint() - s));
+      }
+    }),
+  );
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  const { p } = lat.summary([50, 99]);
+  const cpuUs = (c.user + c.system) / lat.count;
+  console.log(
+    `| ${name} | ${concurrency} | ${Math.round(lat.count / secs).toLocaleString('en-US')} | ${Math.round(cpuUs)} | ${(p.get(50)! / 1000).toFixed(2)} | ${(p.get(99)! / 1000).toFixed(2)} |`,
+  );
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'kmipd-components-'));
+  try {
+    const crypto = await openPkcs11Provider(await ensureSoftHsmToken(join(work, 'data')));
+    const store = await openLevelDbStore(join(work, 'data', 'store'));
+    try {
+      const ref = await crypto.generateSymmetricKey({ algorithm: 'AES', lengthBits: 256, extractable: true });
+      const uid = 'bench-object';
+      await store.commit({
+        put: [{ uid, owner: 'alice', revision: 1, body: new Uint8Array(400), index: [] }],
+        delete: [],
+        audit: [{ time: new Date().toISOString(), principal: 'alice', operation: 'Create', uids: [uid], result: 'Success' }],
+      });
+      console.log('| component | concurrency | ops/s | CPU µs/op | p50 ms | p99 ms |\n|---|--:|--:|--:|--:|--:|');
+      for (const n of [1, 16]) await measure('HSM export (unwrap + read + destroy)', n, () => crypto.exportKeyMaterial(ref, 'AES'));
+      for (const n of [1, 16]) await measure('store get', n, () => store.get(uid));
+      for (const n of [1, 16]) {
+        await measure('audit commit (1 record, fsync, group commit)', n, () =>
+          store.commit({ put: [], delete: [], audit: [{ time: new Date().toISOString(), principal: 'alice', operation: 'Get', uids: [uid], result: 'Success' }] }),
+        );
+      }
+    } finally {
+      await store.close();
+      await crypto.close();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
