@@ -84,6 +84,17 @@ describe('mutual TLS', () => {
     expect(logs.lines().some((l) => l.msg === 'TLS handshake failed')).toBe(true);
   });
 
+  it('logs a silent TCP hang-up (health check) at info, with its connection id and address', async () => {
+    const { port, logs } = await start(new EchoHandler());
+    const s = netConnect({ host: '127.0.0.1', port });
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    const local = s.localPort;
+    s.destroy();
+    for (let i = 0; i < 100 && !logs.lines().some((l) => String(l.msg).startsWith('client left')); i++) await sleep(20);
+    expect(logs.lines().find((l) => l.msg === 'client left during the TLS handshake')).toMatchObject({ level: 30, connId: 'c1', peer: `127.0.0.1:${local}` });
+    expect(logs.lines().some((l) => l.level === 40)).toBe(false);
+  });
+
   it('refuses a client without a certificate', async () => {
     const h = new EchoHandler();
     const { port } = await start(h);

@@ -40,8 +40,10 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   const log = opts.log;
   const sessions = new TlsSessionCache();
   let nextId = 0;
-  /** Every accepted TCP socket, handshaking or not, so close() can reach them all. */
+  /** Every open TCP socket, handshaking or not, so close() can reach them all. */
   const sockets = new Map<Socket, { connId: string; peer: string; secured: boolean }>();
+  /** The same entries, kept after close for log lines about sockets that just went away. */
+  const seen = new WeakMap<Socket, { connId: string; peer: string; secured: boolean }>();
   const connections = new Set<KmipConnection>();
   let closing: Promise<void> | undefined;
 
@@ -53,6 +55,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   server.on('connection', (socket: Socket) => {
     const entry = { connId: `c${(++nextId).toString(36)}`, peer: remote(socket), secured: false };
     sockets.set(socket, entry);
+    seen.set(socket, entry);
     socket.once('close', () => sockets.delete(socket));
     log.debug({ connId: entry.connId, peer: entry.peer }, 'tcp connection accepted');
   });
@@ -62,7 +65,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   });
 
   server.on('tlsClientError', (err: Error & { code?: string; reason?: string }, tlsSocket: TLSSocket) => {
-    const entry = sockets.get(rawOf(tlsSocket));
+    const entry = seen.get(rawOf(tlsSocket));
     // Node checks the client chain after OpenSSL's handshake and just destroys the socket when
     // it fails (no alert), so the useful reason is authorizationError, not the hang-up error.
     const authorizationError = (tlsSocket.authorizationError as unknown as string | null) ?? undefined;
@@ -74,7 +77,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
     };
     // A peer that connects and hangs up without a word (TCP health checks, port scans) is
     // routine; a failed negotiation or an untrusted certificate is worth a warning.
-    if (authorizationError === undefined && err.code === 'ECONNRESET') log.info(fields, 'TLS handshake failed');
+    if (authorizationError === undefined && err.code === 'ECONNRESET') log.info(fields, 'client left during the TLS handshake');
     else log.warn(fields, 'TLS handshake failed');
     // With a tlsClientError listener Node leaves the socket open (e.g. after a handshake timeout).
     tlsSocket.destroy();
@@ -89,7 +92,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   });
 
   server.on('secureConnection', (socket: TLSSocket) => {
-    const entry = sockets.get(rawOf(socket));
+    const entry = seen.get(rawOf(socket));
     if (entry !== undefined) entry.secured = true;
     const meta = { connId: entry?.connId ?? `c${(++nextId).toString(36)}`, peer: entry?.peer ?? remote(socket) };
     const peer = peerIdentity(socket, meta.connId);
