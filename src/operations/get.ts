@@ -5,27 +5,126 @@
  * - every other object type: as registered. A requested Key Format Type other than the stored one
  *   is Key Format Type Not Supported (we do not convert between PKCS#1, PKCS#8, Transparent, ...),
  *   and so is any Key Format Type for an object without a Key Block (Certificate, Opaque Object).
- * Wrapping on Get (Key Wrapping Specification) is Feature Not Supported; a Key Compression Type
- * other than the stored one is Key Compression Type Not Supported.
+ * A Key Compression Type other than the stored one is Key Compression Type Not Supported.
+ *
+ * Key Wrapping Specification (1.4 §2.1.6, 2.1 §2.1.6): Wrapping Method Encrypt with an Active AES
+ * key of the same principal whose usage mask allows Wrap Key, Block Cipher Mode NIST Key Wrap
+ * (RFC 3394, the default), Encoding Option No Encoding (the Key Material bytes) or TTLV Encoding
+ * (the default: the Key Value structure). The wrapping key is one the client may Get itself, so it
+ * is read like a Get and the wrap runs in node:crypto. MAC/Sign wrapping, other modes, attribute
+ * wrapping and non-extractable wrapping keys are Feature Not Supported.
  */
+import { createCipheriv } from 'node:crypto';
 import { CryptoError } from '../crypto/provider.js';
-import type { Fields } from '../kmip/fields.js';
-import { KmipError, featureNotSupported, keyFormatTypeNotSupported } from '../kmip/errors.js';
-import { KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../kmip/generated/index.js';
+import { Fields } from '../kmip/fields.js';
+import { KmipError, featureNotSupported, invalidField, keyFormatTypeNotSupported } from '../kmip/errors.js';
+import {
+  BlockCipherMode,
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  EncodingOption,
+  KeyFormatType,
+  ObjectType,
+  Operation,
+  ResultReason,
+  State,
+  Tag,
+  WrappingMethod,
+} from '../kmip/generated/index.js';
 import { type KeyBlockInfo, encodeObjectContent } from '../kmip/key-block.js';
 import { atLeast } from '../kmip/protocol-version.js';
 import { struct, bytes, enm, text } from '../ttlv/build.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { unwrapSecret } from './objects/material.js';
-import { type ManagedObject, attrNumber, loadObject, resolveUid } from './objects.js';
+import { loadCurrent, requireUsage, wrongState } from './lifecycle/state.js';
+import { type ManagedObject, attrNumber, objectState } from './objects.js';
 import { type RequestContext, defineOperation } from './types.js';
+
+interface WrappingSpec {
+  readonly method: number;
+  readonly keyUid: string;
+  readonly mode?: number;
+  readonly encoding?: number;
+  readonly other: boolean; // MAC/Signature Key Information or Attribute Names
+}
 
 interface GetRequest {
   readonly uid: string | undefined;
   readonly keyFormatType?: number;
-  readonly wrapping: boolean;
+  readonly wrapping?: WrappingSpec;
   readonly keyCompressionType?: number;
+}
+
+function decodeWrapping(f: Fields | undefined): WrappingSpec | undefined {
+  if (f === undefined) return undefined;
+  const eki = f.struct(Tag.EncryptionKeyInformation);
+  const keyUid = eki?.text(Tag.UniqueIdentifier);
+  if (keyUid === undefined) throw featureNotSupported('Key wrapping needs Encryption Key Information');
+  return {
+    method: f.req(Tag.WrappingMethod, 'Enumeration').value,
+    keyUid,
+    mode: eki?.struct(Tag.CryptographicParameters)?.enum(Tag.BlockCipherMode),
+    encoding: f.enum(Tag.EncodingOption),
+    other: f.has(Tag.MACSignatureKeyInformation) || f.has(Tag.AttributeName),
+  };
+}
+
+/** RFC 3394 AES key wrap of `data` (a multiple of 8 bytes, at least 16) under `kek`. */
+function aesKeyWrap(kek: Uint8Array, data: Uint8Array): Uint8Array {
+  if (![16, 24, 32].includes(kek.length)) throw invalidField('The wrapping key is not an AES key');
+  if (data.length < 16 || data.length % 8 !== 0) throw featureNotSupported('NIST Key Wrap needs key material of a multiple of 64 bits; use TTLV Encoding');
+  const c = createCipheriv(`id-aes${kek.length * 8}-wrap`, kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+  return new Uint8Array(Buffer.concat([c.update(data), c.final()]));
+}
+
+/** Replaces the Key Block's Key Value by its wrapped form and adds Key Wrapping Data. */
+async function wrapObject(ctx: RequestContext, object: TtlvNode, spec: WrappingSpec): Promise<TtlvNode> {
+  if (spec.method !== WrappingMethod.Encrypt || spec.other) throw featureNotSupported('Only the Encrypt wrapping method is supported');
+  if (spec.mode !== undefined && spec.mode !== BlockCipherMode.NISTKeyWrap) throw featureNotSupported('Only NIST Key Wrap is supported for wrapping');
+  const encoding = spec.encoding ?? EncodingOption.TTLVEncoding;
+  if (object.type !== 'Structure') throw new KmipError(ResultReason.GeneralFailure, 'unexpected object');
+  const kbIndex = object.value.findIndex((n) => n.tag === Tag.KeyBlock);
+  const kb = object.value[kbIndex];
+  if (kb === undefined || kb.type !== 'Structure') throw invalidField('Only objects with a Key Block can be wrapped');
+  const wk = await loadCurrent(ctx, spec.keyUid);
+  if (wk.objectType !== ObjectType.SymmetricKey || wk.key === undefined || attrNumber(wk, Tag.CryptographicAlgorithm) !== CryptographicAlgorithm.AES) {
+    throw featureNotSupported('Wrapping keys must be AES keys');
+  }
+  if (objectState(wk) !== State.Active) throw wrongState(ctx.version, 'The wrapping key must be Active');
+  requireUsage(wk, CryptographicUsageMask.WrapKey, ctx.version);
+  const kv = kb.value.find((n) => n.tag === Tag.KeyValue)!;
+  let plain: Uint8Array;
+  if (encoding === EncodingOption.TTLVEncoding) plain = new Uint8Array(encodeTtlv(kv));
+  else if (encoding === EncodingOption.NoEncoding) {
+    const m = kv.type === 'Structure' ? kv.value.find((n) => n.tag === Tag.KeyMaterial) : undefined;
+    if (m?.type !== 'ByteString') throw featureNotSupported('No Encoding applies to Byte String key material only');
+    plain = m.value;
+  } else throw invalidField('Unknown Encoding Option');
+  let kek: Uint8Array | undefined;
+  try {
+    kek = await ctx.crypto.exportKeyMaterial(wk.key.ref, wk.key.algorithm);
+  } catch (e) {
+    if (e instanceof CryptoError && e.code === 'NOT_EXTRACTABLE') throw featureNotSupported('Wrapping with a non-extractable key is not supported yet');
+    throw e;
+  }
+  let wrapped: Uint8Array;
+  try {
+    wrapped = aesKeyWrap(kek, plain);
+  } finally {
+    kek.fill(0);
+    if (encoding === EncodingOption.TTLVEncoding) plain.fill(0);
+  }
+  const kwd = struct(Tag.KeyWrappingData, [
+    enm(Tag.WrappingMethod, WrappingMethod.Encrypt),
+    struct(Tag.EncryptionKeyInformation, [
+      text(Tag.UniqueIdentifier, wk.uid),
+      struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)]),
+    ]),
+    enm(Tag.EncodingOption, encoding),
+  ]);
+  const block = struct(Tag.KeyBlock, [...kb.value.map((n) => (n.tag === Tag.KeyValue ? bytes(Tag.KeyValue, wrapped) : n)), kwd]);
+  return struct(object.tag, object.value.map((n, i) => (i === kbIndex ? block : n)));
 }
 
 interface GetResponse {
@@ -95,12 +194,12 @@ export default defineOperation<GetRequest, GetResponse>({
       uid: payload?.text(Tag.UniqueIdentifier),
       keyFormatType: payload?.enum(Tag.KeyFormatType),
       keyCompressionType: payload?.enum(Tag.KeyCompressionType),
-      wrapping: payload?.has(Tag.KeyWrappingSpecification) ?? false,
+      wrapping: decodeWrapping(payload?.struct(Tag.KeyWrappingSpecification)),
     };
   },
   async handle(ctx, req) {
-    const obj = await loadObject(ctx, resolveUid(ctx, req.uid));
-    if (req.wrapping) throw featureNotSupported('Key Wrapping Specification is not supported yet');
+    // An archived object is not returned until it is recovered (KMIP 1.4 §4.22: Object Archived).
+    const obj = await loadCurrent(ctx, req.uid);
     const kb = obj.content?.keyBlock;
     if (req.keyCompressionType !== undefined && req.keyCompressionType !== kb?.compressionType) {
       throw new KmipError(ResultReason.KeyCompressionTypeNotSupported, 'Key compression conversion is not supported');
@@ -118,6 +217,7 @@ export default defineOperation<GetRequest, GetResponse>({
       }
       object = encodeObjectContent({ objectType: obj.objectType, fields: c.fields, ...(kb ? { keyBlock: kb } : {}), value: await storedValue(ctx, obj) });
     }
+    if (req.wrapping !== undefined) object = await wrapObject(ctx, object, req.wrapping);
     ctx.idPlaceholder = obj.uid;
     return { obj, object };
   },
