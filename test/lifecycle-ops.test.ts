@@ -262,7 +262,7 @@ describe('lifecycle operations', () => {
         ok(await one(v, Operation.Archive, [uidNode(uid)]));
         expect(await dateOf(uid, Tag.ArchiveDate)).toBe(T0);
         ok(await one(v, Operation.Archive, [uidNode(uid)])); // idempotent
-        for (const op of [Operation.Activate, Operation.Check, Operation.ObtainLease, Operation.ReKey]) {
+        for (const op of [Operation.Get, Operation.Activate, Operation.Check, Operation.ObtainLease, Operation.ReKey]) {
           failed(await one(v, op, [uidNode(uid)]), ResultReason.ObjectArchived);
         }
         ok(await one(v, Operation.Recover, [uidNode(uid)]));
