@@ -97,7 +97,7 @@ export function decodeTtlv(buf: Uint8Array, limits?: Partial<TtlvLimits>): TtlvN
 
 // Node's Buffer#latin1Slice works on any Uint8Array and builds a flat one-byte string in one
 // native call; for ASCII it equals UTF-8 decoding. It is undocumented, so fall back to
-// TextDecoder if a future Node drops it. Measured ~5x faster than TextDecoder on short strings.
+// TextDecoder if a future Node drops it. Measured 2-5x faster than TextDecoder on 8-112 chars.
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, s: number, e: number) => string })
   .latin1Slice;
 
