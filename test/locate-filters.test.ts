@@ -172,6 +172,16 @@ describe.each([
     }
   });
 
+  it('finds archived objects only with Archival Storage in the mask', async () => {
+    const live = await registerSecret([name('a')]);
+    const arch = await registerSecret([name('a')]);
+    expect((await send([{ operation: Operation.Archive, payload: [text(Tag.UniqueIdentifier, arch)] }])).items[0]!.status).toBe(ResultStatus.Success);
+    expect((await locate([name('a')])).uids).toEqual([live]);
+    expect((await locate([name('a')], [int(Tag.StorageStatusMask, StorageStatusMask.ArchivalStorage)])).uids).toEqual([arch]);
+    const both = StorageStatusMask.ArchivalStorage | StorageStatusMask.OnLineStorage;
+    expect((await locate([name('a')], [int(Tag.StorageStatusMask, both)])).uids).toEqual([arch, live]);
+  });
+
   it("returns only the requesting principal's objects", async () => {
     const mine = await registerSecret([name('shared')]);
     await registerSecret([name('shared')], 'bob');

@@ -10,8 +10,8 @@
  * - a Structure attribute other than Name (Link, Cryptographic Parameters, ...) needs the object to
  *   have that attribute (index) and then a same-tag attribute holding every given field (checked
  *   on the few candidates);
- * - Storage Status Mask: on-line objects by default; Destroyed Storage (2.x) asks for destroyed
- *   ones; there is no archival storage, so Archival alone finds nothing;
+ * - Storage Status Mask: on-line objects by default; Archival Storage asks for archived objects
+ *   (Archive), Destroyed Storage (2.x) for destroyed ones;
  * - Object Group Member: Group Member Fresh adds Fresh = True; Group Member Default returns the
  *   group's default object, which we define as its most recent member (the first in our order);
  * - Offset Items (1.3+) skips, Maximum Items caps; Located Items (1.3+, 2.x) is the count before both.
@@ -32,7 +32,14 @@ import { encodeTtlv } from '../../ttlv/encode.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { deserializeObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
-import { STORAGE_DESTROYED, STORAGE_ONLINE, attributeField, encodeAttributeValue } from './terms.js';
+import { STORAGE_ARCHIVED, STORAGE_DESTROYED, STORAGE_ONLINE, attributeField, encodeAttributeValue } from './terms.js';
+
+/** Storage Status Mask bits and their `storage` index terms (KMIP 2.1 §12.3). */
+const STORAGE: readonly (readonly [number, Uint8Array])[] = [
+  [StorageStatusMask.OnLineStorage, STORAGE_ONLINE],
+  [StorageStatusMask.ArchivalStorage, STORAGE_ARCHIVED],
+  [StorageStatusMask.DestroyedStorage, STORAGE_DESTROYED],
+];
 
 interface LocateRequest {
   readonly maximumItems?: number;
@@ -152,15 +159,18 @@ export default defineOperation<LocateRequest, LocateResponse>({
   async handle(ctx, req) {
     const { conditions, residual } = buildConditions(req.attributes);
     conditions.push({ field: 'owner', equals: encodeIndexString(ctx.principal) });
-    const mask = req.storageStatusMask || StorageStatusMask.OnLineStorage;
-    const online = (mask & StorageStatusMask.OnLineStorage) !== 0;
-    const destroyed = (mask & StorageStatusMask.DestroyedStorage) !== 0;
-    if (!online && !destroyed) return { located: 0, uids: [] }; // Archival only: nothing is archived
-    if (online !== destroyed) conditions.push({ field: 'storage', equals: online ? STORAGE_ONLINE : STORAGE_DESTROYED });
     if (req.objectGroupMember === ObjectGroupMember.GroupMemberFresh) {
       conditions.push({ field: attributeField({ tag: Tag.Fresh }), equals: Uint8Array.of(1) });
     }
-    let all = await find(ctx, conditions, residual);
+    const mask = req.storageStatusMask || StorageStatusMask.OnLineStorage;
+    const statuses = STORAGE.filter(([bit]) => (mask & bit) !== 0).map(([, term]) => term);
+    let all: string[];
+    if (statuses.length === STORAGE.length) all = await find(ctx, conditions, residual);
+    else {
+      // One index lookup per requested storage status, merged in uid order.
+      const parts = await Promise.all(statuses.map((s) => find(ctx, [...conditions, { field: 'storage', equals: s }], residual)));
+      all = parts.flat().sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    }
     if (req.objectGroupMember === ObjectGroupMember.GroupMemberDefault) all = all.slice(0, 1);
     const offset = req.offsetItems ?? 0;
     const uids = all.slice(offset, req.maximumItems === undefined ? undefined : offset + req.maximumItems);

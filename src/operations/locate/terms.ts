@@ -19,6 +19,7 @@ import type { TtlvNode } from '../../ttlv/types.js';
 /** Storage status of an object (KMIP 2.1 §12.3 Storage Status Mask): `storage` term values. */
 export const STORAGE_ONLINE = encodeIndexString('online');
 export const STORAGE_DESTROYED = encodeIndexString('destroyed');
+export const STORAGE_ARCHIVED = encodeIndexString('archived');
 
 /** The index field of an attribute. */
 export function attributeField(a: Pick<Attribute, 'tag' | 'vendor' | 'vendorName'>): string {
@@ -76,6 +77,8 @@ export function attributeTerms(attributes: readonly Attribute[], state: number |
     out.push({ field: attributeField({ tag: Tag.OperationPolicyName }), value: encodeIndexString('default') });
   }
   const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
-  out.push({ field: 'storage', value: destroyed ? STORAGE_DESTROYED : STORAGE_ONLINE });
+  // Archive (KMIP 1.4 §4.22) marks an object by its Archive Date until Recover removes it.
+  const archived = attributes.some((a) => a.tag === Tag.ArchiveDate && a.vendor === undefined);
+  out.push({ field: 'storage', value: destroyed ? STORAGE_DESTROYED : archived ? STORAGE_ARCHIVED : STORAGE_ONLINE });
   return out;
 }

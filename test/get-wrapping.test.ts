@@ -1,0 +1,116 @@
+/**
+ * Get with a Key Wrapping Specification (KMIP 1.4 §2.1.6, 2.1 §2.1.6), in process: NIST Key Wrap
+ * (RFC 3394) under an Active AES key, No Encoding and TTLV Encoding, and the errors the spec names.
+ */
+import { createDecipheriv } from 'node:crypto';
+import pino from 'pino';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
+import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import {
+  BlockCipherMode,
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  EncodingOption,
+  ObjectType,
+  Operation,
+  ResultReason,
+  ResultStatus,
+  Tag,
+  WrappingMethod,
+} from '../src/kmip/generated/index.js';
+import { operations } from '../src/operations/index.js';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import { child, enm, int, struct, text } from '../src/ttlv/build.js';
+import { decodeTtlv } from '../src/ttlv/decode.js';
+import type { TtlvNode } from '../src/ttlv/types.js';
+import { type ItemSpec, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+
+type V = [number, number];
+
+function unwrap(kek: Buffer, wrapped: Buffer): Buffer {
+  const d = createDecipheriv(`id-aes${kek.length * 8}-wrap`, kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+  return Buffer.concat([d.update(wrapped), d.final()]);
+}
+
+describe.each([
+  ['1.2', [1, 2] as V],
+  ['2.0', [2, 0] as V],
+])('Get with key wrapping at KMIP %s', (_l, v) => {
+  let d: Dispatcher;
+  beforeEach(() => {
+    d = new Dispatcher({
+      store: createMemoryStore(),
+      crypto: createFakeCryptoProvider(),
+      log: pino({ level: 'silent' }),
+      operations,
+      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
+    });
+  });
+  const send = async (items: ItemSpec[]) => parseResponse(await d.handle(request(v, items), { principal: 'alice', connId: 'c' }));
+  const create = async (mask: number): Promise<string> => {
+    const a = (n: string, x: TtlvNode) => struct(Tag.Attribute, [text(Tag.AttributeName, n), { ...x, tag: Tag.AttributeValue } as TtlvNode]);
+    const list: [string, TtlvNode][] = [
+      ['Cryptographic Algorithm', enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES)],
+      ['Cryptographic Length', int(Tag.CryptographicLength, 256)],
+      ['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, mask)],
+    ];
+    const attrs = v[0] >= 2 ? struct(Tag.Attributes, list.map(([, x]) => x)) : struct(Tag.TemplateAttribute, list.map(([n, x]) => a(n, x)));
+    const r = await send([{ operation: Operation.Create, payload: [enm(Tag.ObjectType, ObjectType.SymmetricKey), attrs] }]);
+    expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
+    return payloadText(r.items[0]!, Tag.UniqueIdentifier)!;
+  };
+  const rawKey = async (uid: string): Promise<Buffer> => {
+    const g = await send([{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+    const kb = child(child(g.items[0]!.payload!, Tag.SymmetricKey)!, Tag.KeyBlock)!;
+    return Buffer.from(child(child(kb, Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array);
+  };
+  const spec = (kek: string, encoding?: number, method: number = WrappingMethod.Encrypt) =>
+    struct(Tag.KeyWrappingSpecification, [
+      enm(Tag.WrappingMethod, method),
+      struct(Tag.EncryptionKeyInformation, [text(Tag.UniqueIdentifier, kek), struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)])]),
+      ...(encoding !== undefined ? [enm(Tag.EncodingOption, encoding)] : []),
+    ]);
+  const getWrapped = (uid: string, s: TtlvNode) => send([{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid), s] }]);
+
+  it('wraps with NIST Key Wrap: No Encoding wraps the key bytes, TTLV Encoding the Key Value (PyKMIP test_create_get_wrapped_destroy)', async () => {
+    const key = await create(CryptographicUsageMask.Encrypt);
+    const kek = await create(CryptographicUsageMask.WrapKey | CryptographicUsageMask.UnwrapKey);
+    expect((await send([{ operation: Operation.Activate, payload: [text(Tag.UniqueIdentifier, kek)] }])).items[0]!.status).toBe(ResultStatus.Success);
+    const plain = await rawKey(key);
+    const kekBytes = await rawKey(kek);
+
+    const r = await getWrapped(key, spec(kek, EncodingOption.NoEncoding));
+    expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
+    const kb = child(child(r.items[0]!.payload!, Tag.SymmetricKey)!, Tag.KeyBlock)!;
+    const wrapped = Buffer.from(child(kb, Tag.KeyValue)!.value as Uint8Array);
+    expect(wrapped.length).toBe(40);
+    expect(unwrap(kekBytes, wrapped).equals(plain)).toBe(true);
+    const kwd = child(kb, Tag.KeyWrappingData)!;
+    expect(child(kwd, Tag.WrappingMethod)!.value).toBe(WrappingMethod.Encrypt);
+    expect(child(child(kwd, Tag.EncryptionKeyInformation)!, Tag.UniqueIdentifier)!.value).toBe(kek);
+
+    const t = await getWrapped(key, spec(kek));
+    const tkb = child(child(t.items[0]!.payload!, Tag.SymmetricKey)!, Tag.KeyBlock)!;
+    const kv = decodeTtlv(unwrap(kekBytes, Buffer.from(child(tkb, Tag.KeyValue)!.value as Uint8Array)));
+    expect(kv.tag).toBe(Tag.KeyValue);
+    expect(Buffer.from(child(kv, Tag.KeyMaterial)!.value as Uint8Array).equals(plain)).toBe(true);
+  });
+
+  it('answers the spec reasons: inactive wrapping key, no Wrap Key usage, unknown key, MAC/sign wrapping', async () => {
+    const key = await create(CryptographicUsageMask.Encrypt);
+    const kek = await create(CryptographicUsageMask.WrapKey);
+    // 2.x: Wrong Key Lifecycle State; 1.x has no such reason, Permission Denied as in SKLC-M-2-14.
+    expect((await getWrapped(key, spec(kek, EncodingOption.NoEncoding))).items[0]!.reason).toBe(
+      v[0] >= 2 ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied,
+    );
+    const noWrap = await create(CryptographicUsageMask.Encrypt);
+    await send([{ operation: Operation.Activate, payload: [text(Tag.UniqueIdentifier, noWrap)] }]);
+    expect((await getWrapped(key, spec(noWrap, EncodingOption.NoEncoding))).items[0]!.reason).toBe(
+      v[0] >= 2 ? ResultReason.IncompatibleCryptographicUsageMask : ResultReason.PermissionDenied,
+    );
+    expect((await getWrapped(key, spec('nope'))).items[0]!.reason).toBe(ResultReason.ItemNotFound);
+    await send([{ operation: Operation.Activate, payload: [text(Tag.UniqueIdentifier, kek)] }]);
+    expect((await getWrapped(key, spec(kek, undefined, WrappingMethod.MACSign))).items[0]!.reason).toBe(ResultReason.FeatureNotSupported);
+  });
+});
