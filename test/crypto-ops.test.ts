@@ -269,6 +269,7 @@ describe('refusals', () => {
     failed(await one(V21, Operation.Encrypt, req(dated)), ResultReason.WrongKeyLifecycleState);
     failed(await one(V21, Operation.Decrypt, req(dated)), ResultReason.WrongKeyLifecycleState);
     failed(await one([1, 4], Operation.Encrypt, req(dated)), ResultReason.PermissionDenied);
+    failed(await one([2, 0], Operation.Encrypt, req(dated)), ResultReason.PermissionDenied); // CS-BC-M-14-20
   });
 
   it('bad parameters and data', async () => {

@@ -34,7 +34,16 @@ export async function usableKey(ctx: RequestContext, uid: string | undefined, pu
     }
     throw new KmipError(is2x(ctx.version) ? ResultReason.InvalidObjectType : ResultReason.IllegalOperation, 'The object is not a key');
   }
-  requireUsableState(ctx.version, obj, purpose, ctx.now);
+  try {
+    requireUsableState(ctx.version, obj, purpose, ctx.now);
+  } catch (err) {
+    // The OASIS 2.0 vectors still answer Permission Denied here (CS-BC-M-14-20); the 2.1 ones
+    // Wrong Key Lifecycle State (CS-BC-M-14-21), and 1.x Permission Denied (CS-BC-M-14-13/14).
+    if (err instanceof KmipError && ctx.version.major === 2 && ctx.version.minor === 0) {
+      throw new KmipError(ResultReason.PermissionDenied, err.message);
+    }
+    throw err;
+  }
   requireUsage(obj, usageBit, ctx.version);
   if (obj.key === undefined) {
     throw new KmipError(ResultReason.FeatureNotSupported, 'The key\'s algorithm is not one the cryptographic module implements');
