@@ -216,7 +216,7 @@ describe('attribute operations at KMIP 1.x', () => {
     expect(await reason([])).toBe(ResultReason.MissingData);
   });
 
-  it('only the owner may read or change attributes; Set Attribute does not exist in 1.x', async () => {
+  it('only the owner may read or change attributes; Set and Adjust Attribute do not exist in 1.x', async () => {
     const uid = await create();
     for (const [op, p] of [
       [Operation.GetAttributes, []],
@@ -228,6 +228,7 @@ describe('attribute operations at KMIP 1.x', () => {
       expect((await call(op, [uidOf(uid), ...p], [1, 4], 'bob')).reason).toBe(ResultReason.ItemNotFound);
     }
     expect((await call(Operation.SetAttribute, [uidOf(uid), attr('x-a', text(0, 'v'))])).reason).toBe(ResultReason.OperationNotSupported);
+    expect((await call(Operation.AdjustAttribute, [uidOf(uid), text(Tag.AttributeName, 'x-a')])).reason).toBe(ResultReason.OperationNotSupported);
   });
 
   it('uses the ID Placeholder when the Unique Identifier is left out', async () => {

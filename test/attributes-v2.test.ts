@@ -204,6 +204,43 @@ for (const ver of [
       expect(await del([ref(Tag.Name), ref(Tag.State)])).toBe(ResultReason.InvalidField);
     });
 
+    it('Adjust Attribute increments, decrements and negates; range, type and multi-instance errors', async () => {
+      const uid = await create();
+      const adj = (r: TtlvNode, type: number, value?: TtlvNode) =>
+        call(Operation.AdjustAttribute, [uidOf(uid), r, enm(Tag.AdjustmentType, type), ...(value ? [value] : [])]);
+      const counter = vref('x', 'Counter');
+      await ok(Operation.AddAttribute, [uidOf(uid), newAttr(vendor('x', 'Counter', int(0, 41)))]);
+      expect((await adj(counter, 1)).status).toBe(ResultStatus.Success);
+      expect(await get(uid, [counter])).toEqual([vendor('x', 'Counter', int(0, 42))]);
+      expect((await adj(counter, 2, int(Tag.AdjustmentValue, 50))).status).toBe(ResultStatus.Success);
+      expect((await adj(counter, 3)).status).toBe(ResultStatus.Success);
+      expect(await get(uid, [counter])).toEqual([vendor('x', 'Counter', int(0, 8))]);
+      expect((await adj(counter, 1, int(Tag.AdjustmentValue, 2 ** 31 - 1))).reason).toBe(ResultReason.NumericRange);
+      await ok(Operation.SetAttribute, [uidOf(uid), newAttr(dateTime(Tag.ActivationDate, secs(T0) + 3600n))]);
+      expect((await adj(ref(Tag.ActivationDate), 2, int(Tag.AdjustmentValue, 3600))).status).toBe(ResultStatus.Success);
+      expect(await get(uid, [ref(Tag.ActivationDate), ref(Tag.State)])).toEqual([dateTime(Tag.ActivationDate, secs(T0)), enm(Tag.State, State.Active)]);
+      await ok(Operation.AddAttribute, [uidOf(uid), newAttr(vendor('x', 'Label', text(0, 'a')))]);
+      expect((await adj(vref('x', 'Label'), 1)).reason).toBe(ResultReason.InvalidDataType);
+      await ok(Operation.AddAttribute, [uidOf(uid), newAttr(vendor('x', 'Counter', int(0, 1)))]);
+      expect((await adj(counter, 1)).reason).toBe(ResultReason.MultiValuedAttribute);
+      expect((await adj(ref(Tag.CryptographicLength), 1)).reason).toBe(ResultReason.AttributeReadOnly);
+      expect((await adj(ref(Tag.Comment), 1)).reason).toBe(ResultReason.AttributeNotFound);
+      expect((await call(Operation.AdjustAttribute, [uidOf(uid), counter])).reason).toBe(ResultReason.MissingData);
+    });
+
+    it('Sensitive only goes to True and Extractable only to False (one-way flags)', async () => {
+      const uid = await create();
+      await ok(Operation.SetAttribute, [uidOf(uid), newAttr(bool(Tag.Sensitive, true))]);
+      expect(await reasonOf(Operation.SetAttribute, [uidOf(uid), newAttr(bool(Tag.Sensitive, false))])).toBe(ResultReason.AttributeReadOnly);
+      expect(await reasonOf(Operation.ModifyAttribute, [uidOf(uid), newAttr(bool(Tag.Sensitive, false))])).toBe(ResultReason.AttributeReadOnly);
+      await ok(Operation.SetAttribute, [uidOf(uid), newAttr(bool(Tag.Extractable, false))]);
+      expect(await reasonOf(Operation.ModifyAttribute, [uidOf(uid), newAttr(bool(Tag.Extractable, true))])).toBe(ResultReason.AttributeReadOnly);
+      expect(
+        await reasonOf(Operation.AdjustAttribute, [uidOf(uid), ref(Tag.Extractable), enm(Tag.AdjustmentType, 3)]),
+      ).toBe(ResultReason.AttributeReadOnly);
+      expect(await get(uid, [ref(Tag.Sensitive), ref(Tag.Extractable)])).toEqual([bool(Tag.Sensitive, true), bool(Tag.Extractable, false)]);
+    });
+
     it('attributes stay readable after Destroy (BL-M-8-21) but no longer change', async () => {
       const uid = await create();
       await ok(Operation.Destroy, [uidOf(uid)]);

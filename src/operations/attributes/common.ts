@@ -10,6 +10,7 @@ import {
   attributeRule,
   attributeRuleForTag,
   isAttributeInVersion,
+  readOnlyAttribute,
 } from '../../kmip/attribute-rules.js';
 import { KmipError, invalidField } from '../../kmip/errors.js';
 import { Fields, tagLabel } from '../../kmip/fields.js';
@@ -142,6 +143,18 @@ export function checkValue(v: ProtocolVersion, a: Attribute, obj: ManagedObject)
   if (rule !== undefined && !appliesToObjectType(rule, obj.objectType)) {
     throw new KmipError(is2x(v) ? ResultReason.InvalidAttribute : ResultReason.PermissionDenied, `${refLabel(a)} does not apply to this object type`);
   }
+}
+
+/**
+ * One-way flags (KMIP 1.4 §3.48, §3.50; 2.1 §4.53, §4.20): a Sensitive key may not become
+ * non-sensitive, a non-extractable key may not become extractable. Refused as read-only.
+ */
+export function checkOneWay(v: ProtocolVersion, before: Attribute | undefined, after: Attribute): void {
+  if (before === undefined || after.vendor !== undefined) return;
+  const was = before.value.type === 'Boolean' ? before.value.value : undefined;
+  const now = after.value.type === 'Boolean' ? after.value.value : undefined;
+  if (after.tag === Tag.Sensitive && was === true && now === false) throw readOnlyAttribute(v, 'Sensitive (once True)');
+  if (after.tag === Tag.Extractable && was === false && now === true) throw readOnlyAttribute(v, 'Extractable (once False)');
 }
 
 export function nameValue(n: TtlvNode): string | undefined {

@@ -1,6 +1,7 @@
-/** Attribute operations (Get Attributes, Get Attribute List, Add / Set / Modify / Delete Attribute). */
+/** Attribute operations (Get Attributes, Get Attribute List, Add / Set / Modify / Delete / Adjust Attribute). */
 import type { OperationHandler } from '../types.js';
 import addAttribute from './add-attribute.js';
+import adjustAttribute from './adjust-attribute.js';
 import deleteAttribute from './delete-attribute.js';
 import getAttributeList from './get-attribute-list.js';
 import getAttributes from './get-attributes.js';
@@ -14,4 +15,5 @@ export const attributeOperations: readonly OperationHandler<never, never>[] = [
   setAttribute,
   modifyAttribute,
   deleteAttribute,
+  adjustAttribute,
 ] as unknown as OperationHandler<never, never>[];

@@ -20,6 +20,7 @@ import {
   attributeNotFound,
   changed,
   checkNameUnique,
+  checkOneWay,
   checkValue,
   instanceNotFound,
   instancesOf,
@@ -84,6 +85,7 @@ export default defineOperation<ModifyRequest, EchoResponse>({
       if (all.length > 1) throw multiValued(ctx.version, a);
       target = all[0];
     }
+    checkOneWay(ctx.version, target, a);
     const rest = target === undefined ? obj.attributes : obj.attributes.filter((x) => x !== target);
     await checkNameUnique(ctx, { ...obj, attributes: rest }, a);
     const attributes = target === undefined ? [...obj.attributes, a] : obj.attributes.map((x) => (x === target ? a : x));
