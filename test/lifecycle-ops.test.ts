@@ -224,6 +224,7 @@ describe('lifecycle operations', () => {
           ResultReason.MissingData,
         );
         failed(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.Superseded, 'x'.repeat(2000))]), ResultReason.InvalidField);
+        failed(await one(v, Operation.Revoke, [uidNode(uid), reason(0x42)]), ResultReason.InvalidField);
         // A Deactivated key may still be compromised (1.4 §3.22 transition 8).
         ok(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.KeyCompromise), dateTime(Tag.CompromiseOccurrenceDate, 1n)]));
         expect(await stateOf(uid)).toBe(State.Compromised);
@@ -270,9 +271,9 @@ describe('lifecycle operations', () => {
         ok(await one(v, Operation.Recover, [uidNode(uid)])); // idempotent
         ok(await one(v, Operation.Get, [uidNode(uid)]));
         ok(await one(v, Operation.Activate, [uidNode(uid)]));
-        // An archived object may be destroyed (once it is not Active).
-        ok(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.Superseded)]));
+        // An archived object may be revoked and destroyed (once it is not Active).
         ok(await one(v, Operation.Archive, [uidNode(uid)]));
+        ok(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.Superseded)]));
         ok(await one(v, Operation.Destroy, [uidNode(uid)]));
         failed(await one(v, Operation.Archive, [uidNode('nope')]), ResultReason.ItemNotFound);
         failed(await one(v, Operation.Recover, [uidNode(uid)]), destroyedReason);

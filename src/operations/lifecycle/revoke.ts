@@ -36,9 +36,13 @@ export default defineOperation<RevokeRequest, { uid: string }>({
     if (reason === undefined) throw missingData('Revoke needs a Revocation Reason');
     const message = reason.text(Tag.RevocationMessage);
     if (message !== undefined && message.length > MAX_MESSAGE) throw invalidField('Revocation Message is too long');
+    const code = reason.req(Tag.RevocationReasonCode, 'Enumeration').value;
+    // A defined code or an extension (8XXXXXXX, 2.1 §11.51); anything else is not a reason.
+    const known = (Object.values(RevocationReasonCode) as number[]).includes(code);
+    if (!known && (code & 0x80000000) === 0) throw invalidField('Unknown Revocation Reason Code');
     return {
       uid: payload.text(Tag.UniqueIdentifier),
-      code: reason.req(Tag.RevocationReasonCode, 'Enumeration').value,
+      code,
       message,
       compromiseOccurrence: payload.opt(Tag.CompromiseOccurrenceDate, 'DateTime')?.value,
     };
@@ -49,7 +53,8 @@ export default defineOperation<RevokeRequest, { uid: string }>({
       throw missingData('Compromise Occurrence Date is required for a compromise revocation');
     }
     // Only a compromise revocation applies to a destroyed object (Destroyed -> Destroyed Compromised).
-    const obj = await loadCurrent(ctx, req.uid, { allowDestroyed: compromise });
+    // An archived object can be revoked: the State is metadata, and a compromise must be recordable.
+    const obj = await loadCurrent(ctx, req.uid, { allowDestroyed: compromise, allowArchived: true });
     const state = objectState(obj);
     const now = seconds(ctx.now);
     let next: typeof obj;
