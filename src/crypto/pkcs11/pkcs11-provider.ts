@@ -21,16 +21,25 @@ import {
 } from '../provider.js';
 import { specOf, usageAttributes } from './algorithms.js';
 import type { CipherProvider, HashAlgorithm } from '../cipher.js';
+import type {
+  AsymmetricAlgorithm,
+  AsymmetricProvider,
+  GenerateKeyPairRequest,
+  GeneratedKeyPair,
+  PrivateKeySource,
+  SignatureParams,
+} from '../asymmetric.js';
+import { Pkcs11Asymmetric } from './asymmetric.js';
 import type { CipherParams, EncryptResult } from './cipher-params.js';
 import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, seedIn } from './cipher.js';
-import { checkImportLength, generateLengthBytes, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
+import { checkImportLength, generateLengthBytes, HMAC_GENERATE_MIN_BITS, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
 import { p11, p11Async } from './ckr.js';
 import type { ProviderLogger } from './config.js';
 import { KeyHandleCache } from './key-cache.js';
 import type { ModuleRef } from './module.js';
 import { destroyQuietly, findObjects, residentSearch } from './objects.js';
 import type { SessionPool } from './session-pool.js';
-import { cacheKey } from './unwrap.js';
+import { cacheKey, unwrapTemplate } from './unwrap.js';
 import { MasterKeyWrapper } from './wrapping.js';
 
 /** Return codes meaning a cached key handle no longer names an object. */
@@ -73,8 +82,9 @@ export interface ProviderParts {
 }
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
-export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider {
+export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, AsymmetricProvider {
   private readonly cache: KeyHandleCache;
+  private readonly asymmetric: Pkcs11Asymmetric;
   private closing: Promise<void> | undefined;
 
   private readonly module: ModuleRef;
@@ -93,6 +103,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider {
     this.log = parts.log;
     this.wrapper = new MasterKeyWrapper(parts.module.p11, parts.masterLabel, parts.masterKey, parts.wrapMechanism, parts.unwrapKeepsPadding);
     this.cache = new KeyHandleCache(parts.cacheSize, (h, s) => this.mod.C_DestroyObject(s, h));
+    this.asymmetric = new Pkcs11Asymmetric(() => this.mod, this.pool, this.wrapper);
   }
 
   private get mod(): PKCS11 {
@@ -217,7 +228,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider {
           if (!handle) throw new CryptoError('BAD_KEY', 'resident key not found in the token');
           entry = this.cache.add(key, handle, false, session);
         } else {
-          entry = this.cache.add(key, await this.wrapper.unwrapForUse(session, ref, algorithm), true, session);
+          entry = this.cache.add(key, await this.unwrapForUse(session, ref, algorithm), true, session);
         }
       }
       try {
@@ -231,6 +242,30 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider {
         this.cache.release(entry, session);
       }
     });
+  }
+
+  /**
+   * The usable session object of a wrapped key. An HMAC key shorter than the module's minimum
+   * (SoftHSM2: the hash output length; RFC 4231 and the OASIS CS-AC vectors use shorter keys) is
+   * zero-padded up to it: HMAC pads every key shorter than the hash block with zeros (RFC 2104
+   * §2), so the padded key computes the same MAC. The value passes through memory only for that.
+   */
+  private async unwrapForUse(session: Handle, ref: KeyRef & { kind: 'wrapped' }, algorithm: SymmetricAlgorithm): Promise<Handle> {
+    const minBits = HMAC_GENERATE_MIN_BITS[algorithm];
+    if (minBits === undefined || ref.valueLength === undefined || ref.valueLength * 8 >= minBits) {
+      return this.wrapper.unwrapForUse(session, ref, algorithm);
+    }
+    const value = await this.wrapper.exportValue(session, ref, algorithm);
+    const padded = Buffer.alloc(minBits / 8);
+    padded.set(value);
+    value.fill(0);
+    try {
+      return p11('create', () =>
+        this.mod.C_CreateObject(session, [...unwrapTemplate(specOf(algorithm), 'use'), { type: pkcs11js.CKA_VALUE, value: padded }]),
+      );
+    } finally {
+      padded.fill(0);
+    }
   }
 
   /** Encrypts with a key that stays in the HSM (KMIP Encrypt); see cipher.ts for the parameters. */
@@ -263,8 +298,30 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider {
     return this.withUnwrappedKey(ref, algorithm, (k) => macVerifyWith(k, algorithm, data, mac));
   }
 
+  /** Generates a key pair in the HSM (KMIP Create Key Pair); see asymmetric.ts. */
+  generateKeyPair(req: GenerateKeyPairRequest): Promise<GeneratedKeyPair> {
+    return this.asymmetric.generateKeyPair(req);
+  }
+
+  /** PKCS#8 DER of a wrapped private key (Get). */
+  exportPrivateKey(ref: KeyRef, algorithm: AsymmetricAlgorithm): Promise<Uint8Array> {
+    return this.asymmetric.exportPrivateKey(ref, algorithm);
+  }
+
+  /** Signs with a private key inside the HSM (KMIP Sign). */
+  sign(key: PrivateKeySource, algorithm: AsymmetricAlgorithm, params: SignatureParams, data: Uint8Array): Promise<Uint8Array> {
+    return this.asymmetric.sign(key, algorithm, params, data);
+  }
+
+  /** Checks a signature with a public key (KMIP Signature Verify). */
+  verify(spki: Uint8Array, algorithm: AsymmetricAlgorithm, params: SignatureParams, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return this.asymmetric.verify(spki, algorithm, params, data, signature);
+  }
+
   async destroyKey(ref: KeyRef): Promise<void> {
     if (ref.kind === 'wrapped') return; // Nothing in the HSM: the store deletes the blob.
+    // A resident private key of a key pair (no-op when the id names a secret key).
+    await this.asymmetric.destroyResident(ref.id);
     await this.pool.use((session) => {
       for (const algorithm of SYMMETRIC_ALGORITHMS) {
         this.cache.evict(cacheKey(ref, algorithm), session);

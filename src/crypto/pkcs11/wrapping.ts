@@ -132,6 +132,14 @@ export class MasterKeyWrapper {
     return p11Async('unwrap', () => this.mod.C_UnwrapKeyAsync(session, { mechanism: mech }, master, Buffer.from(ref.blob), template));
   }
 
+  /**
+   * The handle of the master key with this label (the current one by default), for callers that
+   * wrap or unwrap objects of other classes with their own templates (asymmetric keys).
+   */
+  masterKey(session: Handle, label: string = this.label): Handle {
+    return this.masterFor(session, label);
+  }
+
   /** The master key with this label: ours, or an older one still in the token (rotation). */
   private masterFor(session: Handle, label: string): Handle {
     const known = this.masters.get(label);
