@@ -151,6 +151,26 @@ describe('encrypt / decrypt', () => {
 });
 
 describe('mac / macVerify', () => {
+  it('HMAC keys shorter than SoftHSM2 allows (RFC 4231 cases 1 and 2, an AES key as HMAC key) give the RFC answers', async () => {
+    const cases = [
+      [Buffer.alloc(20, 0x0b), Buffer.from('Hi There'), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7'],
+      [Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?'), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'],
+    ] as const;
+    for (const [key, data, want] of cases) {
+      const ref = await hsm.importSymmetricKey('HMAC-SHA256', key);
+      expect(Buffer.from(await hsm.mac(ref, 'HMAC-SHA256', data)).toString('hex')).toBe(want);
+      expect(await hsm.macVerify(ref, 'HMAC-SHA256', data, Buffer.from(want, 'hex'))).toBe(true);
+    }
+    const aesAsHmac = await hsm.importSymmetricKey('AES', Buffer.alloc(16, 0x0b));
+    const k16 = createHmac('sha256', Buffer.alloc(16, 0x0b)).update(ODD).digest();
+    expect(Buffer.from(await hsm.mac(aesAsHmac, 'HMAC-SHA256', ODD))).toEqual(k16);
+    const sha512 = await hsm.importSymmetricKey('HMAC-SHA512', Buffer.from('Jefe'));
+    expect(Buffer.from(await hsm.mac(sha512, 'HMAC-SHA512', Buffer.from('what do ya want for nothing?'))).toString('hex')).toBe(
+      '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737',
+    );
+  });
+
+
   it('HMAC-SHA256 matches node:crypto; verify accepts it and rejects a changed one', async () => {
     const material = Buffer.alloc(32, 0x5a);
     const ref = await hsm.importSymmetricKey('HMAC-SHA256', material);
