@@ -83,7 +83,7 @@ describe.each([
     const r = await getWrapped(key, spec(kek, EncodingOption.NoEncoding));
     expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
     const kb = child(child(r.items[0]!.payload!, Tag.SymmetricKey)!, Tag.KeyBlock)!;
-    const wrapped = Buffer.from(child(kb, Tag.KeyValue)!.value as Uint8Array);
+    const wrapped = Buffer.from(child(child(kb, Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array);
     expect(wrapped.length).toBe(40);
     expect(unwrap(kekBytes, wrapped).equals(plain)).toBe(true);
     const kwd = child(kb, Tag.KeyWrappingData)!;

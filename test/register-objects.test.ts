@@ -212,19 +212,35 @@ describe.each([
     expect(same.items[0]!.status).toBe(ResultStatus.Success);
   });
 
-  it('refuses Templates, wrapped material, server-set attributes and malformed objects with the spec reasons', async () => {
+  it('keeps a key registered wrapped (BYOK, TC-WRAP-2 shape) as registered; Get returns it unchanged, no conversion', async () => {
+    const kwd = struct(Tag.KeyWrappingData, [
+      enm(Tag.WrappingMethod, 1),
+      struct(Tag.EncryptionKeyInformation, [text(Tag.UniqueIdentifier, 'kek-1')]),
+      enm(Tag.EncodingOption, 1),
+    ]);
+    const wrapped = Buffer.from('1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5', 'hex');
+    const obj = struct(Tag.SymmetricKey, [
+      struct(Tag.KeyBlock, [
+        enm(Tag.KeyFormatType, KeyFormatType.Raw),
+        struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, wrapped)]),
+        enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+        int(Tag.CryptographicLength, 128),
+        kwd,
+      ]),
+    ]);
+    const r = await register(ObjectType.SymmetricKey, [], obj);
+    expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
+    const uid = payloadText(r.items[0]!, Tag.UniqueIdentifier)!;
+    const g = await send([{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+    const got = g.items[0]!.payload!.type === 'Structure' ? g.items[0]!.payload!.value[2]! : undefined;
+    expect(Buffer.from(encodeTtlv(got!)).equals(encodeTtlv(obj))).toBe(true);
+    const conv = await send([{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid), enm(Tag.KeyFormatType, KeyFormatType.TransparentSymmetricKey)] }]);
+    expect(conv.items[0]!.reason).toBe(ResultReason.KeyFormatTypeNotSupported);
+  });
+
+  it('refuses Templates, server-set attributes and malformed objects with the spec reasons', async () => {
     const cases: [string, TtlvNode[], number][] = [
       ['Template', [enm(Tag.ObjectType, ObjectType.Template), struct(Tag.Template, [])], ResultReason.FeatureNotSupported],
-      [
-        'Key Wrapping Data',
-        [
-          enm(Tag.ObjectType, ObjectType.SymmetricKey),
-          struct(Tag.SymmetricKey, [
-            struct(Tag.KeyBlock, [enm(Tag.KeyFormatType, KeyFormatType.Raw), bytes(Tag.KeyValue, AES_KEY), struct(Tag.KeyWrappingData, [enm(Tag.WrappingMethod, 1)])]),
-          ]),
-        ],
-        ResultReason.FeatureNotSupported,
-      ],
       ['missing object', [enm(Tag.ObjectType, ObjectType.SecretData)], ResultReason.MissingData],
       ['missing Secret Data Type', [enm(Tag.ObjectType, ObjectType.SecretData), struct(Tag.SecretData, [keyBlock(KeyFormatType.Opaque, bytes(Tag.KeyMaterial, SECRET))])], ResultReason.MissingData],
       [

@@ -62,8 +62,13 @@ export interface KeyBlockInfo {
   readonly compressionType?: number;
   readonly algorithm?: number;
   readonly length?: number;
-  /** 'ttlv': the material bytes are the TTLV encoding of a Key Material Structure. */
-  readonly form: 'bytes' | 'ttlv';
+  /**
+   * 'bytes': the value is the Key Material Byte String; 'ttlv': the TTLV encoding of a Key Material
+   * Structure; 'keyvalue': the TTLV encoding of the whole Key Value as registered wrapped.
+   */
+  readonly form: 'bytes' | 'ttlv' | 'keyvalue';
+  /** Key Wrapping Data of a key registered wrapped (BYOK), returned as registered. */
+  readonly wrappingData?: TtlvNode;
   /** 1.x attributes carried inside the Key Value (1.4 §2.1.4), verbatim. */
   readonly keyValueAttributes: readonly TtlvNode[];
 }
@@ -79,11 +84,28 @@ export interface ObjectContent {
 
 function decodeKeyBlock(node: TtlvNode): { info: KeyBlockInfo; value: Uint8Array } {
   const f = new Fields(node, 'Key Block');
-  if (f.has(Tag.KeyWrappingData)) {
-    // KMIP 2.1 §2.1.5: registering a wrapped key (BYOK) needs the unwrapping key; not offered yet.
-    throw featureNotSupported('Registering wrapped key material (Key Wrapping Data) is not supported');
-  }
   const formatType = f.req(Tag.KeyFormatType, 'Enumeration').value;
+  const wrappingData = f.opt(Tag.KeyWrappingData, 'Structure');
+  if (wrappingData !== undefined) {
+    // KMIP 2.1 §2.1.5: a wrapped key is kept as registered, Key Value (a Byte String with TTLV
+    // Encoding, else a Structure whose Key Material is wrapped) and Key Wrapping Data alike.
+    new Fields(wrappingData, 'Key Wrapping Data').req(Tag.WrappingMethod, 'Enumeration');
+    const kvs = f.all(Tag.KeyValue);
+    if (kvs.length !== 1) throw kvs.length === 0 ? missingData('Key Block: Key Value is required') : invalidField('Key Block: Key Value may appear only once');
+    const kvNode = kvs[0]!;
+    if (kvNode.type !== 'ByteString' && kvNode.type !== 'Structure') throw invalidField('Key Value must be a Byte String or a Structure');
+    const value = new Uint8Array(encodeTtlv(kvNode));
+    const info: KeyBlockInfo = {
+      formatType,
+      compressionType: f.enum(Tag.KeyCompressionType),
+      algorithm: f.enum(Tag.CryptographicAlgorithm),
+      length: f.int(Tag.CryptographicLength),
+      form: 'keyvalue',
+      keyValueAttributes: [],
+      wrappingData,
+    };
+    return { info, value };
+  }
   const kv = f.all(Tag.KeyValue);
   if (kv.length !== 1) throw kv.length === 0 ? missingData('Key Block: Key Value is required') : invalidField('Key Block: Key Value may appear only once');
   const kvf = new Fields(kv[0]!, 'Key Value');
@@ -162,6 +184,9 @@ export function decodeObjectContent(objectType: number, payload: Fields): Object
     throw invalidField('Transparent Symmetric Key format applies only to Symmetric Keys');
   }
   if (value.length === 0) throw invalidField('Key Material is empty');
+  if (info.form === 'keyvalue' && objectType === ObjectType.SymmetricKey && info.algorithm === undefined) {
+    throw missingData('Cryptographic Algorithm is required for a Symmetric Key');
+  }
   return { objectType, fields, keyBlock: info, value };
 }
 
@@ -183,14 +208,17 @@ export function encodeObjectContent(c: ObjectContent): TtlvNode {
   if (kb === undefined || !KEY_BLOCK_TYPES.has(c.objectType)) throw new KmipError(ResultReason.GeneralFailure, 'stored object has no key block');
   const block: TtlvNode[] = [enm(Tag.KeyFormatType, kb.formatType)];
   if (kb.compressionType !== undefined) block.push(enm(Tag.KeyCompressionType, kb.compressionType));
-  block.push(struct(Tag.KeyValue, [keyMaterialNode(kb, c.value), ...kb.keyValueAttributes]));
+  if (kb.form === 'keyvalue') block.push({ ...decodeTtlv(Buffer.from(c.value)), tag: Tag.KeyValue } as TtlvNode);
+  else block.push(struct(Tag.KeyValue, [keyMaterialNode(kb, c.value), ...kb.keyValueAttributes]));
   if (kb.algorithm !== undefined) block.push(enm(Tag.CryptographicAlgorithm, kb.algorithm));
   if (kb.length !== undefined) block.push(int(Tag.CryptographicLength, kb.length));
+  if (kb.wrappingData !== undefined) block.push(kb.wrappingData);
   return struct(tag, [...c.fields, struct(Tag.KeyBlock, block)]);
 }
 
 /** Raw symmetric key bytes from registered material: Raw/Opaque as is, Transparent Symmetric Key's Key. */
 export function symmetricKeyBytes(info: KeyBlockInfo, value: Uint8Array): Uint8Array {
+  if (info.form === 'keyvalue') throw new KmipError(ResultReason.GeneralFailure, 'wrapped key material has no plaintext');
   if (info.formatType !== KeyFormatType.TransparentSymmetricKey) return value;
   const f = new Fields(keyMaterialNode(info, value), 'Key Material');
   return f.req(Tag.Key, 'ByteString').value;

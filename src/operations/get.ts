@@ -87,6 +87,7 @@ async function wrapObject(ctx: RequestContext, object: TtlvNode, spec: WrappingS
   const kbIndex = object.value.findIndex((n) => n.tag === Tag.KeyBlock);
   const kb = object.value[kbIndex];
   if (kb === undefined || kb.type !== 'Structure') throw invalidField('Only objects with a Key Block can be wrapped');
+  if (kb.value.some((n) => n.tag === Tag.KeyWrappingData)) throw featureNotSupported('The key is already wrapped');
   const wk = await loadCurrent(ctx, spec.keyUid);
   if (wk.objectType !== ObjectType.SymmetricKey || wk.key === undefined || attrNumber(wk, Tag.CryptographicAlgorithm) !== CryptographicAlgorithm.AES) {
     throw featureNotSupported('Wrapping keys must be AES keys');
@@ -123,7 +124,13 @@ async function wrapObject(ctx: RequestContext, object: TtlvNode, spec: WrappingS
     ]),
     enm(Tag.EncodingOption, encoding),
   ]);
-  const block = struct(Tag.KeyBlock, [...kb.value.map((n) => (n.tag === Tag.KeyValue ? bytes(Tag.KeyValue, wrapped) : n)), kwd]);
+  // TTLV Encoding: the Key Value becomes the wrapped Byte String (1.4 §2.1.3). No Encoding: the
+  // Key Value stays a Structure whose Key Material holds the wrapped bytes (OASIS TC-WRAP-2-14).
+  const wrappedValue =
+    encoding === EncodingOption.TTLVEncoding || kv.type !== 'Structure'
+      ? bytes(Tag.KeyValue, wrapped)
+      : struct(Tag.KeyValue, kv.value.map((n) => (n.tag === Tag.KeyMaterial ? bytes(Tag.KeyMaterial, wrapped) : n)));
+  const block = struct(Tag.KeyBlock, [...kb.value.map((n) => (n.tag === Tag.KeyValue ? wrappedValue : n)), kwd]);
   return struct(object.tag, object.value.map((n, i) => (i === kbIndex ? block : n)));
 }
 
@@ -167,6 +174,11 @@ async function symmetricKey(ctx: RequestContext, obj: ManagedObject, req: GetReq
     keyValueAttributes: [],
   };
   const format = req.keyFormatType ?? stored.formatType;
+  if (stored.form === 'keyvalue') {
+    // Registered wrapped: returned as registered (KMIP 2.1 §2.1.5); no conversion is possible.
+    if (format !== stored.formatType) throw keyFormatTypeNotSupported('A key registered wrapped is returned as registered');
+    return encodeObjectContent({ objectType: obj.objectType, fields: obj.content?.fields ?? [], keyBlock: stored, value: await storedValue(ctx, obj) });
+  }
   if (format !== stored.formatType && !(SYMMETRIC_FORMATS.has(format) && SYMMETRIC_FORMATS.has(stored.formatType))) {
     throw keyFormatTypeNotSupported('Symmetric keys are available as Raw or Transparent Symmetric Key, or as registered');
   }

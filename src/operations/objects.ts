@@ -146,7 +146,7 @@ function refFromBody(k: BodyKeyRef): KeyRef {
 
 interface BodyContent {
   fields: string; // base64 TTLV of a Structure holding the fields
-  kb?: Omit<KeyBlockInfo, 'keyValueAttributes'> & { kva: string };
+  kb?: Omit<KeyBlockInfo, 'keyValueAttributes' | 'wrappingData'> & { kva: string; wd?: string };
   clear?: string;
   secret?: { len: number; chunks: BodyKeyRef[] };
 }
@@ -163,8 +163,8 @@ function ttlvListFrom(b64: string): TtlvNode[] {
 function contentToBody(c: StoredContent, destroyed: boolean): BodyContent {
   const out: BodyContent = { fields: ttlvList(c.fields) };
   if (c.keyBlock !== undefined) {
-    const { keyValueAttributes, ...rest } = c.keyBlock;
-    out.kb = { ...rest, kva: ttlvList(keyValueAttributes) };
+    const { keyValueAttributes, wrappingData, ...rest } = c.keyBlock;
+    out.kb = { ...rest, kva: ttlvList(keyValueAttributes), ...(wrappingData !== undefined ? { wd: ttlvList([wrappingData]) } : {}) };
   }
   if (destroyed) return out;
   if (c.clear !== undefined) out.clear = Buffer.from(c.clear).toString('base64');
@@ -175,8 +175,9 @@ function contentToBody(c: StoredContent, destroyed: boolean): BodyContent {
 function contentFromBody(b: BodyContent): StoredContent {
   let keyBlock: KeyBlockInfo | undefined;
   if (b.kb !== undefined) {
-    const { kva, ...rest } = b.kb;
-    keyBlock = { ...rest, keyValueAttributes: ttlvListFrom(kva) };
+    const { kva, wd, ...rest } = b.kb;
+    const wrappingData = wd !== undefined ? ttlvListFrom(wd)[0] : undefined;
+    keyBlock = { ...rest, keyValueAttributes: ttlvListFrom(kva), ...(wrappingData !== undefined ? { wrappingData } : {}) };
   }
   return {
     fields: ttlvListFrom(b.fields),

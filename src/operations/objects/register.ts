@@ -6,7 +6,8 @@
  * algorithm the HSM implements is imported into the HSM and kept wrapped under the master key, so
  * the cryptographic operations can use it; other secret values are wrapped under the master key
  * as generic secrets; Public Keys and Certificates are kept in the clear, byte for byte as given.
- * Registering wrapped material (Key Wrapping Data, BYOK) is Feature Not Supported for now.
+ * Wrapped material (Key Wrapping Data, BYOK) is kept as registered (not unwrapped) and Get
+ * returns it as registered; the cryptographic operations cannot use it.
  */
 import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
@@ -117,7 +118,7 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
   const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
   let key: ManagedObject['key'];
   const stored: { clear?: Uint8Array; secret?: StoredContent['secret'] } = {};
-  if (c.objectType === ObjectType.SymmetricKey && kb !== undefined && kb.formatType !== KeyFormatType.Opaque) {
+  if (c.objectType === ObjectType.SymmetricKey && kb !== undefined && kb.formatType !== KeyFormatType.Opaque && kb.form !== 'keyvalue') {
     // KMIP 2.1 §2.1.7.1: Transparent Symmetric Key = { Key }. Kept as raw key bytes.
     value = symmetricKeyBytes(kb, value);
     const bits = value.length * 8;
