@@ -1,9 +1,10 @@
 /**
  * Creates the development PKI (see certs/README.md).
  *
- *   npx tsx certs/gen-dev-pki.ts [--dir DIR] [--client NAME]... [--key-type ec|rsa] [--force]
+ *   npx tsx certs/gen-dev-pki.ts [--dir DIR] [--client NAME]... [--key-type ec|rsa] [--server-rsa] [--force]
  *
- * Without --client the clients are alice and bob. Existing files are kept unless --force.
+ * Without --client the clients are alice and bob. --server-rsa adds server-rsa.crt/.key (an RSA
+ * server certificate for the KMIP 1.x TLS_RSA_* suites). Existing files are kept unless --force.
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +17,13 @@ function main(): void {
       dir: { type: 'string', default: dirname(fileURLToPath(import.meta.url)) },
       client: { type: 'string', multiple: true },
       'key-type': { type: 'string', default: 'ec' },
+      'server-rsa': { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: tsx certs/gen-dev-pki.ts [--dir DIR] [--client NAME]... [--key-type ec|rsa] [--force]\n');
+    process.stdout.write('usage: tsx certs/gen-dev-pki.ts [--dir DIR] [--client NAME]... [--key-type ec|rsa] [--server-rsa] [--force]\n');
     return;
   }
   const keyType = values['key-type'];
@@ -31,6 +33,7 @@ function main(): void {
     clients: values.client,
     force: values.force,
     keyType: keyType as DevKeyType,
+    serverRsa: values['server-rsa'],
   });
   const kept = pki.written.length === 0 ? ' (all files already present; --force to re-create)' : '';
   process.stdout.write(`dev PKI in ${pki.dir}${kept}\n`);

@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { startKmipServer, type KmipServer } from '../src/server/index.js';
@@ -55,20 +55,30 @@ describe('mutual TLS', () => {
     s.end();
   });
 
-  describe('with an RSA server key', () => {
-    let rsa: TestPki;
-    beforeAll(() => (rsa = makeTestPki({ clients: ['alice'], keyType: 'rsa' })));
-    afterAll(() => rsa.cleanup());
+  describe('with ECDSA and RSA server certificates side by side', () => {
+    let dual: TestPki;
+    beforeAll(() => (dual = makeTestPki({ clients: ['alice'], serverRsa: true })));
+    afterAll(() => dual.cleanup());
 
-    it.each(['AES128-SHA256', 'AES256-SHA256'])('offers the KMIP 1.x mandatory suite %s', async (suite) => {
-      const server = await startKmipServer({ host: '127.0.0.1', port: 0, tls: rsa.serverTls, handler: new EchoHandler(), log: createLogger({ level: 'silent' }) });
+    async function serverKeyType(extra: ConnectionOptions): Promise<string | undefined> {
+      const tls = { cert: [dual.server.cert, dual.serverRsa!.cert], key: [dual.server.key, dual.serverRsa!.key], ca: dual.ca };
+      const server = await startKmipServer({ host: '127.0.0.1', port: 0, tls, handler: new EchoHandler(), log: createLogger({ level: 'silent' }) });
       t.servers.push(server);
-      const s = await connected(server.address().port, { ca: rsa.ca, ...rsa.clients.alice, maxVersion: 'TLSv1.2', ciphers: suite });
-      expect(s.getCipher().name).toBe(suite);
+      const s = await connected(server.address().port, { ca: dual.ca, ...dual.clients.alice, ...extra });
       const next = reader(s);
-      s.write(frame('rsa'));
-      expect(await next()).toEqual(frame('rsa'));
+      s.write(frame('dual'));
+      expect(await next()).toEqual(frame('dual'));
       s.end();
+      return s.getPeerX509Certificate()?.publicKey.asymmetricKeyType;
+    }
+
+    it.each(['AES128-SHA256', 'AES256-SHA256'])('offers the KMIP 1.x mandatory suite %s with the RSA certificate', async (suite) => {
+      expect(await serverKeyType({ maxVersion: 'TLSv1.2', ciphers: suite })).toBe('rsa');
+    });
+
+    it('prefers the ECDSA certificate when the client allows it', async () => {
+      expect(await serverKeyType({})).toBe('ec');
+      expect(await serverKeyType({ maxVersion: 'TLSv1.2' })).toBe('ec');
     });
   });
 

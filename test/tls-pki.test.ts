@@ -86,11 +86,23 @@ describe('generateDevPki', () => {
     expect(stdout.match(/: OK/g)).toHaveLength(2);
   });
 
+  it('adds an RSA server certificate under the same CA on request', async () => {
+    const pki = generateDevPki({ dir: temp(), clients: [], serverRsa: true });
+    const rsa = cert(pki.serverRsa!.cert);
+    expect(rsa.publicKey.asymmetricKeyType).toBe('rsa');
+    expect(cert(pki.server.cert).publicKey.asymmetricKeyType).toBe('ec');
+    expect(rsa.checkIssued(cert(pki.ca.cert)) && rsa.verify(cert(pki.ca.cert).publicKey)).toBe(true);
+    expect(rsa.subjectAltName).toBe(cert(pki.server.cert).subjectAltName);
+    const { stdout } = await run('openssl', ['x509', '-in', pki.serverRsa!.cert, '-noout', '-ext', 'keyUsage']);
+    expect(stdout).toContain('Key Encipherment'); // the TLS_RSA_* key exchange encrypts to this key
+    expect(statSync(pki.serverRsa!.key).mode & 0o777).toBe(0o600);
+  });
+
   it('refuses a half-present CA and bad client names', () => {
     const dir = temp();
     writeFileSync(join(dir, 'ca.crt'), 'x');
     expect(() => generateDevPki({ dir })).toThrow(/only one of ca.crt \/ ca.key/);
-    for (const bad of ['ca', 'server', '../evil', '', 'a b']) {
+    for (const bad of ['ca', 'server', 'server-rsa', '../evil', '', 'a b']) {
       expect(() => generateDevPki({ dir: temp(), clients: [bad] })).toThrow(/invalid client name/);
     }
   });

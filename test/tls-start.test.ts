@@ -89,6 +89,13 @@ describe('kmipd start', () => {
     expect(response.subarray(0, 4)).toEqual(Buffer.from([0x42, 0x00, 0x7b, 0x01]));
     s.end();
 
+    // The dev PKI also brings an RSA certificate for clients limited to the KMIP 1.x TLS_RSA_* suites.
+    expect(p.lines.some((l) => l.msg === 'development PKI: also serving the RSA server certificate')).toBe(true);
+    const rsa = connect({ host: '127.0.0.1', port: started.port as number, ca: certs('ca.crt'), cert: certs('bob.crt'), key: certs('bob.key'), servername: 'localhost', maxVersion: 'TLSv1.2', ciphers: 'AES256-SHA256' });
+    await new Promise<void>((r, j) => (rsa.once('secureConnect', () => r()), rsa.once('error', j)));
+    expect(rsa.getCipher().name).toBe('AES256-SHA256');
+    rsa.end();
+
     p.child.kill('SIGHUP');
     await p.waitFor('TLS certificate, key and CA reloaded');
 

@@ -10,7 +10,7 @@
  * exits 1.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createApp } from '../app.js';
 import { ConfigError, defaultTlsFiles, loadConfig, redactedConfig, type KmipdConfig } from '../config/index.js';
@@ -31,30 +31,50 @@ export interface RunningKmipd {
   reloadTls(): void;
 }
 
-function readTls(cfg: KmipdConfig): { cert: Buffer; key: Buffer; ca: Buffer } {
-  return { cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile), ca: readFileSync(cfg.tls.caFile) };
+/** Server certificate(s), key(s) and client CA as the listener wants them. */
+function readTls(tls: KmipdConfig['tls']): { cert: Buffer | Buffer[]; key: Buffer | Buffer[]; ca: Buffer } {
+  const ca = readFileSync(tls.caFile);
+  if (tls.rsaCertFile === undefined || tls.rsaKeyFile === undefined) {
+    return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ca };
+  }
+  return {
+    cert: [readFileSync(tls.certFile), readFileSync(tls.rsaCertFile)],
+    key: [readFileSync(tls.keyFile), readFileSync(tls.rsaKeyFile)],
+    ca,
+  };
 }
 
 /**
- * Makes sure the TLS files exist. Only the default locations get a generated dev PKI: a
- * missing file at a path the operator chose is a configuration error, not something to paper over.
+ * Makes sure the TLS files exist and returns the ones to serve. Only the default locations get
+ * a generated dev PKI (with an extra RSA server certificate for the KMIP 1.x TLS_RSA_* suites,
+ * used when present): a missing file at a path the operator chose is a configuration error,
+ * not something to paper over.
  */
-function ensureTlsFiles(cfg: KmipdConfig, cwd: string, log: Logger): void {
-  const files = [cfg.tls.certFile, cfg.tls.keyFile, cfg.tls.caFile];
-  const missing = files.filter((f) => !existsSync(f));
-  if (missing.length === 0) return;
+function ensureTlsFiles(cfg: KmipdConfig, cwd: string, log: Logger): KmipdConfig['tls'] {
   const defaults = defaultTlsFiles(cwd);
   const isDefault = cfg.tls.certFile === defaults.certFile && cfg.tls.keyFile === defaults.keyFile && cfg.tls.caFile === defaults.caFile;
-  if (!isDefault) throw new ConfigError(`TLS file(s) not found: ${missing.join(', ')}`);
-  const pki = generateDevPki({ dir: dirname(defaults.certFile) });
-  log.warn({ dir: pki.dir, written: pki.written.length, clients: Object.keys(pki.clients) }, 'created a development PKI (self-signed CA); do not use it in production');
+  const files = [cfg.tls.certFile, cfg.tls.keyFile, cfg.tls.caFile, cfg.tls.rsaCertFile, cfg.tls.rsaKeyFile];
+  const missing = files.filter((f): f is string => f !== undefined && !existsSync(f));
+  if (missing.length > 0 && !isDefault) throw new ConfigError(`TLS file(s) not found: ${missing.join(', ')}`);
+  if (!isDefault) return cfg.tls;
+  const dir = dirname(defaults.certFile);
+  if (missing.length > 0) {
+    const pki = generateDevPki({ dir, serverRsa: true });
+    log.warn({ dir: pki.dir, written: pki.written.length, clients: Object.keys(pki.clients) }, 'created a development PKI (self-signed CA); do not use it in production');
+  }
+  const rsa = { rsaCertFile: join(dir, 'server-rsa.crt'), rsaKeyFile: join(dir, 'server-rsa.key') };
+  if (cfg.tls.rsaCertFile === undefined && existsSync(rsa.rsaCertFile) && existsSync(rsa.rsaKeyFile)) {
+    log.info(rsa, 'development PKI: also serving the RSA server certificate');
+    return { ...cfg.tls, ...rsa };
+  }
+  return cfg.tls;
 }
 
 /** Starts kmipd with an existing logger; the caller owns signals and exit codes. */
 export async function startKmipd(cfg: KmipdConfig, log: Logger, cwd = process.cwd()): Promise<RunningKmipd> {
   log.info({ config: redactedConfig(cfg), pid: process.pid, node: process.version }, 'starting kmipd');
-  ensureTlsFiles(cfg, cwd, log);
-  const tls = readTls(cfg);
+  const tlsFiles = ensureTlsFiles(cfg, cwd, log);
+  const tls = readTls(tlsFiles);
   const app = await createApp(cfg, log);
   let server: KmipServer;
   try {
@@ -67,7 +87,7 @@ export async function startKmipd(cfg: KmipdConfig, log: Logger, cwd = process.cw
   return {
     cfg,
     server,
-    reloadTls: () => server.reloadTls(readTls(cfg)),
+    reloadTls: () => server.reloadTls(readTls(tlsFiles)),
     stop: (graceMs = SHUTDOWN_GRACE_MS) =>
       (stopping ??= (async () => {
         await server.close(graceMs);

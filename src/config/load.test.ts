@@ -58,6 +58,14 @@ describe('loadConfig', () => {
     expect(fromArgv.dataDir).toBe('/x');
   });
 
+  it('takes an optional RSA server certificate, as a pair only', () => {
+    const cfg = loadConfig({ KMIPD_TLS_RSA_CERT: 'c/rsa.crt', KMIPD_TLS_RSA_KEY: 'c/rsa.key' }, [], { cwd });
+    expect(cfg.tls).toMatchObject({ rsaCertFile: '/srv/kmipd/c/rsa.crt', rsaKeyFile: '/srv/kmipd/c/rsa.key' });
+    expect(() => loadConfig({ KMIPD_TLS_RSA_CERT: 'c/rsa.crt' }, [], { cwd })).toThrow(/set both or neither/);
+    const file = tempConfig({ tls: { rsaCertFile: 'r.crt', rsaKeyFile: 'r.key' } });
+    expect(loadConfig({}, ['--config', file], { cwd }).tls.rsaKeyFile).toBe(join(file, '..', 'r.key'));
+  });
+
   it('--config beats KMIPD_CONFIG', () => {
     const a = tempConfig({ listen: { port: 1111 } });
     const b = tempConfig({ listen: { host: '::', port: 2222 } });

@@ -92,10 +92,12 @@ function applyFile(cfg: KmipdConfig, file: string): void {
 
   if (raw.dataDir !== undefined) cfg.dataDir = path(raw.dataDir, 'dataDir');
 
-  const tls = section(raw, 'tls', ['certFile', 'keyFile', 'caFile'], where);
+  const tls = section(raw, 'tls', ['certFile', 'keyFile', 'caFile', 'rsaCertFile', 'rsaKeyFile'], where);
   if (tls?.certFile !== undefined) cfg.tls.certFile = path(tls.certFile, 'tls.certFile');
   if (tls?.keyFile !== undefined) cfg.tls.keyFile = path(tls.keyFile, 'tls.keyFile');
   if (tls?.caFile !== undefined) cfg.tls.caFile = path(tls.caFile, 'tls.caFile');
+  if (tls?.rsaCertFile !== undefined) cfg.tls.rsaCertFile = path(tls.rsaCertFile, 'tls.rsaCertFile');
+  if (tls?.rsaKeyFile !== undefined) cfg.tls.rsaKeyFile = path(tls.rsaKeyFile, 'tls.rsaKeyFile');
 
   const p11 = section(raw, 'pkcs11', ['module', 'tokenLabel', 'slot', 'pin', 'pinFile'], where);
   if (p11?.module !== undefined) cfg.pkcs11.module = path(p11.module, 'pkcs11.module');
@@ -132,6 +134,10 @@ function applyEnv(cfg: KmipdConfig, env: NodeJS.ProcessEnv, cwd: string): void {
   if (key !== undefined) cfg.tls.keyFile = resolve(cwd, key);
   const ca = envVar(env, 'KMIPD_TLS_CA');
   if (ca !== undefined) cfg.tls.caFile = resolve(cwd, ca);
+  const rsaCert = envVar(env, 'KMIPD_TLS_RSA_CERT');
+  if (rsaCert !== undefined) cfg.tls.rsaCertFile = resolve(cwd, rsaCert);
+  const rsaKey = envVar(env, 'KMIPD_TLS_RSA_KEY');
+  if (rsaKey !== undefined) cfg.tls.rsaKeyFile = resolve(cwd, rsaKey);
   const mod = envVar(env, 'KMIPD_PKCS11_MODULE');
   if (mod !== undefined) cfg.pkcs11.module = resolve(cwd, mod);
   const label = envVar(env, 'KMIPD_PKCS11_TOKEN_LABEL');
@@ -197,6 +203,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (args.listen !== undefined) cfg.listen = parseListen(args.listen, '--listen');
   if (args['data-dir'] !== undefined) cfg.dataDir = resolve(cwd, parseNonEmptyString(args['data-dir'], '--data-dir'));
   if (args['log-level'] !== undefined) cfg.log.level = parseLogLevel(args['log-level'], '--log-level');
+  if ((cfg.tls.rsaCertFile === undefined) !== (cfg.tls.rsaKeyFile === undefined)) {
+    throw new ConfigError('tls: rsaCertFile and rsaKeyFile (KMIPD_TLS_RSA_CERT / KMIPD_TLS_RSA_KEY) go together; set both or neither');
+  }
   return cfg;
 }
 

@@ -34,7 +34,18 @@ export interface Pkcs11Config {
 export interface KmipdConfig {
   listen: { host: string; port: number };
   dataDir: string;
-  tls: { certFile: string; keyFile: string; caFile: string };
+  tls: {
+    certFile: string;
+    keyFile: string;
+    caFile: string;
+    /**
+     * Optional second server certificate with an RSA key, served alongside the main one for
+     * clients limited to the KMIP 1.x mandatory TLS_RSA_WITH_AES_*_CBC_SHA256 suites.
+     * Set both or neither.
+     */
+    rsaCertFile?: string;
+    rsaKeyFile?: string;
+  };
   pkcs11: Pkcs11Config;
   log: { level: LogLevel };
   limits: LimitsConfig;

@@ -45,10 +45,13 @@ export interface ServerLimits {
 
 /** PEM material for the listener. */
 export interface ServerTlsMaterial {
-  /** Server certificate chain (PEM). */
-  cert: string | Buffer;
-  /** Server private key (PEM). */
-  key: string | Buffer;
+  /**
+   * Server certificate chain (PEM), or several chains with keys of different types (e.g. ECDSA
+   * and RSA), in the same order as `key`; OpenSSL picks the one the negotiated suite needs.
+   */
+  cert: string | Buffer | (string | Buffer)[];
+  /** Server private key (PEM), or one per entry of `cert`. */
+  key: string | Buffer | (string | Buffer)[];
   /** CA certificate(s) that client certificates must chain to (PEM). Only these are trusted. */
   ca: string | Buffer;
 }

@@ -25,6 +25,8 @@ export interface TestPki {
   paths: DevPki;
   ca: string;
   server: PemPair;
+  /** The RSA server certificate, when made with `serverRsa`. */
+  serverRsa?: PemPair;
   clients: Record<string, PemPair>;
   /** Server TLS material as `startKmipServer` wants it. */
   serverTls: { cert: string; key: string; ca: string };
@@ -33,9 +35,9 @@ export interface TestPki {
 }
 
 /** Generates a fresh PKI in a new temp dir. */
-export function makeTestPki(opts: { clients?: string[]; keyType?: DevKeyType } = {}): TestPki {
+export function makeTestPki(opts: { clients?: string[]; keyType?: DevKeyType; serverRsa?: boolean } = {}): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'kmipd-pki-'));
-  const paths = generateDevPki({ dir, clients: opts.clients ?? ['alice', 'bob'], keyType: opts.keyType });
+  const paths = generateDevPki({ dir, clients: opts.clients ?? ['alice', 'bob'], keyType: opts.keyType, serverRsa: opts.serverRsa });
   const read = (p: string): string => readFileSync(p, 'utf8');
   const clients: Record<string, PemPair> = {};
   for (const [name, p] of Object.entries(paths.clients)) clients[name] = { cert: read(p.cert), key: read(p.key) };
@@ -45,6 +47,7 @@ export function makeTestPki(opts: { clients?: string[]; keyType?: DevKeyType } =
     paths,
     ca,
     server,
+    ...(paths.serverRsa ? { serverRsa: { cert: read(paths.serverRsa.cert), key: read(paths.serverRsa.key) } } : {}),
     clients,
     serverTls: { ...server, ca },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

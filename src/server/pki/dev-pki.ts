@@ -24,6 +24,12 @@ export interface DevPkiOptions {
   force?: boolean;
   /** Default `'ec'` (ECDSA P-256). */
   keyType?: DevKeyType;
+  /**
+   * Also issue `server-rsa.crt`/`server-rsa.key`: a second server certificate with an RSA key,
+   * served next to the main one so clients limited to the KMIP 1.x mandatory
+   * TLS_RSA_WITH_AES_*_CBC_SHA256 suites can connect too. Default false.
+   */
+  serverRsa?: boolean;
 }
 
 /** A certificate and its private key, as file paths. */
@@ -37,6 +43,8 @@ export interface DevPki {
   dir: string;
   ca: CertKeyPaths;
   server: CertKeyPaths;
+  /** Present when `serverRsa` was asked for. */
+  serverRsa?: CertKeyPaths;
   clients: Record<string, CertKeyPaths>;
   /** Paths written by this call (empty when everything already existed). */
   written: string[];
@@ -44,6 +52,7 @@ export interface DevPki {
 
 const DEFAULT_CLIENTS = ['alice', 'bob'];
 const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const RESERVED = new Set(['ca', 'server', 'server-rsa']);
 const DAY_MS = 86_400_000;
 const ORG = 'kmipd development PKI';
 
@@ -77,8 +86,8 @@ export function generateDevPki(opts: DevPkiOptions): DevPki {
   const { dir, force = false, keyType = 'ec' } = opts;
   const clients = opts.clients ?? DEFAULT_CLIENTS;
   for (const c of clients) {
-    if (!CLIENT_NAME.test(c) || c === 'ca' || c === 'server') {
-      throw new Error(`invalid client name ${JSON.stringify(c)}: use letters, digits, '.', '_' or '-', not "ca"/"server"`);
+    if (!CLIENT_NAME.test(c) || RESERVED.has(c)) {
+      throw new Error(`invalid client name ${JSON.stringify(c)}: use letters, digits, '.', '_' or '-', not ${[...RESERVED].join('/')}`);
     }
   }
   mkdirSync(dir, { recursive: true });
@@ -106,20 +115,25 @@ export function generateDevPki(opts: DevPkiOptions): DevPki {
     caIsNew = true;
   }
 
-  const issueLeaf = (p: CertKeyPaths, profile: Parameters<typeof buildCertificate>[0]): void => {
+  const issueLeaf = (p: CertKeyPaths, profile: Parameters<typeof buildCertificate>[0], leafKeyType = keyType): void => {
     if (!force && !caIsNew && pairExists(p)) return;
-    const kp = newKeyPair(keyType);
+    const kp = newKeyPair(leafKeyType);
     writeKey(p.key, kp.privateKey, written);
     writeCert(p.cert, buildCertificate(profile, kp.publicKey, issuer), written);
   };
 
-  issueLeaf(result.server, {
+  const serverProfile = {
     subject: { commonName: 'localhost', organization: ORG },
     isCa: false,
-    extendedKeyUsage: ['serverAuth'],
+    extendedKeyUsage: ['serverAuth' as const],
     altNames: ['localhost', '127.0.0.1', '::1'],
     ...validity(825),
-  });
+  };
+  issueLeaf(result.server, serverProfile);
+  if (opts.serverRsa) {
+    result.serverRsa = paths('server-rsa');
+    issueLeaf(result.serverRsa, serverProfile, 'rsa');
+  }
   for (const c of clients) {
     const p = paths(c);
     result.clients[c] = p;
