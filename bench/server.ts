@@ -14,7 +14,8 @@
  *
  * Options (or env): --duration S (BENCH_DURATION_S, 8), --warmup S (BENCH_WARMUP_S, 2),
  * --connections 1,16 (BENCH_CONNECTIONS), --only get,create,connect,connect-full (BENCH_ONLY),
- * --max-ops N per scenario (BENCH_MAX_OPS, 2,000,000), --tls12 (offer TLS 1.2 at most),
+ * --max-ops N per scenario (BENCH_MAX_OPS, 2,000,000), --runs N rounds over all scenarios, then
+ * the median round per scenario (BENCH_RUNS, 1), --tls12 (offer TLS 1.2 at most),
  * --server-prof DIR (run the server under --cpu-prof, profile written to DIR on exit),
  * --json FILE (write the machine and results as JSON).
  */
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: process.env['BENCH_CONNECTIONS'] ?? '1,16' },
     only: { type: 'string', default: process.env['BENCH_ONLY'] ?? GROUPS.join(',') },
     'max-ops': { type: 'string', default: process.env['BENCH_MAX_OPS'] ?? '2000000' },
+    runs: { type: 'string', default: process.env['BENCH_RUNS'] ?? '1' },
     tls12: { type: 'boolean', default: false },
     'server-prof': { type: 'string' },
     json: { type: 'string' },
@@ -58,6 +60,7 @@ const limits: RunLimits = {
   maxOps: Math.floor(positive('max-ops', args['max-ops'], 50_000_000)),
   maxTlsVersion: args.tls12 ? 'TLSv1.2' : 'TLSv1.3',
 };
+const runs = Math.floor(positive('runs', args.runs, 20));
 const connectionCounts = (args.connections ?? '').split(',').map((c) => Math.floor(positive('connections', c, 256)));
 const groups = (args.only ?? '').split(',').map((g) => {
   if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (known: ${GROUPS.join(', ')})`);
@@ -96,6 +99,23 @@ function scenarios(getReq: Buffer): ScenarioSpec[] {
   return out;
 }
 
+/** Per scenario, the round with the median ops/s (its whole row), and the ops/s range over rounds. */
+function printMedians(results: readonly ScenarioResult[]): void {
+  const byKey = new Map<string, ScenarioResult[]>();
+  for (const r of results) {
+    const key = `${r.name}|${r.connections}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), r]);
+  }
+  console.log(`\nMedian round per scenario (by ops/s), with the ops/s range over ${runs} rounds:\n`);
+  const [head, rule] = tableHeader().split('\n');
+  console.log(`${head} ops/s range |\n${rule}--:|`);
+  for (const rs of byKey.values()) {
+    const sorted = [...rs].sort((a, b) => a.opsPerSec - b.opsPerSec);
+    const med = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    console.log(`${tableRow(med)} ${Math.round(sorted[0]!.opsPerSec)}–${Math.round(sorted[sorted.length - 1]!.opsPerSec)} |`);
+  }
+}
+
 async function main(): Promise<number> {
   const machine = describeMachine();
   console.log(`machine: ${machineLine(machine)}`);
@@ -121,14 +141,19 @@ async function main(): Promise<number> {
     setup.end();
     console.log(`server pid ${server.pid} on 127.0.0.1:${server.port}; key ${uid}; Get request ${getReq.length} bytes, Create request ${createAes256.length} bytes\n`);
     console.log(tableHeader());
-    for (const spec of scenarios(getReq)) {
-      const r = await runScenario(spec, target, limits);
-      results.push(r);
-      loads.push(loadavg()[0]!);
-      pressure.push(cpuPressure());
-      console.log(tableRow(r));
-      for (const e of r.errorExamples) console.log(`    error: ${e}`);
+    // Rounds go over the whole list, so a burst of other load hits different scenarios each round.
+    for (let round = 1; round <= runs; round++) {
+      if (runs > 1) console.log(`| round ${round} of ${runs} | | | | | | | | | | | | |`);
+      for (const spec of scenarios(getReq)) {
+        const r = await runScenario(spec, target, limits);
+        results.push(r);
+        loads.push(loadavg()[0]!);
+        pressure.push(cpuPressure());
+        console.log(tableRow(r));
+        for (const e of r.errorExamples) console.log(`    error: ${e}`);
+      }
     }
+    if (runs > 1) printMedians(results);
   } finally {
     await server.stop();
   }
@@ -160,7 +185,7 @@ async function main(): Promise<number> {
 }
 
 // Stops by itself: a hard limit well past the planned run time (scenarios x (warm-up + window)).
-const planned = scenarios(Buffer.alloc(0)).length * (limits.warmupMs + limits.durationMs);
+const planned = runs * scenarios(Buffer.alloc(0)).length * (limits.warmupMs + limits.durationMs);
 let stopServer: (() => void) | undefined;
 const watchdog = setTimeout(() => {
   console.error('bench: watchdog expired; killing the server and exiting');
@@ -168,6 +193,13 @@ const watchdog = setTimeout(() => {
   process.exit(2);
 }, planned + 120_000);
 watchdog.unref();
+// Ctrl-C: do not leave the server behind.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    stopServer?.();
+    process.exit(130);
+  });
+}
 
 main().then(
   (code) => process.exit(code),
