@@ -14,7 +14,8 @@
  *   (Archive), Destroyed Storage (2.x) for destroyed ones;
  * - Object Group Member: Group Member Fresh adds Fresh = True; Group Member Default returns the
  *   group's default object, which we define as its most recent member (the first in our order);
- * - Offset Items (1.3+) skips, Maximum Items caps; Located Items (1.3+, 2.x) is the count before both.
+ * - Offset Items (1.3+) skips, Maximum Items caps; Located Items (1.3+, 2.x), the count before
+ *   both, is returned when the request had either (as the OASIS TC-OFFSET vectors show).
  * Order: ascending Unique Identifier, and uids are made to sort newest first (objects.ts newUid),
  * so results list the most recently created objects first, stable across calls.
  * Objects staged earlier in the same request (batch) are seen too. The first uid found becomes the
@@ -23,7 +24,7 @@
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { invalidField } from '../../kmip/errors.js';
 import { ObjectGroupMember, Operation, StorageStatusMask, Tag } from '../../kmip/generated/index.js';
-import { atLeast, is2x } from '../../kmip/protocol-version.js';
+import { atLeast } from '../../kmip/protocol-version.js';
 import { encodeIndexString } from '../../store/index-keys.js';
 import { termMatches } from '../../store/locate.js';
 import type { IndexCondition, StoredObject } from '../../store/object-store.js';
@@ -50,7 +51,8 @@ interface LocateRequest {
 }
 
 interface LocateResponse {
-  readonly located: number;
+  /** Total matches before paging, reported only when the request paged (see encode). */
+  readonly located?: number;
   readonly uids: string[];
 }
 
@@ -175,11 +177,14 @@ export default defineOperation<LocateRequest, LocateResponse>({
     const offset = req.offsetItems ?? 0;
     const uids = all.slice(offset, req.maximumItems === undefined ? undefined : offset + req.maximumItems);
     if (uids[0] !== undefined) ctx.idPlaceholder = uids[0];
-    return { located: all.length, uids };
+    const paged = req.maximumItems !== undefined || req.offsetItems !== undefined;
+    return { ...(paged ? { located: all.length } : {}), uids };
   },
   encode(res, ctx) {
     const out: TtlvNode[] = [];
-    if (is2x(ctx.version) || atLeast(ctx.version, 1, 3)) out.push(int(Tag.LocatedItems, res.located));
+    // Located Items (1.3+) accompanies paged requests, as in the OASIS vectors (TC-OFFSET-1:
+    // present with Maximum/Offset Items, absent from SKFF-M-5's plain Locate).
+    if (res.located !== undefined && atLeast(ctx.version, 1, 3)) out.push(int(Tag.LocatedItems, res.located));
     for (const uid of res.uids) out.push(text(Tag.UniqueIdentifier, uid));
     return out;
   },
