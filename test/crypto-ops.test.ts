@@ -313,4 +313,34 @@ describe('refusals', () => {
     failed(await one(V21, Operation.Encrypt, req), ResultReason.PermissionDenied);
     ok(await one(V21, Operation.Decrypt, req)); // decrypting is not charged
   });
+
+  it('multi-part Hash, MAC and MAC Verify (TC-STREAM-HASH-1, TC-STREAM-MAC-1); unknown Correlation Value', async () => {
+    const sha = struct(Tag.CryptographicParameters, [enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]);
+    const corrOf = (r: ItemResult) => out(r, Tag.CorrelationValue)!;
+    const a = ok(await one(V21, Operation.Hash, [sha, bytes(Tag.Data, Buffer.from('a')), bool(Tag.InitIndicator, true)]));
+    expect(out(a, Tag.Data)).toBeUndefined();
+    const b = ok(await one(V21, Operation.Hash, [sha, bytes(Tag.Data, Buffer.from('b')), bytes(Tag.CorrelationValue, corrOf(a))]));
+    expect(corrOf(b)).toEqual(corrOf(a));
+    const c = ok(await one(V21, Operation.Hash, [bytes(Tag.Data, Buffer.from('c')), bytes(Tag.CorrelationValue, corrOf(a)), bool(Tag.FinalIndicator, true)]));
+    expect(out(c, Tag.Data)!.toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(out(c, Tag.CorrelationValue)).toBeUndefined();
+    // The stream is closed now.
+    failed(await one(V21, Operation.Hash, [sha, bytes(Tag.Data, Buffer.from('d')), bytes(Tag.CorrelationValue, corrOf(a))]), ResultReason.InvalidCorrelationValue);
+    failed(await one(V12, Operation.Hash, [sha, bytes(Tag.Data, Buffer.from('d')), bytes(Tag.CorrelationValue, corrOf(a))]), ResultReason.InvalidField);
+
+    const hk = await register(CryptographicAlgorithm.HMAC_SHA256, Buffer.alloc(20, 0x0b), { mask: MAC_BITS });
+    const m1 = ok(await one(V21, Operation.MAC, [uidNode(hk), bytes(Tag.Data, Buffer.from('Hi ')), bool(Tag.InitIndicator, true)]));
+    const m2 = ok(await one(V21, Operation.MAC, [uidNode(hk), bytes(Tag.Data, Buffer.from('There')), bytes(Tag.CorrelationValue, corrOf(m1)), bool(Tag.FinalIndicator, true)]));
+    const want = 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7';
+    expect(out(m2, Tag.MACData)!.toString('hex')).toBe(want);
+    const v1 = ok(await one(V21, Operation.MACVerify, [uidNode(hk), bytes(Tag.Data, Buffer.from('Hi')), bytes(Tag.MACData, hex(want)), bool(Tag.InitIndicator, true)]));
+    const v2 = ok(await one(V21, Operation.MACVerify, [uidNode(hk), bytes(Tag.Data, Buffer.from(' There')), bytes(Tag.CorrelationValue, corrOf(v1)), bool(Tag.FinalIndicator, true)]));
+    expect(child(v2.payload!, Tag.ValidityIndicator)!.value).toBe(ValidityIndicator.Valid);
+    // Another principal cannot continue alice's stream.
+    const h = ok(await one(V21, Operation.Hash, [sha, bytes(Tag.Data, Buffer.from('a')), bool(Tag.InitIndicator, true)]));
+    const bob = parseResponse(
+      await d.handle(request(V21, [{ operation: Operation.Hash, payload: [sha, bytes(Tag.Data, Buffer.from('b')), bytes(Tag.CorrelationValue, corrOf(h))] }]), { principal: 'bob', connId: 'c2' }),
+    );
+    failed(bob.items[0]!, ResultReason.InvalidCorrelationValue);
+  });
 });
