@@ -352,6 +352,11 @@ describe('lifecycle operations', () => {
         failed(await one(v, Operation.GetUsageAllocation, [uidNode(uid), long(Tag.UsageLimitsCount, 0n)]), ResultReason.InvalidField);
         const pre = await create(v);
         failed(await one(v, Operation.GetUsageAllocation, [uidNode(pre), long(Tag.UsageLimitsCount, 1n)]), wrongState);
+        // Not from the Protect Stop Date on (1.4 §3.26).
+        const stop = await create(v, [dateTime(Tag.ActivationDate, BigInt(T0)), dateTime(Tag.ProtectStopDate, BigInt(T0 + 10)), limits]);
+        ok(await one(v, Operation.GetUsageAllocation, [uidNode(stop), long(Tag.UsageLimitsCount, 1n)]));
+        clock = T0 + 10;
+        failed(await one(v, Operation.GetUsageAllocation, [uidNode(stop), long(Tag.UsageLimitsCount, 1n)]), wrongState);
       });
 
       it('Re-key: new key and uid, names moved, links both ways, dates copied, old key keeps its uid and State (TC-REKEY-1)', async () => {

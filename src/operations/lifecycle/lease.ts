@@ -8,14 +8,15 @@
  *
  * Get Usage Allocation takes the requested Usage Limits Count off the object's remaining usage
  * (Usage Limits, 1.4 §3.21); more than is left is refused (OASIS TC-51-12: Permission Denied at
- * 1.x; Usage Limit Exceeded at 2.x). An object without Usage Limits has no limit.
+ * 1.x; Usage Limit Exceeded at 2.x). An object without Usage Limits has no limit. Only an object
+ * that may protect data (Active, before its Protect Stop Date) gets an allocation.
  */
 import { invalidField, missingData } from '../../kmip/errors.js';
 import { Operation, State, Tag } from '../../kmip/generated/index.js';
 import { dateTime, interval, text } from '../../ttlv/build.js';
 import { objectState, saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { dateAttr, loadCurrent, seconds, touched, wrongState } from './state.js';
+import { dateAttr, loadCurrent, requireUsableState, seconds, touched, wrongState } from './state.js';
 import { leaseSeconds, remainingUsage, usageLimitExceeded, withUsageCount } from './usage.js';
 
 type UidRequest = { uid: string | undefined };
@@ -47,8 +48,9 @@ export const getUsageAllocation = defineOperation<UidRequest & { count: bigint }
   },
   async handle(ctx, req) {
     const obj = await loadCurrent(ctx, req.uid);
-    // The allocation is for applying protection, which only an Active object may do (1.4 §3.22).
-    if (objectState(obj) !== State.Active) throw wrongState(ctx.version, 'Usage can only be allocated for an Active object');
+    // The allocation is for applying protection: only an Active object before its Protect Stop
+    // Date may do that (1.4 §3.22, §3.26).
+    requireUsableState(ctx.version, obj, 'protect', ctx.now);
     const left = remainingUsage(obj);
     if (left !== undefined) {
       if (req.count > left) throw usageLimitExceeded(ctx.version, 'Unable to allocate the requested amount');
