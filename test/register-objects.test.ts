@@ -238,6 +238,22 @@ describe.each([
     expect(conv.items[0]!.reason).toBe(ResultReason.KeyFormatTypeNotSupported);
   });
 
+  it('registers a metadata-only key (no Key Value, Key Value Location; TC-MDO-1 shape) and Get returns the Key Block without a value', async () => {
+    const obj = struct(Tag.SymmetricKey, [
+      struct(Tag.KeyBlock, [enm(Tag.KeyFormatType, KeyFormatType.Raw), enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES), int(Tag.CryptographicLength, 128)]),
+    ]);
+    const loc: [string, TtlvNode] = [
+      'Key Value Location',
+      struct(Tag.KeyValueLocation, [text(Tag.KeyValueLocationValue, 'HSM-13345'), enm(Tag.KeyValueLocationType, 1)]),
+    ];
+    const r = await register(ObjectType.SymmetricKey, [loc], obj);
+    expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
+    const uid = payloadText(r.items[0]!, Tag.UniqueIdentifier)!;
+    const g = await send([{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+    const got = g.items[0]!.payload!.type === 'Structure' ? g.items[0]!.payload!.value[2]! : undefined;
+    expect(Buffer.from(encodeTtlv(got!)).equals(encodeTtlv(obj))).toBe(true);
+  });
+
   it('refuses Templates, server-set attributes and malformed objects with the spec reasons', async () => {
     const cases: [string, TtlvNode[], number][] = [
       ['Template', [enm(Tag.ObjectType, ObjectType.Template), struct(Tag.Template, [])], ResultReason.FeatureNotSupported],

@@ -64,9 +64,11 @@ export interface KeyBlockInfo {
   readonly length?: number;
   /**
    * 'bytes': the value is the Key Material Byte String; 'ttlv': the TTLV encoding of a Key Material
-   * Structure; 'keyvalue': the TTLV encoding of the whole Key Value as registered wrapped.
+   * Structure; 'keyvalue': the TTLV encoding of the whole Key Value as registered wrapped;
+   * 'none': no Key Value (a metadata-only object whose value lives elsewhere, 1.4 §3.45 Key Value
+   * Location; OASIS TC-MDO-1, TC-OTP-SETUP-2).
    */
-  readonly form: 'bytes' | 'ttlv' | 'keyvalue';
+  readonly form: 'bytes' | 'ttlv' | 'keyvalue' | 'none';
   /** Key Wrapping Data of a key registered wrapped (BYOK), returned as registered. */
   readonly wrappingData?: TtlvNode;
   /** 1.x attributes carried inside the Key Value (1.4 §2.1.4), verbatim. */
@@ -107,7 +109,18 @@ function decodeKeyBlock(node: TtlvNode): { info: KeyBlockInfo; value: Uint8Array
     return { info, value };
   }
   const kv = f.all(Tag.KeyValue);
-  if (kv.length !== 1) throw kv.length === 0 ? missingData('Key Block: Key Value is required') : invalidField('Key Block: Key Value may appear only once');
+  if (kv.length === 0) {
+    const info: KeyBlockInfo = {
+      formatType,
+      compressionType: f.enum(Tag.KeyCompressionType),
+      algorithm: f.enum(Tag.CryptographicAlgorithm),
+      length: f.int(Tag.CryptographicLength),
+      form: 'none',
+      keyValueAttributes: [],
+    };
+    return { info, value: new Uint8Array(0) };
+  }
+  if (kv.length !== 1) throw invalidField('Key Block: Key Value may appear only once');
   const kvf = new Fields(kv[0]!, 'Key Value');
   const materials = kvf.all(Tag.KeyMaterial);
   if (materials.length !== 1) {
@@ -183,7 +196,7 @@ export function decodeObjectContent(objectType: number, payload: Fields): Object
   if (objectType !== ObjectType.SymmetricKey && info.formatType === KeyFormatType.TransparentSymmetricKey) {
     throw invalidField('Transparent Symmetric Key format applies only to Symmetric Keys');
   }
-  if (value.length === 0) throw invalidField('Key Material is empty');
+  if (value.length === 0 && info.form !== 'none') throw invalidField('Key Material is empty');
   if (info.form === 'keyvalue' && objectType === ObjectType.SymmetricKey && info.algorithm === undefined) {
     throw missingData('Cryptographic Algorithm is required for a Symmetric Key');
   }
@@ -208,7 +221,9 @@ export function encodeObjectContent(c: ObjectContent): TtlvNode {
   if (kb === undefined || !KEY_BLOCK_TYPES.has(c.objectType)) throw new KmipError(ResultReason.GeneralFailure, 'stored object has no key block');
   const block: TtlvNode[] = [enm(Tag.KeyFormatType, kb.formatType)];
   if (kb.compressionType !== undefined) block.push(enm(Tag.KeyCompressionType, kb.compressionType));
-  if (kb.form === 'keyvalue') block.push({ ...decodeTtlv(Buffer.from(c.value)), tag: Tag.KeyValue } as TtlvNode);
+  if (kb.form === 'none') {
+    // no Key Value
+  } else if (kb.form === 'keyvalue') block.push({ ...decodeTtlv(Buffer.from(c.value)), tag: Tag.KeyValue } as TtlvNode);
   else block.push(struct(Tag.KeyValue, [keyMaterialNode(kb, c.value), ...kb.keyValueAttributes]));
   if (kb.algorithm !== undefined) block.push(enm(Tag.CryptographicAlgorithm, kb.algorithm));
   if (kb.length !== undefined) block.push(int(Tag.CryptographicLength, kb.length));
@@ -218,7 +233,7 @@ export function encodeObjectContent(c: ObjectContent): TtlvNode {
 
 /** Raw symmetric key bytes from registered material: Raw/Opaque as is, Transparent Symmetric Key's Key. */
 export function symmetricKeyBytes(info: KeyBlockInfo, value: Uint8Array): Uint8Array {
-  if (info.form === 'keyvalue') throw new KmipError(ResultReason.GeneralFailure, 'wrapped key material has no plaintext');
+  if (info.form === 'keyvalue' || info.form === 'none') throw new KmipError(ResultReason.GeneralFailure, 'no plaintext key material');
   if (info.formatType !== KeyFormatType.TransparentSymmetricKey) return value;
   const f = new Fields(keyMaterialNode(info, value), 'Key Material');
   return f.req(Tag.Key, 'ByteString').value;

@@ -43,7 +43,6 @@ const SERVER_ONLY = new Set<number>([
   Tag.ArchiveDate,
   Tag.Fresh,
   Tag.OriginalCreationDate,
-  Tag.KeyValueLocation,
   Tag.KeyValuePresent,
   Tag.AlwaysSensitive,
   Tag.NeverExtractable,
@@ -118,7 +117,7 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
   const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
   let key: ManagedObject['key'];
   const stored: { clear?: Uint8Array; secret?: StoredContent['secret'] } = {};
-  if (c.objectType === ObjectType.SymmetricKey && kb !== undefined && kb.formatType !== KeyFormatType.Opaque && kb.form !== 'keyvalue') {
+  if (c.objectType === ObjectType.SymmetricKey && kb !== undefined && kb.formatType !== KeyFormatType.Opaque && kb.form !== 'keyvalue' && kb.form !== 'none') {
     // KMIP 2.1 §2.1.7.1: Transparent Symmetric Key = { Key }. Kept as raw key bytes.
     value = symmetricKeyBytes(kb, value);
     const bits = value.length * 8;
@@ -129,7 +128,7 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     key = await importIntoHsm(ctx, alg, value);
     blockInfo = { ...kb, form: kb.formatType === KeyFormatType.TransparentSymmetricKey ? 'ttlv' : 'bytes' };
   }
-  if (key === undefined) {
+  if (key === undefined && kb?.form !== 'none') {
     if (isSecretType(c.objectType)) stored.secret = await wrapSecret(ctx, value);
     else stored.clear = value;
   }
