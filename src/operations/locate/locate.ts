@@ -15,7 +15,7 @@
  * - Object Group Member: Group Member Fresh adds Fresh = True; Group Member Default returns the
  *   group's default object, which we define as its most recent member (the first in our order);
  * - Offset Items (1.3+) skips, Maximum Items caps; Located Items (1.3+, 2.x), the count before
- *   both, is returned when the request had either (as the OASIS TC-OFFSET vectors show).
+ *   both, is returned when the request had Offset Items (as the OASIS TC-OFFSET vectors show).
  * Order: ascending Unique Identifier, and uids are made to sort newest first (objects.ts newUid),
  * so results list the most recently created objects first, stable across calls.
  * Objects staged earlier in the same request (batch) are seen too. The first uid found becomes the
@@ -177,13 +177,12 @@ export default defineOperation<LocateRequest, LocateResponse>({
     const offset = req.offsetItems ?? 0;
     const uids = all.slice(offset, req.maximumItems === undefined ? undefined : offset + req.maximumItems);
     if (uids[0] !== undefined) ctx.idPlaceholder = uids[0];
-    const paged = req.maximumItems !== undefined || req.offsetItems !== undefined;
-    return { ...(paged ? { located: all.length } : {}), uids };
+    return { ...(req.offsetItems !== undefined ? { located: all.length } : {}), uids };
   },
   encode(res, ctx) {
     const out: TtlvNode[] = [];
-    // Located Items (1.3+) accompanies paged requests, as in the OASIS vectors (TC-OFFSET-1:
-    // present with Maximum/Offset Items, absent from SKFF-M-5's plain Locate).
+    // Located Items (1.3+) accompanies requests with Offset Items, as in the OASIS vectors
+    // (TC-OFFSET-1: present with Offset Items; absent with Maximum Items alone, TC-CREG-2).
     if (res.located !== undefined && atLeast(ctx.version, 1, 3)) out.push(int(Tag.LocatedItems, res.located));
     for (const uid of res.uids) out.push(text(Tag.UniqueIdentifier, uid));
     return out;
