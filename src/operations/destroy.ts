@@ -23,6 +23,8 @@ export default defineOperation<{ uid: string | undefined }, { uid: string }>({
     const state = objectState(obj);
     if (state === State.Active) throw wrongState(ctx.version, 'An Active object must be revoked before it is destroyed');
     if (obj.key !== undefined) await ctx.crypto.destroyKey(obj.key.ref);
+    // A resident private key of a key pair (Create Key Pair); wrapped ones go with the body.
+    if (obj.content?.privateKey !== undefined) await ctx.crypto.destroyKey(obj.content.privateKey);
     let next = withAttribute(obj, Tag.State, enm(Tag.State, state === State.Compromised ? State.DestroyedCompromised : State.Destroyed));
     next = withAttribute(next, Tag.DestroyDate, dateTime(Tag.DestroyDate, seconds(ctx.now)));
     saveObject(ctx, { ...touched(next, ctx.now), key: undefined, revision: obj.revision + 1 });
