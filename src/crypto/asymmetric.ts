@@ -12,7 +12,19 @@
  * for every provider. ECDSA signatures are exchanged DER-encoded (X9.62 Ecdsa-Sig-Value, as
  * PyKMIP and the OASIS TC-ECDSA vectors use); raw r||s is also accepted on verify.
  */
-import { type KeyObject, constants, createHash, createPublicKey, publicDecrypt, verify as nodeVerify } from 'node:crypto';
+import {
+  type KeyObject,
+  constants,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  privateEncrypt,
+  publicDecrypt,
+  randomBytes,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from 'node:crypto';
 
 import { CryptoError, type CryptoProvider, type KeyRef } from './provider.js';
 
@@ -267,4 +279,85 @@ function mgf1(seed: Buffer, len: number, hash: SignatureHash): Buffer {
     out.push(createHash(nodeHash(hash)).update(seed).update(ctr).digest());
   }
   return Buffer.concat(out).subarray(0, len);
+}
+
+/** What the node:crypto implementation needs from its host (the in-memory fake provider). */
+export interface NodeKeyVault {
+  /** Wraps a value under the host's master key. */
+  wrap(value: Buffer): KeyRef;
+  /** Unwraps a wrapped ref (BAD_KEY when it does not unwrap). */
+  unwrap(ref: KeyRef & { kind: 'wrapped' }): Buffer;
+  /** Resident values by id. */
+  readonly resident: Map<string, Buffer>;
+}
+
+/**
+ * The AsymmetricProvider in node:crypto, for the in-memory fake (NOT for production: private
+ * keys exist in JavaScript memory). Same contract and errors as the PKCS#11 half; private keys
+ * are kept as PKCS#8 DER, wrapped or resident.
+ */
+export function nodeAsymmetric(vault: NodeKeyVault): AsymmetricProvider {
+  const privateDer = (src: PrivateKeySource): KeyObject => {
+    let der: Buffer;
+    let type: 'pkcs1' | 'pkcs8' | 'sec1' = 'pkcs8';
+    if (src.kind === 'der') {
+      der = Buffer.from(src.der);
+      type = src.format;
+    } else if (src.kind === 'resident') {
+      const v = vault.resident.get(src.id);
+      if (!v) throw new CryptoError('BAD_KEY', 'resident key not found in the token');
+      der = v;
+    } else {
+      der = vault.unwrap(src);
+    }
+    try {
+      return createPrivateKey({ key: der, format: 'der', type });
+    } catch {
+      throw new CryptoError('BAD_KEY', 'the private key is not a valid DER encoding');
+    }
+  };
+  return {
+    async generateKeyPair(req) {
+      let pair;
+      if (req.algorithm === 'RSA') {
+        checkRsaBits(req.bits);
+        pair = generateKeyPairSync('rsa', { modulusLength: req.bits });
+      } else {
+        pair = generateKeyPairSync('ec', { namedCurve: CURVES[checkCurve(req.curve)].node });
+      }
+      const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
+      const publicKey = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
+      if (req.extractable) return { privateKey: vault.wrap(der), publicKey };
+      const id = randomBytes(16).toString('hex');
+      vault.resident.set(id, der);
+      return { privateKey: { kind: 'resident', id }, publicKey };
+    },
+    async exportPrivateKey(ref, algorithm) {
+      if (ref.kind === 'resident') throw new CryptoError('NOT_EXTRACTABLE', 'the key is not extractable from the HSM');
+      const k = privateDer(ref);
+      if ((k.asymmetricKeyType === 'rsa' ? 'RSA' : 'EC') !== algorithm) throw new CryptoError('BAD_KEY', 'the key is not of the expected algorithm');
+      return new Uint8Array(k.export({ format: 'der', type: 'pkcs8' }));
+    },
+    async sign(src, algorithm, params, data) {
+      const key = privateDer(src);
+      const kind = key.asymmetricKeyType === 'rsa' ? 'RSA' : 'EC';
+      if (kind !== algorithm || (params.scheme === 'ECDSA') !== (kind === 'EC')) {
+        throw new CryptoError('UNSUPPORTED', 'the signature scheme does not match the key');
+      }
+      if (params.digested) {
+        const digest = digestFor(params, data);
+        if (params.scheme !== 'PKCS1v15') throw new CryptoError('UNSUPPORTED', 'the fake signs Digested Data with PKCS#1 v1.5 only');
+        return new Uint8Array(privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(params.hash, digest)));
+      }
+      const opts =
+        params.scheme === 'ECDSA'
+          ? { key, dsaEncoding: 'der' as const }
+          : { key, padding: params.scheme === 'PSS' ? constants.RSA_PKCS1_PSS_PADDING : constants.RSA_PKCS1_PADDING, saltLength: hashLength(params.hash) };
+      return new Uint8Array(nodeSign(nodeHash(params.hash), Buffer.from(data), opts));
+    },
+    async verify(spki, algorithm, params, data, signature) {
+      if (params.scheme === 'ECDSA' && params.digested) throw new CryptoError('UNSUPPORTED', 'the fake does not verify ECDSA over Digested Data');
+      return verifySignature(spki, algorithm, params, data, signature);
+    },
+  };
 }

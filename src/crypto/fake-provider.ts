@@ -7,6 +7,7 @@
  */
 import { type CipherGCMTypes, createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
+import { type AsymmetricProvider, nodeAsymmetric } from './asymmetric.js';
 import { type CipherProvider, MAX_SEED_BYTES } from './cipher.js';
 import {
   checkMacInput,
@@ -37,7 +38,7 @@ export interface FakeCryptoProviderOptions {
 }
 
 /** The fake plus test hooks. Its CipherProvider half has the PKCS#11 provider's contract (see cipher.ts). */
-export interface FakeCryptoProvider extends CryptoProvider, CipherProvider {
+export interface FakeCryptoProvider extends CryptoProvider, CipherProvider, AsymmetricProvider {
   /** Number of resident keys currently held (to assert Destroy). */
   residentCount(): number;
   /** Whether close() was called. */
@@ -126,6 +127,8 @@ export function createFakeCryptoProvider(opts: FakeCryptoProviderOptions = {}): 
     if (!value) throw new CryptoError('BAD_KEY', 'resident key not found in the token');
     return value;
   };
+  // Key pairs in node:crypto, private keys as PKCS#8 wrapped like any other value (asymmetric.ts).
+  const asymmetric = nodeAsymmetric({ wrap, unwrap: (r) => (live(), unwrap(r)), resident });
   const newKey = (algorithm: SymmetricAlgorithm, bytes: number): Buffer =>
     algorithm === 'TDES' ? oddParity(randomBytes(bytes)) : randomBytes(bytes);
 
@@ -134,6 +137,10 @@ export function createFakeCryptoProvider(opts: FakeCryptoProviderOptions = {}): 
       return closed;
     },
     residentCount: () => resident.size,
+    generateKeyPair: async (req) => (live(), asymmetric.generateKeyPair(req)),
+    exportPrivateKey: async (ref, algorithm) => (live(), asymmetric.exportPrivateKey(ref, algorithm)),
+    sign: async (key, algorithm, params, data) => (live(), asymmetric.sign(key, algorithm, params, data)),
+    verify: async (spki, algorithm, params, data, signature) => (live(), asymmetric.verify(spki, algorithm, params, data, signature)),
     async generateSymmetricKey(req: GenerateSymmetricKeyRequest): Promise<KeyRef> {
       live();
       const bytes = generateLengthBytes(req.algorithm, req.lengthBits);

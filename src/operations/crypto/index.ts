@@ -5,6 +5,8 @@ import encrypt from './encrypt.js';
 import hash from './hash.js';
 import { mac, macVerify } from './mac.js';
 import { rngRetrieve, rngSeed } from './rng.js';
+import sign from './sign.js';
+import signatureVerify from './signature-verify.js';
 
 export const cryptoOperations: readonly OperationHandler<never, never>[] = [
   encrypt,
@@ -14,4 +16,6 @@ export const cryptoOperations: readonly OperationHandler<never, never>[] = [
   hash,
   rngRetrieve,
   rngSeed,
+  sign,
+  signatureVerify,
 ] as unknown as OperationHandler<never, never>[];

@@ -1,8 +1,11 @@
 /** Object operations beyond symmetric Create/Get/Destroy (Register, Create Key Pair, Re-key Key Pair). */
 import type { OperationHandler } from '../types.js';
+import createKeyPair from './create-key-pair.js';
 import register from './register.js';
 
 // Register (KMIP 1.4 §4.3, 2.1 §6.1.43).
 const registerOperations = [register] as unknown as OperationHandler<never, never>[];
+// Create Key Pair (KMIP 1.4 §4.2, 2.1 §6.1.13).
+const keyPairOperations = [createKeyPair] as unknown as OperationHandler<never, never>[];
 
-export const objectOperations: readonly OperationHandler<never, never>[] = [...registerOperations];
+export const objectOperations: readonly OperationHandler<never, never>[] = [...registerOperations, ...keyPairOperations];

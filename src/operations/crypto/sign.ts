@@ -1,0 +1,254 @@
+/**
+ * Sign. KMIP 1.4 §4.31, 2.1 §6.1.50: a signature over Data (or Digested Data) with a Private Key
+ * that stays in the HSM. Also the pieces Signature Verify (signature-verify.ts) shares:
+ * - the key checks: Private / Public Key object; Cryptographic Usage Mask bit (Incompatible
+ *   Cryptographic Usage Mask in 2.x, Permission Denied in 1.x); Sign needs an Active key, Verify
+ *   also accepts Deactivated / Compromised (1.4 §3.22, 2.1 §4.57). A Protect Stop Date passed (Sign)
+ *   or a Process Start Date not reached (Verify) is Permission Denied, as OASIS CS-AC-M-8 answers
+ *   in every version;
+ * - Cryptographic Parameters (2.1 §11.3): Digital Signature Algorithm, or Padding Method (PSS or
+ *   PKCS1 v1.5) + Hashing Algorithm, or ECDSA + Hashing Algorithm; each field absent from the
+ *   request is taken from the key's Cryptographic Parameters attribute; SHA-256 by default.
+ */
+import {
+  type AsymmetricAlgorithm,
+  type AsymmetricProvider,
+  type PrivateKeySource,
+  type SignatureHash,
+  type SignatureParams,
+  asymmetricProviderOf,
+} from '../../crypto/asymmetric.js';
+import { CryptoError, type CryptoProvider } from '../../crypto/provider.js';
+import { KmipError, featureNotSupported, keyFormatTypeNotSupported } from '../../kmip/errors.js';
+import type { Fields } from '../../kmip/fields.js';
+import {
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  DigitalSignatureAlgorithm,
+  HashingAlgorithm,
+  KeyFormatType,
+  ObjectType,
+  Operation,
+  PaddingMethod,
+  ResultReason,
+  Tag,
+} from '../../kmip/generated/index.js';
+import { type ProtocolVersion, is2x } from '../../kmip/protocol-version.js';
+import { bytes, text } from '../../ttlv/build.js';
+import type { TtlvNode } from '../../ttlv/types.js';
+import { dateAttr, loadCurrent, requireUsableState, requireUsage, seconds } from '../lifecycle/state.js';
+import { unwrapSecret } from '../objects/material.js';
+import { type ManagedObject, attr, attrNumber } from '../objects.js';
+import { type RequestContext, defineOperation } from '../types.js';
+import { refuseStreaming } from './common.js';
+
+/** The fields of Cryptographic Parameters a signature reads. */
+export interface SignParamFields {
+  readonly digitalSignatureAlgorithm?: number;
+  readonly paddingMethod?: number;
+  readonly hashingAlgorithm?: number;
+  readonly cryptographicAlgorithm?: number;
+}
+
+function fieldsOf(node: TtlvNode | undefined): SignParamFields {
+  if (node?.type !== 'Structure') return {};
+  const num = (tag: number): number | undefined => {
+    const c = node.value.find((x) => x.tag === tag);
+    return c?.type === 'Enumeration' || c?.type === 'Integer' ? c.value : undefined;
+  };
+  return {
+    digitalSignatureAlgorithm: num(Tag.DigitalSignatureAlgorithm),
+    paddingMethod: num(Tag.PaddingMethod),
+    hashingAlgorithm: num(Tag.HashingAlgorithm),
+    cryptographicAlgorithm: num(Tag.CryptographicAlgorithm),
+  };
+}
+
+/** The request's Cryptographic Parameters (type-checked by the Fields reader). */
+export function decodeSignParams(payload: Fields | undefined): SignParamFields | undefined {
+  const p = payload?.struct(Tag.CryptographicParameters);
+  if (p === undefined) return undefined;
+  p.enum(Tag.DigitalSignatureAlgorithm);
+  p.enum(Tag.PaddingMethod);
+  p.enum(Tag.HashingAlgorithm);
+  p.enum(Tag.CryptographicAlgorithm);
+  return fieldsOf(p.node);
+}
+
+const unsupported = (v: ProtocolVersion, msg: string): KmipError =>
+  new KmipError(is2x(v) ? ResultReason.UnsupportedCryptographicParameters : ResultReason.FeatureNotSupported, msg);
+const bad = (v: ProtocolVersion, msg: string): KmipError =>
+  new KmipError(is2x(v) ? ResultReason.BadCryptographicParameters : ResultReason.InvalidField, msg);
+
+const HASHES: ReadonlyMap<number, SignatureHash> = new Map([
+  [HashingAlgorithm.SHA_1, 'SHA-1'],
+  [HashingAlgorithm.SHA_224, 'SHA-224'],
+  [HashingAlgorithm.SHA_256, 'SHA-256'],
+  [HashingAlgorithm.SHA_384, 'SHA-384'],
+  [HashingAlgorithm.SHA_512, 'SHA-512'],
+]);
+
+/** Digital Signature Algorithm -> scheme and hash (2.1 §11.14). */
+const DSA: ReadonlyMap<number, { scheme: SignatureParams['scheme']; hash?: SignatureHash }> = new Map([
+  [DigitalSignatureAlgorithm.SHA_1WithRSAEncryption, { scheme: 'PKCS1v15', hash: 'SHA-1' }],
+  [DigitalSignatureAlgorithm.SHA_224WithRSAEncryption, { scheme: 'PKCS1v15', hash: 'SHA-224' }],
+  [DigitalSignatureAlgorithm.SHA_256WithRSAEncryption, { scheme: 'PKCS1v15', hash: 'SHA-256' }],
+  [DigitalSignatureAlgorithm.SHA_384WithRSAEncryption, { scheme: 'PKCS1v15', hash: 'SHA-384' }],
+  [DigitalSignatureAlgorithm.SHA_512WithRSAEncryption, { scheme: 'PKCS1v15', hash: 'SHA-512' }],
+  [DigitalSignatureAlgorithm.RSASSA_PSS, { scheme: 'PSS' }],
+  [DigitalSignatureAlgorithm.ECDSAWithSHA_1, { scheme: 'ECDSA', hash: 'SHA-1' }],
+  [DigitalSignatureAlgorithm.ECDSAWithSHA224, { scheme: 'ECDSA', hash: 'SHA-224' }],
+  [DigitalSignatureAlgorithm.ECDSAWithSHA256, { scheme: 'ECDSA', hash: 'SHA-256' }],
+  [DigitalSignatureAlgorithm.ECDSAWithSHA384, { scheme: 'ECDSA', hash: 'SHA-384' }],
+  [DigitalSignatureAlgorithm.ECDSAWithSHA512, { scheme: 'ECDSA', hash: 'SHA-512' }],
+]);
+
+const EC_ALGORITHMS = new Set<number>([CryptographicAlgorithm.EC, CryptographicAlgorithm.ECDSA, CryptographicAlgorithm.ECDH]);
+
+/** The key's algorithm in provider terms; Feature Not Supported for other key types. */
+export function keyAlgorithm(obj: ManagedObject): AsymmetricAlgorithm {
+  const alg = attrNumber(obj, Tag.CryptographicAlgorithm) ?? obj.content?.keyBlock?.algorithm;
+  if (alg === CryptographicAlgorithm.RSA) return 'RSA';
+  if (alg !== undefined && EC_ALGORITHMS.has(alg)) return 'EC';
+  throw featureNotSupported('Signatures are made with RSA and EC keys');
+}
+
+/** Request parameters over the key's attribute, in provider terms. */
+export function signatureParams(v: ProtocolVersion, req: SignParamFields | undefined, obj: ManagedObject, algorithm: AsymmetricAlgorithm, digested: boolean): SignatureParams {
+  const key = fieldsOf(attr(obj, Tag.CryptographicParameters));
+  const r = req ?? {};
+  const dsa = r.digitalSignatureAlgorithm ?? key.digitalSignatureAlgorithm;
+  const padding = r.paddingMethod ?? key.paddingMethod;
+  const hashEnum = r.hashingAlgorithm ?? key.hashingAlgorithm;
+  const cryptoAlg = r.cryptographicAlgorithm ?? key.cryptographicAlgorithm;
+  if (cryptoAlg !== undefined) {
+    const isEc = EC_ALGORITHMS.has(cryptoAlg);
+    if (cryptoAlg !== CryptographicAlgorithm.RSA && !isEc) throw unsupported(v, 'Cryptographic Algorithm not supported for signatures');
+    if (isEc !== (algorithm === 'EC')) throw bad(v, 'The Cryptographic Algorithm does not match the key');
+  }
+  let hash: SignatureHash | undefined;
+  if (hashEnum !== undefined) {
+    hash = HASHES.get(hashEnum);
+    if (hash === undefined) throw unsupported(v, 'Hashing Algorithm not supported (SHA-1, SHA-224, SHA-256, SHA-384, SHA-512 are)');
+  }
+  let scheme: SignatureParams['scheme'];
+  if (dsa !== undefined) {
+    const d = DSA.get(dsa);
+    if (d === undefined) throw unsupported(v, 'Digital Signature Algorithm not supported');
+    if (hash !== undefined && d.hash !== undefined && hash !== d.hash) throw bad(v, 'Hashing Algorithm contradicts the Digital Signature Algorithm');
+    scheme = d.scheme;
+    hash = d.hash ?? hash;
+  } else if (algorithm === 'EC') {
+    scheme = 'ECDSA';
+  } else if (padding === undefined || padding === PaddingMethod.PKCS1V1_5) {
+    scheme = 'PKCS1v15';
+  } else if (padding === PaddingMethod.PSS) {
+    scheme = 'PSS';
+  } else {
+    throw unsupported(v, 'Padding Method not supported for signatures (PSS, PKCS1 v1.5 are)');
+  }
+  if ((scheme === 'ECDSA') !== (algorithm === 'EC')) throw bad(v, 'The signature algorithm does not match the key');
+  return { scheme, hash: hash ?? 'SHA-256', ...(digested ? { digested } : {}) };
+}
+
+/**
+ * Loads and checks the key of a Sign (`Sign` bit, protect) or Signature Verify (`Verify` bit,
+ * process); see the module comment for the order and the reasons.
+ */
+export async function signatureKey(ctx: RequestContext, uid: string | undefined, op: 'sign' | 'verify'): Promise<ManagedObject> {
+  const obj = await loadCurrent(ctx, uid);
+  const want = op === 'sign' ? ObjectType.PrivateKey : ObjectType.PublicKey;
+  if (obj.objectType !== want) {
+    throw new KmipError(
+      is2x(ctx.version) ? ResultReason.InvalidObjectType : ResultReason.IllegalOperation,
+      op === 'sign' ? 'Sign needs a Private Key' : 'Signature Verify needs a Public Key',
+    );
+  }
+  requireUsage(obj, op === 'sign' ? CryptographicUsageMask.Sign : CryptographicUsageMask.Verify, ctx.version);
+  const t = seconds(ctx.now);
+  if (op === 'sign') {
+    const stop = dateAttr(obj, Tag.ProtectStopDate);
+    if (stop !== undefined && stop <= t) throw new KmipError(ResultReason.PermissionDenied, 'The Protect Stop Date has passed');
+  } else {
+    const start = dateAttr(obj, Tag.ProcessStartDate);
+    if (start !== undefined && start > t) throw new KmipError(ResultReason.PermissionDenied, 'The Process Start Date has not come');
+  }
+  requireUsableState(ctx.version, obj, op === 'sign' ? 'protect' : 'process', ctx.now);
+  return obj;
+}
+
+/** The provider's asymmetric services; Feature Not Supported when it has none. */
+export function asymmetricServices(crypto: CryptoProvider): CryptoProvider & AsymmetricProvider {
+  const a = asymmetricProviderOf(crypto);
+  if (a === undefined) throw featureNotSupported('The cryptographic module offers no signatures');
+  return a;
+}
+
+/** The request's Data or Digested Data (exactly one; 2.1 §6.1.50). */
+export function signatureInput(payload: Fields | undefined): { data: Uint8Array; digested: boolean } {
+  const data = payload?.bytes(Tag.Data);
+  const digested = payload?.bytes(Tag.DigestedData);
+  if (data !== undefined && digested !== undefined) throw new KmipError(ResultReason.InvalidField, 'Data and Digested Data are exclusive');
+  if (data !== undefined) return { data, digested: false };
+  if (digested !== undefined) return { data: digested, digested: true };
+  throw new KmipError(ResultReason.InvalidField, 'Data or Digested Data is required');
+}
+
+/** Provider refusals of parameters and bad keys as KMIP reasons. */
+export function signatureError(v: ProtocolVersion, e: unknown): unknown {
+  if (e instanceof CryptoError && e.code === 'UNSUPPORTED') return bad(v, e.message);
+  if (e instanceof CryptoError && e.code === 'BAD_KEY') return new KmipError(ResultReason.CryptographicFailure, e.message);
+  return e;
+}
+
+const PRIVATE_DER: ReadonlyMap<number, 'pkcs1' | 'pkcs8' | 'sec1'> = new Map([
+  [KeyFormatType.PKCS_1, 'pkcs1'],
+  [KeyFormatType.PKCS_8, 'pkcs8'],
+  [KeyFormatType.ECPrivateKey, 'sec1'],
+]);
+
+/** The private key to sign with: the HSM's (Create Key Pair) or the registered DER. */
+async function privateSource(ctx: RequestContext, obj: ManagedObject): Promise<PrivateKeySource> {
+  const c = obj.content;
+  if (c?.privateKey !== undefined) return c.privateKey;
+  const format = c?.keyBlock !== undefined ? PRIVATE_DER.get(c.keyBlock.formatType) : undefined;
+  if (c?.secret === undefined || format === undefined) {
+    throw keyFormatTypeNotSupported('Private keys registered as PKCS#1, PKCS#8 or ECPrivateKey can sign');
+  }
+  return { kind: 'der', der: await unwrapSecret(ctx, c.secret), format };
+}
+
+interface SignRequest {
+  readonly uid: string | undefined;
+  readonly params: SignParamFields | undefined;
+  readonly data: Uint8Array;
+  readonly digested: boolean;
+}
+
+export default defineOperation<SignRequest, { uid: string; signature: Uint8Array }>({
+  operation: Operation.Sign,
+  decode(payload: Fields | undefined): SignRequest {
+    refuseStreaming(payload);
+    return { uid: payload?.text(Tag.UniqueIdentifier), params: decodeSignParams(payload), ...signatureInput(payload) };
+  },
+  async handle(ctx: RequestContext, req: SignRequest): Promise<{ uid: string; signature: Uint8Array }> {
+    const asym = asymmetricServices(ctx.crypto);
+    const obj = await signatureKey(ctx, req.uid, 'sign');
+    const algorithm = keyAlgorithm(obj);
+    const params = signatureParams(ctx.version, req.params, obj, algorithm, req.digested);
+    const source = await privateSource(ctx, obj);
+    try {
+      const signature = await asym.sign(source, algorithm, params, req.data);
+      ctx.idPlaceholder = obj.uid;
+      return { uid: obj.uid, signature };
+    } catch (e) {
+      throw signatureError(ctx.version, e);
+    } finally {
+      if (source.kind === 'der') (source.der as Uint8Array).fill(0);
+    }
+  },
+  encode(res: { uid: string; signature: Uint8Array }): TtlvNode[] {
+    return [text(Tag.UniqueIdentifier, res.uid), bytes(Tag.SignatureData, res.signature)];
+  },
+  uids: (req: SignRequest, res: { uid: string } | undefined) => (res ? [res.uid] : req.uid ? [req.uid] : []),
+});

@@ -1,0 +1,86 @@
+/**
+ * Signature Verify. KMIP 1.4 §4.32, 2.1 §6.1.53: checks Signature Data over Data (or Digested
+ * Data) with a Public Key and answers a Validity Indicator: Valid, or Invalid for a signature
+ * that does not verify (a wrong or malformed signature is not an error). Key checks and
+ * Cryptographic Parameters as Sign (sign.ts); the key may be Deactivated or Compromised.
+ * Public keys are used as stored: X.509 (SubjectPublicKeyInfo) or PKCS#1 (RSAPublicKey).
+ */
+import { createPublicKey } from 'node:crypto';
+
+import { KmipError, keyFormatTypeNotSupported } from '../../kmip/errors.js';
+import type { Fields } from '../../kmip/fields.js';
+import { KeyFormatType, Operation, ResultReason, Tag, ValidityIndicator } from '../../kmip/generated/index.js';
+import { enm, text } from '../../ttlv/build.js';
+import type { TtlvNode } from '../../ttlv/types.js';
+import type { ManagedObject } from '../objects.js';
+import { type RequestContext, defineOperation } from '../types.js';
+import { refuseStreaming } from './common.js';
+import {
+  type SignParamFields,
+  asymmetricServices,
+  decodeSignParams,
+  keyAlgorithm,
+  signatureError,
+  signatureInput,
+  signatureKey,
+  signatureParams,
+} from './sign.js';
+
+interface VerifyRequest {
+  readonly uid: string | undefined;
+  readonly params: SignParamFields | undefined;
+  readonly data: Uint8Array;
+  readonly digested: boolean;
+  readonly signature: Uint8Array;
+}
+
+interface VerifyResponse {
+  readonly uid: string;
+  readonly valid: boolean;
+}
+
+/** The stored public key as DER SubjectPublicKeyInfo. */
+function spkiOf(obj: ManagedObject): Uint8Array {
+  const c = obj.content;
+  const format = c?.keyBlock?.formatType;
+  if (c?.clear === undefined) throw keyFormatTypeNotSupported('The public key has no usable value');
+  if (format === KeyFormatType.X_509) return c.clear;
+  if (format === KeyFormatType.PKCS_1) {
+    try {
+      return new Uint8Array(
+        createPublicKey({ key: Buffer.from(c.clear), format: 'der', type: 'pkcs1' }).export({ format: 'der', type: 'spki' }),
+      );
+    } catch {
+      throw new KmipError(ResultReason.CryptographicFailure, 'The public key is not a valid PKCS#1 RSAPublicKey');
+    }
+  }
+  throw keyFormatTypeNotSupported('Public keys registered as X.509 or PKCS#1 can verify');
+}
+
+export default defineOperation<VerifyRequest, VerifyResponse>({
+  operation: Operation.SignatureVerify,
+  decode(payload: Fields | undefined): VerifyRequest {
+    refuseStreaming(payload);
+    const signature = payload?.bytes(Tag.SignatureData);
+    if (signature === undefined) throw new KmipError(ResultReason.InvalidField, 'Signature Data is required');
+    return { uid: payload?.text(Tag.UniqueIdentifier), params: decodeSignParams(payload), ...signatureInput(payload), signature };
+  },
+  async handle(ctx: RequestContext, req: VerifyRequest): Promise<VerifyResponse> {
+    const asym = asymmetricServices(ctx.crypto);
+    const obj = await signatureKey(ctx, req.uid, 'verify');
+    const algorithm = keyAlgorithm(obj);
+    const params = signatureParams(ctx.version, req.params, obj, algorithm, req.digested);
+    const spki = spkiOf(obj);
+    try {
+      const valid = await asym.verify(spki, algorithm, params, req.data, req.signature);
+      ctx.idPlaceholder = obj.uid;
+      return { uid: obj.uid, valid };
+    } catch (e) {
+      throw signatureError(ctx.version, e);
+    }
+  },
+  encode(res: VerifyResponse): TtlvNode[] {
+    return [text(Tag.UniqueIdentifier, res.uid), enm(Tag.ValidityIndicator, res.valid ? ValidityIndicator.Valid : ValidityIndicator.Invalid)];
+  },
+  uids: (req: VerifyRequest, res: VerifyResponse | undefined) => (res ? [res.uid] : req.uid ? [req.uid] : []),
+});

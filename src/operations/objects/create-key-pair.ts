@@ -1,0 +1,233 @@
+/**
+ * Create Key Pair. KMIP 1.4 §4.2, 2.1 §6.1.13. The pair is generated in the HSM
+ * (crypto/asymmetric.ts): the private key is kept wrapped under the master key (or resident in
+ * the HSM when Extractable is False), the public key in the clear as DER SubjectPublicKeyInfo
+ * (Key Format Type X.509). Two objects are stored, linked to each other (Link: Public Key Link on
+ * the private key, Private Key Link on the public key; 2.1 §4.36).
+ *
+ * Attributes: the Common ones apply to both objects, the Private / Public Key ones to one object
+ * and take precedence over the Common ones (2.1 §6.1.13); 1.x sends them as Common / Private Key /
+ * Public Key Template-Attribute, 2.x as Common / Private Key / Public Key Attributes.
+ * Supported: RSA 2048..4096 bits; EC (or ECDSA / ECDH as the algorithm) on P-256, P-384, P-521,
+ * named by Recommended Curve or by Cryptographic Length.
+ */
+import { type AsymmetricAlgorithm, type GenerateKeyPairRequest, type NamedCurve, asymmetricProviderOf } from '../../crypto/asymmetric.js';
+import { CryptoError } from '../../crypto/provider.js';
+import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
+import { KmipError, featureNotSupported, invalidField, missingData } from '../../kmip/errors.js';
+import type { Fields } from '../../kmip/fields.js';
+import {
+  CryptographicAlgorithm,
+  KeyFormatType,
+  LinkType,
+  ObjectType,
+  Operation,
+  RecommendedCurve,
+  ResultReason,
+  State,
+  Tag,
+} from '../../kmip/generated/index.js';
+import { is2x } from '../../kmip/protocol-version.js';
+import { dateTime, enm, int, struct, text } from '../../ttlv/build.js';
+import type { TtlvNode } from '../../ttlv/types.js';
+import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
+import { type RequestContext, defineOperation } from '../types.js';
+
+interface CreateKeyPairRequest {
+  readonly common: Attribute[];
+  readonly privateAttrs: Attribute[];
+  readonly publicAttrs: Attribute[];
+}
+
+interface CreateKeyPairResponse {
+  readonly privateUid: string;
+  readonly publicUid: string;
+}
+
+/** Attributes only the server sets (KMIP 2.1 §4 "Set by server"; 1.4 §3). */
+const SERVER_ONLY = new Set<number>([
+  Tag.UniqueIdentifier,
+  Tag.ObjectType,
+  Tag.State,
+  Tag.InitialDate,
+  Tag.LastChangeDate,
+  Tag.Digest,
+  Tag.DestroyDate,
+  Tag.CompromiseDate,
+  Tag.CompromiseOccurrenceDate,
+  Tag.ArchiveDate,
+  Tag.Fresh,
+  Tag.OriginalCreationDate,
+  Tag.KeyValueLocation,
+  Tag.KeyValuePresent,
+  Tag.AlwaysSensitive,
+  Tag.NeverExtractable,
+  Tag.Link,
+]);
+
+/** Attributes that may occur once: a Private/Public value replaces the Common one. */
+const MULTI = new Set<number>([Tag.Name, Tag.ObjectGroup, Tag.ApplicationSpecificInformation, Tag.AlternativeName, Tag.Link]);
+
+function merge(common: readonly Attribute[], specific: readonly Attribute[]): Attribute[] {
+  const key = (a: Attribute): string => (a.vendor === undefined ? String(a.tag) : `${a.vendor}-${a.vendorName ?? ''}`);
+  const overridden = new Set(specific.filter((a) => !MULTI.has(a.tag) || a.vendor !== undefined).map(key));
+  return [...common.filter((a) => !overridden.has(key(a)) || (MULTI.has(a.tag) && a.vendor === undefined)), ...specific];
+}
+
+const CURVE_BY_ENUM: ReadonlyMap<number, NamedCurve> = new Map([
+  [RecommendedCurve.P_256, 'P-256'],
+  [RecommendedCurve.P_384, 'P-384'],
+  [RecommendedCurve.P_521, 'P-521'],
+]);
+const CURVE_BY_LENGTH: ReadonlyMap<number, NamedCurve> = new Map([
+  [256, 'P-256'],
+  [384, 'P-384'],
+  [521, 'P-521'],
+]);
+const CURVE_BITS: Readonly<Record<NamedCurve, number>> = { 'P-256': 256, 'P-384': 384, 'P-521': 521 };
+const EC_ALGORITHMS = new Set<number>([CryptographicAlgorithm.EC, CryptographicAlgorithm.ECDSA, CryptographicAlgorithm.ECDH]);
+
+/** The generation request an attribute set names, and the Cryptographic Length to record. */
+function generation(attrs: readonly Attribute[], extractable: boolean): { req: GenerateKeyPairRequest; length: number; algorithm: AsymmetricAlgorithm } {
+  const probe = { attributes: attrs };
+  const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
+  if (alg === undefined) throw missingData('Cryptographic Algorithm is required');
+  const len = attrNumber(probe, Tag.CryptographicLength);
+  if (alg === CryptographicAlgorithm.RSA) {
+    if (len === undefined) throw missingData('Cryptographic Length is required for RSA');
+    if (len < 2048 || len > 4096 || len % 8 !== 0) throw invalidField('RSA keys are 2048 to 4096 bits');
+    return { req: { algorithm: 'RSA', bits: len, extractable }, length: len, algorithm: 'RSA' };
+  }
+  if (EC_ALGORITHMS.has(alg)) {
+    const rc = attrNumber(probe, Tag.RecommendedCurve);
+    let curve: NamedCurve | undefined;
+    if (rc !== undefined) {
+      curve = CURVE_BY_ENUM.get(rc);
+      if (!curve) throw featureNotSupported('Recommended Curve not supported (P-256, P-384, P-521 are)');
+      if (len !== undefined && len !== CURVE_BITS[curve]) throw invalidField('Cryptographic Length does not match the Recommended Curve');
+    } else {
+      if (len === undefined) throw missingData('Recommended Curve or Cryptographic Length is required for EC keys');
+      curve = CURVE_BY_LENGTH.get(len);
+      if (!curve) throw invalidField('EC keys are 256, 384 or 521 bits (P-256, P-384, P-521)');
+    }
+    return { req: { algorithm: 'EC', curve, extractable }, length: CURVE_BITS[curve], algorithm: 'EC' };
+  }
+  throw featureNotSupported('Cryptographic Algorithm not supported for key pairs (RSA, EC, ECDSA, ECDH are)');
+}
+
+function checkClientAttributes(ctx: RequestContext, attrs: readonly Attribute[]): void {
+  for (const a of attrs) {
+    if (SERVER_ONLY.has(a.tag) && a.vendor === undefined) {
+      throw new KmipError(is2x(ctx.version) ? ResultReason.ReadOnlyAttribute : ResultReason.InvalidField, 'Attribute is set by the server');
+    }
+  }
+}
+
+function link(type: number, uid: string): Attribute {
+  return { tag: Tag.Link, value: struct(Tag.Link, [enm(Tag.LinkType, type), text(Tag.LinkedObjectIdentifier, uid)]) };
+}
+
+function buildObject(
+  ctx: RequestContext,
+  uid: string,
+  objectType: number,
+  clientAttrs: readonly Attribute[],
+  extra: Attribute[],
+  content: StoredContent,
+): ManagedObject {
+  const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
+  const activation = attr({ attributes: clientAttrs }, Tag.ActivationDate);
+  // KMIP 2.1 §4.13: an Activation Date at or before now makes the object Active at once.
+  const active = activation?.type === 'DateTime' && activation.value <= now;
+  const serverSet: TtlvNode[] = [
+    text(Tag.UniqueIdentifier, uid),
+    enm(Tag.ObjectType, objectType),
+    enm(Tag.State, active ? State.Active : State.PreActive),
+    dateTime(Tag.InitialDate, now),
+    dateTime(Tag.LastChangeDate, now),
+  ];
+  if (is2x(ctx.version)) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
+  const replaced = new Set(extra.map((a) => a.tag));
+  return {
+    uid,
+    owner: ctx.principal,
+    revision: 1,
+    objectType,
+    attributes: [
+      ...serverSet.map((value) => ({ tag: value.tag, value })),
+      ...clientAttrs.filter((a) => !(a.vendor === undefined && replaced.has(a.tag))),
+      ...extra,
+    ],
+    content,
+  };
+}
+
+/** Reads one of the attribute containers, in whichever version's form the client used. */
+function container(payload: Fields, v1: number, v2: number): Attribute[] {
+  if (!payload.has(v1) && !payload.has(v2)) return [];
+  return decodeRequestAttributes(payload, [v1, v2]);
+}
+
+export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
+  operation: Operation.CreateKeyPair,
+  decode(payload) {
+    if (payload === undefined) throw missingData('Create Key Pair needs a payload');
+    return {
+      common: container(payload, Tag.CommonTemplateAttribute, Tag.CommonAttributes),
+      privateAttrs: container(payload, Tag.PrivateKeyTemplateAttribute, Tag.PrivateKeyAttributes),
+      publicAttrs: container(payload, Tag.PublicKeyTemplateAttribute, Tag.PublicKeyAttributes),
+    };
+  },
+  async handle(ctx, req) {
+    const asym = asymmetricProviderOf(ctx.crypto);
+    if (asym === undefined) throw featureNotSupported('The cryptographic module offers no key pairs');
+    const privAttrs = merge(req.common, req.privateAttrs);
+    const pubAttrs = merge(req.common, req.publicAttrs);
+    checkClientAttributes(ctx, privAttrs);
+    checkClientAttributes(ctx, pubAttrs);
+    const extractable = attr({ attributes: privAttrs }, Tag.Extractable);
+    const isExtractable = !(extractable?.type === 'Boolean' && extractable.value === false);
+    const gen = generation(privAttrs, isExtractable);
+    const pubGen = generation(pubAttrs, isExtractable);
+    if (pubGen.algorithm !== gen.algorithm || pubGen.length !== gen.length) {
+      throw invalidField('The private and public key attributes name different key types');
+    }
+    let pair;
+    try {
+      pair = await asym.generateKeyPair(gen.req);
+    } catch (e) {
+      if (e instanceof CryptoError && e.code === 'UNSUPPORTED') throw invalidField(e.message);
+      throw e;
+    }
+    const privateUid = newUid(ctx.now);
+    const publicUid = newUid(ctx.now);
+    const algorithm = attrNumber({ attributes: privAttrs }, Tag.CryptographicAlgorithm) as number;
+    const length = { tag: Tag.CryptographicLength, value: int(Tag.CryptographicLength, gen.length) };
+    const keyBlock = (formatType: number) => ({ formatType, algorithm, length: gen.length, form: 'bytes' as const, keyValueAttributes: [] });
+    const priv = buildObject(
+      ctx,
+      privateUid,
+      ObjectType.PrivateKey,
+      privAttrs,
+      [length, { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.PKCS_8) }, link(LinkType.PublicKeyLink, publicUid)],
+      { fields: [], keyBlock: keyBlock(KeyFormatType.PKCS_8), privateKey: pair.privateKey },
+    );
+    const pub = buildObject(
+      ctx,
+      publicUid,
+      ObjectType.PublicKey,
+      pubAttrs,
+      [length, { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.X_509) }, link(LinkType.PrivateKeyLink, privateUid)],
+      { fields: [], keyBlock: keyBlock(KeyFormatType.X_509), clear: pair.publicKey },
+    );
+    saveObject(ctx, priv);
+    saveObject(ctx, pub);
+    // KMIP 2.1 §6.1.13: the Private Key Unique Identifier goes into the ID Placeholder.
+    ctx.idPlaceholder = privateUid;
+    return { privateUid, publicUid };
+  },
+  encode(res) {
+    return [text(Tag.PrivateKeyUniqueIdentifier, res.privateUid), text(Tag.PublicKeyUniqueIdentifier, res.publicUid)];
+  },
+  uids: (_req, res) => (res ? [res.privateUid, res.publicUid] : []),
+});

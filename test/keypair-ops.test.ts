@@ -1,0 +1,196 @@
+/**
+ * Create Key Pair (KMIP 1.4 §4.2, 2.1 §6.1.13), Get of both halves, Sign and Signature Verify
+ * (2.1 §6.1.50, §6.1.53) in process (memory store + fake crypto), at KMIP 1.2 (Template-Attribute
+ * forms) and 2.0 (Attributes forms); signatures checked against node:crypto both ways.
+ */
+import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+
+import pino from 'pino';
+import { beforeEach, describe, expect, it } from 'vitest';
+
+import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
+import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import {
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  KeyFormatType,
+  LinkType,
+  ObjectType,
+  Operation,
+  PaddingMethod,
+  HashingAlgorithm,
+  RecommendedCurve,
+  ResultReason,
+  ResultStatus,
+  Tag,
+  ValidityIndicator,
+} from '../src/kmip/generated/index.js';
+import { operations } from '../src/operations/index.js';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
+import type { TtlvNode } from '../src/ttlv/types.js';
+import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+
+type V = [number, number];
+const DATA = Buffer.from('01020304050607080910111213141516', 'hex');
+
+/** An attribute container in the version's form. */
+function container(v: V, kind: 'Common' | 'PrivateKey' | 'PublicKey', list: [string, TtlvNode][]): TtlvNode {
+  if (v[0] >= 2) {
+    const tag = { Common: Tag.CommonAttributes, PrivateKey: Tag.PrivateKeyAttributes, PublicKey: Tag.PublicKeyAttributes }[kind];
+    return struct(tag, list.map(([, value]) => value));
+  }
+  const tag = { Common: Tag.CommonTemplateAttribute, PrivateKey: Tag.PrivateKeyTemplateAttribute, PublicKey: Tag.PublicKeyTemplateAttribute }[kind];
+  return struct(
+    tag,
+    list.map(([name, value]) => struct(Tag.Attribute, [text(Tag.AttributeName, name), { ...value, tag: Tag.AttributeValue } as TtlvNode])),
+  );
+}
+
+const alg = (a: number): [string, TtlvNode] => ['Cryptographic Algorithm', enm(Tag.CryptographicAlgorithm, a)];
+const len = (n: number): [string, TtlvNode] => ['Cryptographic Length', int(Tag.CryptographicLength, n)];
+const mask = (m: number): [string, TtlvNode] => ['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, m)];
+const activeNow = (): [string, TtlvNode] => ['Activation Date', dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000) - 60))];
+
+function params(list: TtlvNode[]): TtlvNode {
+  return struct(Tag.CryptographicParameters, list);
+}
+
+describe.each([
+  ['1.2', [1, 2] as V],
+  ['2.0', [2, 0] as V],
+])('key pairs at KMIP %s', (_label, v) => {
+  let d: Dispatcher;
+  beforeEach(() => {
+    d = new Dispatcher({
+      store: createMemoryStore(),
+      crypto: createFakeCryptoProvider(),
+      log: pino({ level: 'silent' }),
+      operations,
+      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
+    });
+  });
+  const send = async (operation: number, payload: TtlvNode[]): Promise<ItemResult> => {
+    const r = parseResponse(await d.handle(request(v, [{ operation, payload }]), { principal: 'alice', connId: 'c1' }));
+    return r.items[0]!;
+  };
+  const ok = (item: ItemResult): ItemResult => {
+    expect(item.message ?? '', `reason ${item.reason}`).toBe('');
+    expect(item.status).toBe(ResultStatus.Success);
+    return item;
+  };
+  const createPair = async (common: [string, TtlvNode][], priv: [string, TtlvNode][] = [], pub: [string, TtlvNode][] = []) => {
+    const r = ok(
+      await send(Operation.CreateKeyPair, [container(v, 'Common', common), container(v, 'PrivateKey', priv), container(v, 'PublicKey', pub)]),
+    );
+    return { priv: payloadText(r, Tag.PrivateKeyUniqueIdentifier)!, pub: payloadText(r, Tag.PublicKeyUniqueIdentifier)! };
+  };
+  const keyMaterial = async (uid: string): Promise<{ format: number; material: Buffer; objectType: number }> => {
+    const r = ok(await send(Operation.Get, [text(Tag.UniqueIdentifier, uid)]));
+    const objectType = child(r.payload!, Tag.ObjectType)!.value as number;
+    const obj = child(r.payload!, objectType === ObjectType.PrivateKey ? Tag.PrivateKey : Tag.PublicKey)!;
+    const kb = child(obj, Tag.KeyBlock)!;
+    const material = child(child(kb, Tag.KeyValue)!, Tag.KeyMaterial)!;
+    return { format: child(kb, Tag.KeyFormatType)!.value as number, material: Buffer.from(material.value as Uint8Array), objectType };
+  };
+  const attrsOf = async (uid: string): Promise<TtlvNode[]> => {
+    const r = ok(await send(Operation.GetAttributes, [text(Tag.UniqueIdentifier, uid)]));
+    return (r.payload as TtlvNode & { type: 'Structure' }).value;
+  };
+
+  it('creates an RSA-2048 pair: linked objects, usage masks per object, Get of both halves', async () => {
+    const { priv, pub } = await createPair([alg(CryptographicAlgorithm.RSA), len(2048)], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
+    expect(priv).not.toBe(pub);
+    const pk = await keyMaterial(priv);
+    expect(pk.objectType).toBe(ObjectType.PrivateKey);
+    expect(pk.format).toBe(KeyFormatType.PKCS_8);
+    const pubKey = await keyMaterial(pub);
+    expect(pubKey.format).toBe(KeyFormatType.X_509);
+    const fromPriv = createPublicKey(createPrivateKey({ key: pk.material, format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+    expect(Buffer.from(fromPriv).equals(pubKey.material)).toBe(true);
+    const flat = JSON.stringify(await attrsOf(priv), (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+    expect(flat).toContain(pub);
+    expect(flat).toContain(String(LinkType.PublicKeyLink));
+    const flatPub = JSON.stringify(await attrsOf(pub), (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+    expect(flatPub).toContain(priv);
+  });
+
+  it('signs and verifies (PSS from the key attribute, PKCS#1 v1.5 from the request); node:crypto agrees both ways', async () => {
+    const cp: [string, TtlvNode] = [
+      'Cryptographic Parameters',
+      params([enm(Tag.PaddingMethod, PaddingMethod.PSS), enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]),
+    ];
+    const { priv, pub } = await createPair([alg(CryptographicAlgorithm.RSA), len(2048), activeNow(), cp], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
+    const s = ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), bytes(Tag.Data, DATA)]));
+    const sig = Buffer.from(child(s.payload!, Tag.SignatureData)!.value as Uint8Array);
+    const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'spki' });
+    expect(nodeVerify('sha256', DATA, { key: spki, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)).toBe(true);
+    const verify = async (data: Buffer, signature: Buffer, extra: TtlvNode[] = []) =>
+      child(
+        ok(await send(Operation.SignatureVerify, [text(Tag.UniqueIdentifier, pub), ...extra, bytes(Tag.Data, data), bytes(Tag.SignatureData, signature)])).payload!,
+        Tag.ValidityIndicator,
+      )!.value;
+    expect(await verify(DATA, sig)).toBe(ValidityIndicator.Valid);
+    const tampered = Buffer.from(sig);
+    tampered[0] = (tampered[0] as number) ^ 0xff;
+    expect(await verify(DATA, tampered)).toBe(ValidityIndicator.Invalid);
+    expect(await verify(Buffer.from('ff', 'hex'), sig)).toBe(ValidityIndicator.Invalid);
+    // Known answer the other way: a PKCS#1 v1.5 signature made by node:crypto with the exported key.
+    const pk = createPrivateKey({ key: (await keyMaterial(priv)).material, format: 'der', type: 'pkcs8' });
+    const v15 = nodeSign('sha256', DATA, pk);
+    const v15Params = params([enm(Tag.PaddingMethod, PaddingMethod.PKCS1V1_5), enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]);
+    expect(await verify(DATA, v15, [v15Params])).toBe(ValidityIndicator.Valid);
+    // A signature by another key is Invalid.
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    expect(await verify(DATA, nodeSign('sha256', DATA, other), [v15Params])).toBe(ValidityIndicator.Invalid);
+  });
+
+  it('EC P-256 pair named by Recommended Curve: DER ECDSA signatures', async () => {
+    const curve: [string, TtlvNode] = ['Recommended Curve', enm(Tag.RecommendedCurve, RecommendedCurve.P_256)];
+    const { priv, pub } = await createPair([alg(CryptographicAlgorithm.EC), curve, activeNow()], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
+    const s = ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), params([enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]), bytes(Tag.Data, DATA)]));
+    const sig = Buffer.from(child(s.payload!, Tag.SignatureData)!.value as Uint8Array);
+    expect(sig[0]).toBe(0x30);
+    const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'spki' });
+    expect(nodeVerify('sha256', DATA, spki, sig)).toBe(true);
+    const r = ok(await send(Operation.SignatureVerify, [text(Tag.UniqueIdentifier, pub), bytes(Tag.Data, DATA), bytes(Tag.SignatureData, sig)]));
+    expect(child(r.payload!, Tag.ValidityIndicator)!.value).toBe(ValidityIndicator.Valid);
+  });
+
+  it('refuses: wrong usage mask, Pre-Active key, wrong object type, bad sizes', async () => {
+    const { priv, pub } = await createPair([alg(CryptographicAlgorithm.RSA), len(2048), activeNow()], [mask(CryptographicUsageMask.Verify)], [mask(CryptographicUsageMask.Sign)]);
+    const usage = v[0] >= 2 ? ResultReason.IncompatibleCryptographicUsageMask : ResultReason.PermissionDenied;
+    const s = await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), bytes(Tag.Data, DATA)]);
+    expect([s.status, s.reason]).toEqual([ResultStatus.OperationFailed, usage]);
+    const vf = await send(Operation.SignatureVerify, [text(Tag.UniqueIdentifier, pub), bytes(Tag.Data, DATA), bytes(Tag.SignatureData, DATA)]);
+    expect([vf.status, vf.reason]).toEqual([ResultStatus.OperationFailed, usage]);
+    const wrongType = await send(Operation.Sign, [text(Tag.UniqueIdentifier, pub), bytes(Tag.Data, DATA)]);
+    expect(wrongType.reason).toBe(v[0] >= 2 ? ResultReason.InvalidObjectType : ResultReason.IllegalOperation);
+
+    const pre = await createPair([alg(CryptographicAlgorithm.RSA), len(2048)], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
+    const p = await send(Operation.Sign, [text(Tag.UniqueIdentifier, pre.priv), bytes(Tag.Data, DATA)]);
+    // Pre-Active keys cannot sign (2.1 §4.57); lifecycle/state.ts wrongState() gives the version's reason.
+    expect(p.status).toBe(ResultStatus.OperationFailed);
+    expect([ResultReason.WrongKeyLifecycleState, ResultReason.PermissionDenied]).toContain(p.reason);
+
+    const small = await send(Operation.CreateKeyPair, [container(v, 'Common', [alg(CryptographicAlgorithm.RSA), len(1024)])]);
+    expect(small.reason).toBe(ResultReason.InvalidField);
+    const noAlg = await send(Operation.CreateKeyPair, [container(v, 'Common', [len(2048)])]);
+    expect(noAlg.reason).toBe(ResultReason.MissingData);
+    const aes = await send(Operation.CreateKeyPair, [container(v, 'Common', [alg(CryptographicAlgorithm.AES), len(256)])]);
+    expect(aes.reason).toBe(ResultReason.FeatureNotSupported);
+  });
+
+  it('a non-extractable private key signs but Get refuses it', async () => {
+    const { priv } = await createPair(
+      [alg(CryptographicAlgorithm.EC), len(384), activeNow()],
+      [mask(CryptographicUsageMask.Sign), ['Extractable', bool(Tag.Extractable, false)]],
+      [mask(CryptographicUsageMask.Verify)],
+    );
+    ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), bytes(Tag.Data, DATA)]));
+    const g = await send(Operation.Get, [text(Tag.UniqueIdentifier, priv)]);
+    expect(g.status).toBe(ResultStatus.OperationFailed);
+    // Not Extractable exists from KMIP 1.4; 1.2 clients get Permission Denied.
+    expect(g.reason).toBe(v[0] >= 2 ? ResultReason.NotExtractable : ResultReason.PermissionDenied);
+  });
+});
