@@ -147,6 +147,14 @@ describe('attribute operations at KMIP 1.x', () => {
     expect((await call(Operation.AddAttribute, [uidOf(other), attr('Name', nameAttr('key-1'))])).reason).toBe(ResultReason.IllegalOperation);
   });
 
+  it('the per-attribute instance limit is Index Out of Bounds at 1.x', async () => {
+    const uid = await create();
+    const items = Array.from({ length: 256 }, (_, i) => ({ operation: Operation.AddAttribute, payload: [uidOf(uid), attr('x-many', int(0, i))] }));
+    const r = parseResponse(await d.handle(request([1, 4], items), { principal: 'alice', connId: 'c' }));
+    expect(r.items.every((i) => i.status === ResultStatus.Success)).toBe(true);
+    expect((await call(Operation.AddAttribute, [uidOf(uid), attr('x-many', int(0, 256))])).reason).toBe(ResultReason.IndexOutOfBounds);
+  });
+
   it('Modify Attribute replaces the instance named by index and echoes it; Last Change Date moves', async () => {
     const uid = await create();
     await ok(Operation.AddAttribute, [uidOf(uid), attr('x-a', text(0, 'one'))]);

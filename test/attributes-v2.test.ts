@@ -241,6 +241,21 @@ for (const ver of [
       expect(await get(uid, [ref(Tag.Sensitive), ref(Tag.Extractable)])).toEqual([bool(Tag.Sensitive, true), bool(Tag.Extractable, false)]);
     });
 
+    // One version is enough for the limits (the check does not depend on 2.0 vs 2.1).
+    it.runIf(ver[1] === 1)('limits what a client may pile onto one object: Server Limit Exceeded', async () => {
+      const uid = await create();
+      const big = text(0, 'x'.repeat(64 * 1024 + 1));
+      expect(await reasonOf(Operation.AddAttribute, [uidOf(uid), newAttr(vendor('x', 'Big', big))])).toBe(ResultReason.ServerLimitExceeded);
+      const items = Array.from({ length: 255 }, (_, i) => ({
+        operation: Operation.AddAttribute,
+        payload: [uidOf(uid), newAttr(vendor('x', 'Many', int(0, i)))],
+      }));
+      const r = parseResponse(await d.handle(request(ver, items), { principal: 'alice', connId: 'c' }));
+      expect(r.items.every((i) => i.status === ResultStatus.Success)).toBe(true);
+      await ok(Operation.AddAttribute, [uidOf(uid), newAttr(vendor('x', 'Many', int(0, 255)))]);
+      expect(await reasonOf(Operation.AddAttribute, [uidOf(uid), newAttr(vendor('x', 'Many', int(0, 256)))])).toBe(ResultReason.ServerLimitExceeded);
+    });
+
     it('attributes stay readable after Destroy (BL-M-8-21) but no longer change', async () => {
       const uid = await create();
       await ok(Operation.Destroy, [uidOf(uid)]);

@@ -13,7 +13,7 @@ import { text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { changed, checkNameUnique, checkValue, encodeV1Attribute, instancesOf, refLabel, ruleFor, singleValued, loadCurrent } from './common.js';
+import { changed, checkLimits, checkNameUnique, checkValue, encodeV1Attribute, instancesOf, refLabel, ruleFor, singleValued, loadCurrent } from './common.js';
 import { type IndexedAttribute, decodeNew } from './request.js';
 
 interface AddRequest extends IndexedAttribute {
@@ -52,6 +52,7 @@ export default defineOperation<AddRequest, EchoResponse>({
     checkValue(ctx.version, a, obj);
     const existing = instancesOf(obj, a);
     if (!rule.multi && existing.length > 0) throw singleValued(ctx.version, a);
+    checkLimits(ctx.version, obj, a, true);
     await checkNameUnique(ctx, obj, a);
     saveObject(ctx, changed(ctx, obj, [...obj.attributes, a]));
     ctx.idPlaceholder = obj.uid;

@@ -12,7 +12,7 @@ import {
   isAttributeInVersion,
   readOnlyAttribute,
 } from '../../kmip/attribute-rules.js';
-import { KmipError, invalidField } from '../../kmip/errors.js';
+import { KmipError, type ResultReasonValue, invalidField } from '../../kmip/errors.js';
 import { Fields, tagLabel } from '../../kmip/fields.js';
 import { ResultReason, State, Tag, tagByName, tagBySpecName, tagInfo, tagItemType, kmipVersionOf } from '../../kmip/generated/index.js';
 import { camelCaseName } from '../../kmip/names.js';
@@ -181,6 +181,27 @@ export async function checkNameUnique(ctx: RequestContext, obj: ManagedObject, a
     { limit: 2 },
   );
   if (others.some((uid) => uid !== obj.uid)) throw fail();
+}
+
+// ---- limits on what a client may pile onto one object ----
+
+/** Instances of one attribute kind: stops a client growing one Name / vendor list without bound. */
+export const MAX_INSTANCES_PER_ATTRIBUTE = 256;
+/** Attributes on one object: every read and write of the object carries all of them. */
+export const MAX_ATTRIBUTES_PER_OBJECT = 1024;
+/** Encoded size of one client-supplied attribute value (the largest standard ones are a few hundred bytes). */
+export const MAX_ATTRIBUTE_VALUE_BYTES = 64 * 1024;
+
+/**
+ * Refuses an attribute that would take the object over a limit: 2.x Server Limit Exceeded; 1.x
+ * Index Out of Bounds for the instance limit (KMIP 1.4 §11.14), Invalid Field otherwise.
+ */
+export function checkLimits(v: ProtocolVersion, obj: ManagedObject, a: Attribute, adding: boolean): void {
+  const over = (reason1x: ResultReasonValue, msg: string) => new KmipError(is2x(v) ? ResultReason.ServerLimitExceeded : reason1x, msg);
+  if (encodeTtlv(a.value).length > MAX_ATTRIBUTE_VALUE_BYTES) throw over(ResultReason.InvalidField, `${refLabel(a)} value is too large`);
+  if (!adding) return;
+  if (instancesOf(obj, a).length >= MAX_INSTANCES_PER_ATTRIBUTE) throw over(ResultReason.IndexOutOfBounds, `${refLabel(a)} has the most instances allowed`);
+  if (obj.attributes.length >= MAX_ATTRIBUTES_PER_OBJECT) throw over(ResultReason.InvalidField, 'The object has the most attributes allowed');
 }
 
 // ---- the bookkeeping of every change ----

@@ -5,7 +5,7 @@
  * client's version does not define, are left out (SKLC-M-2: an absent Deactivation Date is simply
  * not returned). Works on destroyed objects: their metadata is kept (BL-M-8-21).
  */
-import { type Attribute, encodeAttribute } from '../../kmip/attributes.js';
+import { type Attribute, attributeKey, encodeAttribute } from '../../kmip/attributes.js';
 import { attributesForVersion } from '../../kmip/attribute-rules.js';
 import type { Fields } from '../../kmip/fields.js';
 import { Operation, Tag } from '../../kmip/generated/index.js';
@@ -46,8 +46,16 @@ export function decodeRefs(payload: Fields | undefined): AttrRef[] | undefined {
 
 /** The instances to return, with their indices, in request order (or object order for all). */
 export function selectAttributes(ctx: RequestContext, attrs: readonly Attribute[], refs: readonly AttrRef[] | undefined) {
-  const visible = attributesForVersion(attrs, ctx.version);
-  const withIndex = visible.map((attr) => ({ attr, index: attrs.filter((b) => sameKind(b, attr)).indexOf(attr) }));
+  // 1.x Attribute Index: the instance's position among the object's instances of its kind.
+  const counts = new Map<string, number>();
+  const indexed = attrs.map((attr) => {
+    const k = attributeKey(attr);
+    const index = counts.get(k) ?? 0;
+    counts.set(k, index + 1);
+    return { attr, index };
+  });
+  const visible = new Set(attributesForVersion(attrs, ctx.version));
+  const withIndex = indexed.filter((x) => visible.has(x.attr));
   if (refs === undefined) return withIndex;
   const seen: AttrRef[] = [];
   const out: { attr: Attribute; index: number }[] = [];

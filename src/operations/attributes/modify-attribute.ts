@@ -19,6 +19,7 @@ import { type EchoResponse, encodeEcho } from './add-attribute.js';
 import {
   attributeNotFound,
   changed,
+  checkLimits,
   checkNameUnique,
   checkOneWay,
   checkValue,
@@ -86,6 +87,7 @@ export default defineOperation<ModifyRequest, EchoResponse>({
       target = all[0];
     }
     checkOneWay(ctx.version, target, a);
+    checkLimits(ctx.version, obj, a, target === undefined);
     const rest = target === undefined ? obj.attributes : obj.attributes.filter((x) => x !== target);
     await checkNameUnique(ctx, { ...obj, attributes: rest }, a);
     const attributes = target === undefined ? [...obj.attributes, a] : obj.attributes.map((x) => (x === target ? a : x));

@@ -10,7 +10,7 @@ import { is2x } from '../../kmip/protocol-version.js';
 import { text } from '../../ttlv/build.js';
 import { saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { changed, checkNameUnique, checkOneWay, checkValue, instancesOf, multiValued, refLabel, ruleFor, loadCurrent } from './common.js';
+import { changed, checkLimits, checkNameUnique, checkOneWay, checkValue, instancesOf, multiValued, refLabel, ruleFor, loadCurrent } from './common.js';
 import { checkClientMayModify } from './modify-attribute.js';
 import { type IndexedAttribute, decodeNew } from './request.js';
 
@@ -33,6 +33,7 @@ export default defineOperation<IndexedAttribute & { uid: string | undefined }, {
       checkValue(ctx.version, a, obj);
     }
     checkOneWay(ctx.version, target, a);
+    checkLimits(ctx.version, obj, a, target === undefined);
     await checkNameUnique(ctx, { ...obj, attributes: obj.attributes.filter((x) => x !== target) }, a);
     const attributes = target === undefined ? [...obj.attributes, a] : obj.attributes.map((x) => (x === target ? a : x));
     saveObject(ctx, changed(ctx, obj, attributes));
