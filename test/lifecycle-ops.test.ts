@@ -203,6 +203,21 @@ describe('lifecycle operations', () => {
         expect(await stateOf(uid)).toBe(State.DestroyedCompromised);
       });
 
+      it('Revoke for compromise without Compromise Occurrence Date: Missing Data in 1.x, the Initial Date in 2.x', async () => {
+        const uid = await create(v);
+        clock += 100;
+        const r = await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.KeyCompromise)]);
+        if (!is2(v)) {
+          failed(r, ResultReason.MissingData);
+          expect(await stateOf(uid)).toBe(State.PreActive);
+          return;
+        }
+        ok(r);
+        expect(await stateOf(uid)).toBe(State.Compromised);
+        expect(await dateOf(uid, Tag.CompromiseOccurrenceDate)).toBe(T0);
+        expect(await dateOf(uid, Tag.CompromiseDate)).toBe(T0 + 100);
+      });
+
       it('Revoke of a Destroyed key for compromise -> Destroyed Compromised', async () => {
         const uid = await create(v);
         ok(await one(v, Operation.Destroy, [uidNode(uid)]));
@@ -218,7 +233,6 @@ describe('lifecycle operations', () => {
         failed(await one(v, Operation.Activate, [uidNode(uid)]), wrongState);
         // Missing Revocation Reason; compromise without Compromise Occurrence Date (1.4 §4.20).
         failed(await one(v, Operation.Revoke, [uidNode(uid)]), ResultReason.MissingData);
-        failed(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.KeyCompromise)]), ResultReason.MissingData);
         failed(
           await one(v, Operation.Revoke, [uidNode(uid), struct(Tag.RevocationReason, [text(Tag.RevocationMessage, 'no code')])]),
           ResultReason.MissingData,

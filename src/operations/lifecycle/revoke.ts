@@ -3,8 +3,8 @@
  * recorded on the object.
  * - Key Compromise / CA Compromise: -> Compromised (from Pre-Active, Active or Deactivated), or
  *   Destroyed -> Destroyed Compromised (1.4 §3.22 transitions 3, 5, 8, 10); Compromise Date is set
- *   to now and Compromise Occurrence Date to the client's value, which the spec requires for these
- *   reasons (Missing Data without it).
+ *   to now and Compromise Occurrence Date to the client's value, which 1.4 requires for these
+ *   reasons (Missing Data without it) and 2.1 defaults to the object's Initial Date.
  * - Any other reason: Pre-Active or Active -> Deactivated with Deactivation Date now ("the object
  *   is placed into the deactivated state"); an object already Deactivated, Compromised or
  *   destroyed cannot be deactivated again (Wrong Key Lifecycle State / 1.x Permission Denied).
@@ -12,11 +12,12 @@
  */
 import { invalidField, missingData } from '../../kmip/errors.js';
 import { Operation, RevocationReasonCode, State, Tag } from '../../kmip/generated/index.js';
+import { is2x } from '../../kmip/protocol-version.js';
 import { dateTime, enm, struct, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { objectState, saveObject, withAttribute } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { loadCurrent, seconds, withState, wrongState } from './state.js';
+import { dateAttr, loadCurrent, seconds, withState, wrongState } from './state.js';
 
 interface RevokeRequest {
   readonly uid: string | undefined;
@@ -49,7 +50,9 @@ export default defineOperation<RevokeRequest, { uid: string }>({
   },
   async handle(ctx, req) {
     const compromise = req.code === RevocationReasonCode.KeyCompromise || req.code === RevocationReasonCode.CACompromise;
-    if (compromise && req.compromiseOccurrence === undefined) {
+    // 1.4 §4.20: the Compromise Occurrence Date SHALL be given with a compromise reason. 2.1 §6.1.47
+    // relaxed it: without one it SHOULD be the object's Initial Date.
+    if (compromise && req.compromiseOccurrence === undefined && !is2x(ctx.version)) {
       throw missingData('Compromise Occurrence Date is required for a compromise revocation');
     }
     // Only a compromise revocation applies to a destroyed object (Destroyed -> Destroyed Compromised).
@@ -64,7 +67,8 @@ export default defineOperation<RevokeRequest, { uid: string }>({
       }
       next = withState(obj, state === State.Destroyed ? State.DestroyedCompromised : State.Compromised, ctx.now);
       next = withAttribute(next, Tag.CompromiseDate, dateTime(Tag.CompromiseDate, now));
-      next = withAttribute(next, Tag.CompromiseOccurrenceDate, dateTime(Tag.CompromiseOccurrenceDate, req.compromiseOccurrence!));
+      const occurred = req.compromiseOccurrence ?? dateAttr(obj, Tag.InitialDate) ?? now;
+      next = withAttribute(next, Tag.CompromiseOccurrenceDate, dateTime(Tag.CompromiseOccurrenceDate, occurred));
     } else {
       if (state !== State.PreActive && state !== State.Active) {
         throw wrongState(ctx.version, 'Only a Pre-Active or Active object can be revoked for this reason');
