@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -109,6 +110,20 @@ describe('kmipd start', () => {
     expect(await p.exit).toBe(1);
     expect(p.lines).toHaveLength(1);
     expect(p.lines[0]).toMatchObject({ level: 60, msg: expect.stringMatching(/^kmipd: invalid configuration: KMIPD_LISTEN: expected host:port/) });
+  });
+
+  it('exits 1 with a clear line when the port is taken, releasing the HSM and store', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const p = run(tempDir(), { KMIPD_LISTEN: `127.0.0.1:${port}` });
+      expect(await p.exit).toBe(1);
+      expect(p.lines.find((l) => l.level === 60)?.msg).toMatch(/^kmipd: cannot listen: .*EADDRINUSE/);
+      expect(p.lines.some((l) => l.msg === 'PKCS#11 provider closed')).toBe(true);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('does not invent certificates for non-default paths', async () => {
