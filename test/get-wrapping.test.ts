@@ -2,7 +2,7 @@
  * Get with a Key Wrapping Specification (KMIP 1.4 §2.1.6, 2.1 §2.1.6), in process: NIST Key Wrap
  * (RFC 3394) under an Active AES key, No Encoding and TTLV Encoding, and the errors the spec names.
  */
-import { createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
@@ -12,6 +12,8 @@ import {
   CryptographicAlgorithm,
   CryptographicUsageMask,
   EncodingOption,
+  KeyFormatType,
+  KeyWrapType,
   ObjectType,
   Operation,
   ResultReason,
@@ -21,7 +23,7 @@ import {
 } from '../src/kmip/generated/index.js';
 import { operations } from '../src/operations/index.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
-import { child, enm, int, struct, text } from '../src/ttlv/build.js';
+import { bytes, child, enm, int, struct, text } from '../src/ttlv/build.js';
 import { decodeTtlv } from '../src/ttlv/decode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemSpec, parseResponse, payloadText, request } from './helpers/kmip-request.js';
@@ -95,6 +97,40 @@ describe.each([
     const kv = decodeTtlv(unwrap(kekBytes, Buffer.from(child(tkb, Tag.KeyValue)!.value as Uint8Array)));
     expect(kv.tag).toBe(Tag.KeyValue);
     expect(Buffer.from(child(kv, Tag.KeyMaterial)!.value as Uint8Array).equals(plain)).toBe(true);
+  });
+
+  it('unwraps a key registered wrapped for Key Wrap Type Not Wrapped (TC-WRAP-2 shape), and returns it as registered otherwise', async () => {
+    const kek = await create(CryptographicUsageMask.WrapKey);
+    const kekBytes = await rawKey(kek);
+    const plain = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    const c = createCipheriv('id-aes256-wrap', kekBytes, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+    const wrapped = Buffer.concat([c.update(plain), c.final()]);
+    const kwd = struct(Tag.KeyWrappingData, [
+      enm(Tag.WrappingMethod, WrappingMethod.Encrypt),
+      struct(Tag.EncryptionKeyInformation, [text(Tag.UniqueIdentifier, kek), struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)])]),
+      enm(Tag.EncodingOption, EncodingOption.NoEncoding),
+    ]);
+    const obj = struct(Tag.SymmetricKey, [
+      struct(Tag.KeyBlock, [
+        enm(Tag.KeyFormatType, KeyFormatType.Raw),
+        struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, wrapped)]),
+        enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+        int(Tag.CryptographicLength, 128),
+        kwd,
+      ]),
+    ]);
+    const attrs = v[0] >= 2 ? struct(Tag.Attributes, []) : struct(Tag.TemplateAttribute, []);
+    const r = await send([{ operation: Operation.Register, payload: [enm(Tag.ObjectType, ObjectType.SymmetricKey), attrs, obj] }]);
+    expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
+    const uid = payloadText(r.items[0]!, Tag.UniqueIdentifier)!;
+    const g = await send([{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid), enm(Tag.KeyFormatType, KeyFormatType.Raw), enm(Tag.KeyWrapType, KeyWrapType.NotWrapped)] }]);
+    expect(g.items[0]!.status, g.items[0]!.message).toBe(ResultStatus.Success);
+    const kb = child(child(g.items[0]!.payload!, Tag.SymmetricKey)!, Tag.KeyBlock)!;
+    expect(Buffer.from(child(child(kb, Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array).equals(plain)).toBe(true);
+    expect(child(kb, Tag.KeyWrappingData)).toBeUndefined();
+    const asReg = await send([{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+    const akb = child(child(asReg.items[0]!.payload!, Tag.SymmetricKey)!, Tag.KeyBlock)!;
+    expect(child(akb, Tag.KeyWrappingData)).toBeDefined();
   });
 
   it('answers the spec reasons: inactive wrapping key, no Wrap Key usage, unknown key, MAC/sign wrapping', async () => {

@@ -14,7 +14,7 @@
  * is read like a Get and the wrap runs in node:crypto. MAC/Sign wrapping, other modes, attribute
  * wrapping and non-extractable wrapping keys are Feature Not Supported.
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { asymmetricProviderOf } from '../crypto/asymmetric.js';
 import { CryptoError, type KeyRef } from '../crypto/provider.js';
 import { Fields } from '../kmip/fields.js';
@@ -25,6 +25,7 @@ import {
   CryptographicUsageMask,
   EncodingOption,
   KeyFormatType,
+  KeyWrapType,
   ObjectType,
   Operation,
   ResultReason,
@@ -32,9 +33,10 @@ import {
   Tag,
   WrappingMethod,
 } from '../kmip/generated/index.js';
-import { type KeyBlockInfo, encodeObjectContent } from '../kmip/key-block.js';
+import { type KeyBlockInfo, encodeObjectContent, symmetricKeyBytes } from '../kmip/key-block.js';
 import { atLeast } from '../kmip/protocol-version.js';
 import { struct, bytes, enm, text } from '../ttlv/build.js';
+import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { unwrapSecret } from './objects/material.js';
@@ -53,6 +55,8 @@ interface WrappingSpec {
 interface GetRequest {
   readonly uid: string | undefined;
   readonly keyFormatType?: number;
+  /** 1.4 §4.11 / 2.1 §6.1.22: Not Wrapped asks for a key registered wrapped in the clear. */
+  readonly keyWrapType?: number;
   readonly wrapping?: WrappingSpec;
   readonly keyCompressionType?: number;
 }
@@ -77,6 +81,61 @@ function aesKeyWrap(kek: Uint8Array, data: Uint8Array): Uint8Array {
   if (data.length < 16 || data.length % 8 !== 0) throw featureNotSupported('NIST Key Wrap needs key material of a multiple of 64 bits; use TTLV Encoding');
   const c = createCipheriv(`id-aes${kek.length * 8}-wrap`, kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
   return new Uint8Array(Buffer.concat([c.update(data), c.final()]));
+}
+
+/** RFC 3394 AES key unwrap; a failed integrity check is a Cryptographic Failure. */
+function aesKeyUnwrap(kek: Uint8Array, data: Uint8Array): Uint8Array {
+  if (![16, 24, 32].includes(kek.length)) throw invalidField('The wrapping key is not an AES key');
+  try {
+    const d = createDecipheriv(`id-aes${kek.length * 8}-wrap`, kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+    return new Uint8Array(Buffer.concat([d.update(data), d.final()]));
+  } catch {
+    throw new KmipError(ResultReason.CryptographicFailure, 'The wrapped key does not unwrap under the named key');
+  }
+}
+
+/**
+ * A key registered wrapped (Key Wrapping Data, Encrypt with NIST Key Wrap under one of the
+ * principal's AES keys), unwrapped for Key Wrap Type Not Wrapped (OASIS TC-WRAP-2): the plain
+ * Key Block info and value in the usual forms.
+ */
+async function unwrapRegistered(ctx: RequestContext, kb: KeyBlockInfo, kvBytes: Uint8Array): Promise<{ info: KeyBlockInfo; value: Uint8Array }> {
+  const wd = new Fields(kb.wrappingData!, 'Key Wrapping Data');
+  const eki = wd.struct(Tag.EncryptionKeyInformation);
+  const mode = eki?.struct(Tag.CryptographicParameters)?.enum(Tag.BlockCipherMode);
+  const uid = eki?.text(Tag.UniqueIdentifier);
+  if (wd.enum(Tag.WrappingMethod) !== WrappingMethod.Encrypt || uid === undefined || (mode !== undefined && mode !== BlockCipherMode.NISTKeyWrap)) {
+    throw featureNotSupported('Only keys wrapped by Encrypt with NIST Key Wrap can be unwrapped');
+  }
+  const wk = await loadCurrent(ctx, uid);
+  if (wk.objectType !== ObjectType.SymmetricKey || wk.key === undefined) throw featureNotSupported('The wrapping key must be an AES key held here');
+  const mask = attrNumber(wk, Tag.CryptographicUsageMask);
+  if (mask !== undefined && (mask & (CryptographicUsageMask.WrapKey | CryptographicUsageMask.UnwrapKey)) === 0) {
+    requireUsage(wk, CryptographicUsageMask.UnwrapKey, ctx.version);
+  }
+  const kek = await exportHsmKey(ctx, wk);
+  try {
+    const kv = decodeTtlv(Buffer.from(kvBytes));
+    const encoding = wd.enum(Tag.EncodingOption) ?? EncodingOption.TTLVEncoding;
+    let plainKv: TtlvNode;
+    if (encoding === EncodingOption.NoEncoding) {
+      const m = kv.type === 'Structure' ? kv.value.find((n) => n.tag === Tag.KeyMaterial) : undefined;
+      if (m?.type !== 'ByteString') throw invalidField('The wrapped Key Value has no Key Material');
+      plainKv = struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, aesKeyUnwrap(kek, m.value))]);
+    } else {
+      if (kv.type !== 'ByteString') throw invalidField('A TTLV-encoded wrapped Key Value must be a Byte String');
+      plainKv = decodeTtlv(Buffer.from(aesKeyUnwrap(kek, kv.value)));
+      if (plainKv.tag !== Tag.KeyValue || plainKv.type !== 'Structure') throw new KmipError(ResultReason.CryptographicFailure, 'The unwrapped value is not a Key Value');
+    }
+    const material = plainKv.type === 'Structure' ? plainKv.value.find((n) => n.tag === Tag.KeyMaterial) : undefined;
+    if (material === undefined) throw invalidField('The unwrapped Key Value has no Key Material');
+    const form = material.type === 'ByteString' ? 'bytes' : 'ttlv';
+    const value = material.type === 'ByteString' ? material.value : new Uint8Array(encodeTtlv(material));
+    const { wrappingData: _w, ...rest } = kb;
+    return { info: { ...rest, form, keyValueAttributes: plainKv.type === 'Structure' ? plainKv.value.filter((n) => n.tag === Tag.Attribute) : [] }, value };
+  } finally {
+    kek.fill(0);
+  }
 }
 
 /** Replaces the Key Block's Key Value by its wrapped form and adds Key Wrapping Data. */
@@ -191,6 +250,14 @@ async function symmetricKey(ctx: RequestContext, obj: ManagedObject, req: GetReq
     keyValueAttributes: [],
   };
   const format = req.keyFormatType ?? stored.formatType;
+  if (stored.form === 'keyvalue' && req.keyWrapType === KeyWrapType.NotWrapped) {
+    const plain = await unwrapRegistered(ctx, stored, await storedValue(ctx, obj));
+    if (format !== plain.info.formatType && !(SYMMETRIC_FORMATS.has(format) && SYMMETRIC_FORMATS.has(plain.info.formatType))) {
+      throw keyFormatTypeNotSupported('Symmetric keys are available as Raw or Transparent Symmetric Key, or as registered');
+    }
+    const raw = plain.info.formatType === KeyFormatType.TransparentSymmetricKey ? symmetricKeyBytes(plain.info, plain.value) : plain.value;
+    return symmetricBlock(obj, plain.info, format, raw);
+  }
   if (stored.form === 'keyvalue' || stored.form === 'none') {
     // Registered wrapped, or without a value: returned as registered (KMIP 2.1 §2.1.5).
     if (format !== stored.formatType) throw keyFormatTypeNotSupported('A key registered wrapped is returned as registered');
@@ -201,7 +268,11 @@ async function symmetricKey(ctx: RequestContext, obj: ManagedObject, req: GetReq
   }
   // A symmetric key's value is always kept as the raw key bytes (Register unpacks a Transparent
   // Symmetric Key), whether in the HSM (`key`) or wrapped (`secret`).
-  const raw = await storedValue(ctx, obj);
+  return symmetricBlock(obj, stored, format, await storedValue(ctx, obj));
+}
+
+/** A Symmetric Key structure with raw key bytes in Raw or Transparent Symmetric Key format. */
+function symmetricBlock(obj: ManagedObject, stored: KeyBlockInfo, format: number, raw: Uint8Array): TtlvNode {
   const material =
     format === KeyFormatType.TransparentSymmetricKey
       ? new Uint8Array(encodeTtlv(struct(Tag.KeyMaterial, [bytes(Tag.Key, raw)])))
@@ -222,6 +293,7 @@ export default defineOperation<GetRequest, GetResponse>({
     return {
       uid: payload?.text(Tag.UniqueIdentifier),
       keyFormatType: payload?.enum(Tag.KeyFormatType),
+      keyWrapType: payload?.enum(Tag.KeyWrapType),
       keyCompressionType: payload?.enum(Tag.KeyCompressionType),
       wrapping: decodeWrapping(payload?.struct(Tag.KeyWrappingSpecification)),
     };
@@ -244,7 +316,14 @@ export default defineOperation<GetRequest, GetResponse>({
           kb === undefined ? 'Key Format Type does not apply to this object' : 'Key format conversion is not supported for this object',
         );
       }
-      object = encodeObjectContent({ objectType: obj.objectType, fields: c.fields, ...(kb ? { keyBlock: kb } : {}), value: await storedValue(ctx, obj) });
+      let value = await storedValue(ctx, obj);
+      let keyBlock = kb;
+      if (kb?.form === 'keyvalue' && req.keyWrapType === KeyWrapType.NotWrapped) {
+        const plain = await unwrapRegistered(ctx, kb, value);
+        keyBlock = plain.info;
+        value = plain.value;
+      }
+      object = encodeObjectContent({ objectType: obj.objectType, fields: c.fields, ...(keyBlock ? { keyBlock } : {}), value });
     }
     if (req.wrapping !== undefined) object = await wrapObject(ctx, object, req.wrapping);
     ctx.idPlaceholder = obj.uid;
