@@ -263,6 +263,16 @@ for (const ver of [
       expect(await reasonOf(Operation.AddAttribute, [uidOf(uid), newAttr(text(Tag.Comment, 'c'))])).toBe(ResultReason.ObjectDestroyed);
     });
 
+    it('an archived object keeps its attributes readable; changes need Recover first (Object Archived)', async () => {
+      const uid = await create();
+      await ok(Operation.Archive, [uidOf(uid)]);
+      expect(await get(uid, [ref(Tag.State)])).toEqual([enm(Tag.State, State.PreActive)]);
+      expect((await call(Operation.GetAttributeList, [uidOf(uid)])).status).toBe(ResultStatus.Success);
+      expect(await reasonOf(Operation.SetAttribute, [uidOf(uid), newAttr(text(Tag.Comment, 'c'))])).toBe(ResultReason.ObjectArchived);
+      await ok(Operation.Recover, [uidOf(uid)]);
+      await ok(Operation.SetAttribute, [uidOf(uid), newAttr(text(Tag.Comment, 'c'))]);
+    });
+
     it('only the owner may read or change attributes', async () => {
       const uid = await create();
       for (const [op, p] of [

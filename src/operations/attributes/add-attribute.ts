@@ -13,7 +13,7 @@ import { text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { changed, checkLimits, checkNameUnique, checkValue, encodeV1Attribute, instancesOf, refLabel, ruleFor, singleValued, loadCurrent } from './common.js';
+import { changed, checkLimits, checkNameUnique, checkValue, encodeV1Attribute, instancesOf, refLabel, ruleFor, singleValued, loadForAttributes } from './common.js';
 import { type IndexedAttribute, decodeNew } from './request.js';
 
 interface AddRequest extends IndexedAttribute {
@@ -43,7 +43,7 @@ export default defineOperation<AddRequest, EchoResponse>({
     return { uid: payload?.text(Tag.UniqueIdentifier), ...decodeNew(payload, 'Add Attribute') };
   },
   async handle(ctx, req) {
-    const obj = await loadCurrent(ctx, req.uid);
+    const obj = await loadForAttributes(ctx, req.uid);
     const a = req.attr;
     const rule = ruleFor(ctx.version, a);
     if (!isClientSettable(rule)) throw readOnlyAttribute(ctx.version, refLabel(a));

@@ -13,7 +13,7 @@ import { text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { type AttrRef, attributeNotFound, changed, checkOneWay, instancesOf, loadCurrent, multiValued, notAnAttribute, refFromReference } from './common.js';
+import { type AttrRef, attributeNotFound, changed, checkOneWay, instancesOf, loadForAttributes, multiValued, notAnAttribute, refFromReference } from './common.js';
 import { checkClientMayModify } from './modify-attribute.js';
 
 interface AdjustRequest {
@@ -105,7 +105,7 @@ export default defineOperation<AdjustRequest, { uid: string }>({
     return { uid: payload?.text(Tag.UniqueIdentifier), ref: refFromReference(refNode), type, ...(amount ? { amount } : {}) };
   },
   async handle(ctx, req) {
-    const obj = await loadCurrent(ctx, req.uid);
+    const obj = await loadForAttributes(ctx, req.uid);
     if (req.ref === undefined) throw notAnAttribute(ctx.version, 'Attribute Reference');
     const all = instancesOf(obj, req.ref);
     if (all.length === 0) throw attributeNotFound(ctx.version, req.ref);

@@ -14,14 +14,15 @@ import {
 } from '../../kmip/attribute-rules.js';
 import { KmipError, type ResultReasonValue, invalidField } from '../../kmip/errors.js';
 import { Fields, tagLabel } from '../../kmip/fields.js';
-import { ResultReason, State, Tag, tagByName, tagBySpecName, tagInfo, tagItemType, kmipVersionOf } from '../../kmip/generated/index.js';
+import { ResultReason, Tag, tagByName, tagBySpecName, tagInfo, tagItemType, kmipVersionOf } from '../../kmip/generated/index.js';
 import { camelCaseName } from '../../kmip/names.js';
 import { type ProtocolVersion, is2x } from '../../kmip/protocol-version.js';
 import { encodeIndexString } from '../../store/index-keys.js';
 import { dateTime, enm, int, struct, text } from '../../ttlv/build.js';
 import { encodeTtlv } from '../../ttlv/encode.js';
 import type { TtlvNode } from '../../ttlv/types.js';
-import { type ManagedObject, loadObject, objectState, resolveUid, withAttribute } from '../objects.js';
+import { applyDateTransitions, loadCurrent } from '../lifecycle/state.js';
+import { type ManagedObject, withAttribute } from '../objects.js';
 import type { RequestContext } from '../types.js';
 
 /** One attribute kind: a standard tag, or a vendor attribute (vendor + name). */
@@ -208,42 +209,22 @@ export function checkLimits(v: ProtocolVersion, obj: ManagedObject, a: Attribute
 
 const seconds = (d: Date): bigint => BigInt(Math.floor(d.getTime() / 1000));
 
-function dateAttr(obj: ManagedObject, tag: number): bigint | undefined {
-  const v = obj.attributes.find((a) => a.tag === tag && a.vendor === undefined)?.value;
-  return v?.type === 'DateTime' ? v.value : undefined;
-}
-
 /**
- * The date -> state rule (KMIP 1.4 §3.22 / 2.1 §4.50 state transitions 2 and 6): a Pre-Active
- * object whose Activation Date is now or past is Active; a Pre-Active or Active object whose
- * Deactivation Date is now or past is Deactivated. Kept local until the lifecycle issue provides
- * a shared state helper.
+ * The changed object to stage: Last Change Date = now (1.4 §3.38, 2.1 §4.38), the date rules
+ * applied to State (a Pre-Active key whose Activation Date is now set to now or earlier is Active:
+ * the lifecycle's `applyDateTransitions`), a new revision.
  */
-export function stateFromDates(obj: ManagedObject, now: Date): number {
-  const state = objectState(obj);
-  const t = seconds(now);
-  const deact = dateAttr(obj, Tag.DeactivationDate);
-  if ((state === State.PreActive || state === State.Active) && deact !== undefined && deact <= t) return State.Deactivated;
-  const act = dateAttr(obj, Tag.ActivationDate);
-  if (state === State.PreActive && act !== undefined && act <= t) return State.Active;
-  return state;
-}
-
-/** Stages the changed object: Last Change Date = now (1.4 §3.38, 2.1 §4.38), dates applied to State, new revision. */
 export function changed(ctx: RequestContext, before: ManagedObject, attributes: readonly Attribute[]): ManagedObject {
-  let next: ManagedObject = { ...before, attributes, revision: before.revision + 1 };
-  const state = stateFromDates(next, ctx.now);
-  if (state !== objectState(next)) next = withAttribute(next, Tag.State, enm(Tag.State, state));
+  const next = applyDateTransitions({ ...before, attributes, revision: before.revision + 1 }, ctx.now);
   return withAttribute(next, Tag.LastChangeDate, dateTime(Tag.LastChangeDate, seconds(ctx.now)));
 }
 
 /**
- * Loads the object the request names (owner only, see `loadObject`) with its State as of now: a
- * date that passed since the last write already counts (1.4 §3.24, 2.1 §4.1), for what Get
- * Attributes reports and for the "only while Pre-Active" checks.
+ * Loads the object the request names (owner only) with its State as of now (a date that passed
+ * since the last write already counts, 1.4 §3.24 / 2.1 §4.1). Reads work on archived and (with
+ * `allowDestroyed`) destroyed objects, whose metadata the server keeps; changes to an archived
+ * object are refused with Object Archived (1.4 §4.22: recover it first).
  */
-export async function loadCurrent(ctx: RequestContext, uid: string | undefined, opts: { allowDestroyed?: boolean } = {}): Promise<ManagedObject> {
-  const obj = await loadObject(ctx, resolveUid(ctx, uid), opts);
-  const state = stateFromDates(obj, ctx.now);
-  return state === objectState(obj) ? obj : withAttribute(obj, Tag.State, enm(Tag.State, state));
+export function loadForAttributes(ctx: RequestContext, uid: string | undefined, opts: { read?: boolean } = {}): Promise<ManagedObject> {
+  return loadCurrent(ctx, uid, opts.read ? { allowDestroyed: true, allowArchived: true } : {});
 }

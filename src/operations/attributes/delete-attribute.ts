@@ -24,7 +24,7 @@ import {
   refLabel,
   ruleFor,
   sameValue,
-  loadCurrent,
+  loadForAttributes,
 } from './common.js';
 import { decodeCurrent } from './request.js';
 
@@ -62,7 +62,7 @@ export default defineOperation<DeleteRequest, EchoResponse>({
     return { uid, ref, label, ...(index === undefined ? {} : { index }), ...(current ? { current } : {}) };
   },
   async handle(ctx, req) {
-    const obj = await loadCurrent(ctx, req.uid);
+    const obj = await loadForAttributes(ctx, req.uid);
     if (req.ref === undefined) throw notAnAttribute(ctx.version, req.label);
     const r = req.ref;
     const rule = ruleFor(ctx.version, r);

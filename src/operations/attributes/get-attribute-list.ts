@@ -10,7 +10,7 @@ import { is2x } from '../../kmip/protocol-version.js';
 import { text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { defineOperation } from '../types.js';
-import { type AttrRef, encodeReference, v1Name, loadCurrent } from './common.js';
+import { type AttrRef, encodeReference, v1Name, loadForAttributes } from './common.js';
 
 /**
  * Sort key: vendor (custom) attributes, the identity attributes, the type-defining ones (a
@@ -37,7 +37,7 @@ export default defineOperation<{ uid: string | undefined }, { uid: string; refs:
     return { uid: payload?.text(Tag.UniqueIdentifier) };
   },
   async handle(ctx, req) {
-    const obj = await loadCurrent(ctx, req.uid, { allowDestroyed: true });
+    const obj = await loadForAttributes(ctx, req.uid, { read: true });
     const kinds = new Map<string, AttrRef>();
     for (const a of attributesForVersion(obj.attributes, ctx.version)) {
       const k = attributeKey(a);

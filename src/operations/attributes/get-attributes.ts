@@ -13,7 +13,7 @@ import { is2x } from '../../kmip/protocol-version.js';
 import { struct, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type RequestContext, defineOperation } from '../types.js';
-import { type AttrRef, encodeV1Attribute, refFromReference, refFromV1Name, sameKind, loadCurrent } from './common.js';
+import { type AttrRef, encodeV1Attribute, refFromReference, refFromV1Name, sameKind, loadForAttributes } from './common.js';
 
 interface GetAttributesRequest {
   readonly uid: string | undefined;
@@ -82,7 +82,7 @@ export default defineOperation<GetAttributesRequest, AttributesResponse>({
     return { uid: payload?.text(Tag.UniqueIdentifier), refs: decodeRefs(payload) };
   },
   async handle(ctx, req) {
-    const obj = await loadCurrent(ctx, req.uid, { allowDestroyed: true });
+    const obj = await loadForAttributes(ctx, req.uid, { read: true });
     ctx.idPlaceholder = obj.uid;
     return { uid: obj.uid, attributes: selectAttributes(ctx, obj.attributes, req.refs) };
   },

@@ -30,7 +30,7 @@ import {
   ruleFor,
   sameKind,
   sameValue,
-  loadCurrent,
+  loadForAttributes,
 } from './common.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import { type IndexedAttribute, decodeCurrent, decodeNew } from './request.js';
@@ -60,7 +60,7 @@ export default defineOperation<ModifyRequest, EchoResponse>({
     return { uid: payload?.text(Tag.UniqueIdentifier), ...decodeNew(payload, 'Modify Attribute'), ...(current ? { current } : {}) };
   },
   async handle(ctx, req) {
-    const obj = await loadCurrent(ctx, req.uid);
+    const obj = await loadForAttributes(ctx, req.uid);
     const a = req.attr;
     if (req.current !== undefined && !sameKind(req.current, a)) {
       throw invalidField('Current Attribute and New Attribute must be the same attribute');

@@ -10,7 +10,7 @@ import { is2x } from '../../kmip/protocol-version.js';
 import { text } from '../../ttlv/build.js';
 import { saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { changed, checkLimits, checkNameUnique, checkOneWay, checkValue, instancesOf, multiValued, refLabel, ruleFor, loadCurrent } from './common.js';
+import { changed, checkLimits, checkNameUnique, checkOneWay, checkValue, instancesOf, multiValued, refLabel, ruleFor, loadForAttributes } from './common.js';
 import { checkClientMayModify } from './modify-attribute.js';
 import { type IndexedAttribute, decodeNew } from './request.js';
 
@@ -21,7 +21,7 @@ export default defineOperation<IndexedAttribute & { uid: string | undefined }, {
     return { uid: payload?.text(Tag.UniqueIdentifier), ...decodeNew(payload, 'Set Attribute') };
   },
   async handle(ctx, req) {
-    const obj = await loadCurrent(ctx, req.uid);
+    const obj = await loadForAttributes(ctx, req.uid);
     const a = req.attr;
     const rule = ruleFor(ctx.version, a);
     const existing = instancesOf(obj, a);
