@@ -239,7 +239,7 @@ describe('lifecycle operations', () => {
         );
         failed(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.Superseded, 'x'.repeat(2000))]), ResultReason.InvalidField);
         failed(await one(v, Operation.Revoke, [uidNode(uid), reason(0x42)]), ResultReason.InvalidField);
-        // A Deactivated key may still be compromised (1.4 §3.22 transition 8).
+        // A Deactivated key may still be compromised (1.4 §3.22 state figure; OASIS BL-M-7-21).
         ok(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.KeyCompromise), dateTime(Tag.CompromiseOccurrenceDate, 1n)]));
         expect(await stateOf(uid)).toBe(State.Compromised);
       });

@@ -2,7 +2,7 @@
  * Destroy. KMIP 1.4 §4.21, 2.1 §6.1.16. The key material is destroyed (a resident HSM key is
  * deleted from the token; a wrapped blob is dropped from the store), the metadata is kept with
  * State Destroyed (or Destroyed Compromised) and a Destroy Date, as the spec requires
- * (1.4 §3.22 transitions 2, 7, 9). An Active object must be revoked (deactivated) first: Wrong Key
+ * (1.4 §3.22 state figure). An Active object must be revoked (deactivated) first: Wrong Key
  * Lifecycle State in 2.x, Permission Denied in 1.x (OASIS SKLC-M-2-21 / SKLC-M-2-14 step 4). The
  * State is taken with its dates applied, so a key whose Deactivation Date has passed can be
  * destroyed and one whose Activation Date has passed cannot. An archived object may be destroyed.

@@ -1,5 +1,5 @@
 /**
- * Activate. KMIP 1.4 §4.19, 2.1 §6.1.1. Pre-Active -> Active (1.4 §3.22 transition 4); the
+ * Activate. KMIP 1.4 §4.19, 2.1 §6.1.1. Pre-Active -> Active (1.4 §3.22 state figure); the
  * Activation Date is set to now. Any other State is Wrong Key Lifecycle State (2.x) / Permission
  * Denied (1.x, as the OASIS 1.x vectors answer for a lifecycle violation).
  */

@@ -1,7 +1,7 @@
 /**
  * Archive and Recover. KMIP 1.4 §4.22–4.23, 2.1 §6.1.3 and §6.1.44.
  *
- * Archive moves the object to archival storage: it gets an Archive Date (1.4 §3.33, set by the
+ * Archive moves the object to archival storage: it gets an Archive Date (1.4 §3.32, set by the
  * server), and until it is recovered every operation that uses it answers Object Archived (OASIS
  * TC-101: Get of an archived key). Recover brings it back to on-line storage and removes the
  * Archive Date. The key material stays wrapped in the store either way (kmipd has one storage

@@ -2,7 +2,7 @@
  * Revoke. KMIP 1.4 §4.20, 2.1 §6.1.47. The Revocation Reason (code and optional message) is
  * recorded on the object.
  * - Key Compromise / CA Compromise: -> Compromised (from Pre-Active, Active or Deactivated), or
- *   Destroyed -> Destroyed Compromised (1.4 §3.22 transitions 3, 5, 8, 10); Compromise Date is set
+ *   Destroyed -> Destroyed Compromised (1.4 §3.22 state figure); Compromise Date is set
  *   to now and Compromise Occurrence Date to the client's value, which 1.4 requires for these
  *   reasons (Missing Data without it) and 2.1 defaults to the object's Initial Date.
  * - Any other reason: Pre-Active or Active -> Deactivated with Deactivation Date now ("the object

@@ -1,7 +1,7 @@
 /**
  * The object lifecycle: KMIP 1.4 §3.22 / 2.1 §4.57 State and its transition figure, and the date
- * attributes that drive it (KMIP 1.4 §3.24–3.27 / 2.1 §4.2, §4.13, §4.39, §4.40: Activation,
- * Process Start, Protect Stop and Deactivation Date).
+ * attributes that drive it (KMIP 1.4 §3.24–3.27: Activation, Process Start, Protect Stop and
+ * Deactivation Date).
  *
  * Dates take effect when they pass, with no timers: `effectiveState(obj, now)` is a pure function
  * of the stored State and the dates, applied whenever an object is loaded or used, and the new
@@ -34,9 +34,9 @@ export function dateAttr(obj: Pick<ManagedObject, 'attributes'>, tag: number): b
 
 /**
  * The State the object is in at `now`, given its stored State and its dates (pure).
- * - Pre-Active -> Active when the Activation Date is at or before now (1.4 §3.22 transition 4;
+ * - Pre-Active -> Active when the Activation Date is at or before now (1.4 §3.22 state figure;
  *   2.1 §4.57);
- * - Pre-Active or Active -> Deactivated when the Deactivation Date is at or before now (1.4 §3.24:
+ * - Pre-Active or Active -> Deactivated when the Deactivation Date is at or before now (1.4 §3.27:
  *   "the object SHALL NOT be used for applying cryptographic protection" after it; an object whose
  *   Deactivation Date passed never becomes usable, even if it was never activated).
  * Compromised, Destroyed and Destroyed Compromised are only reached by operations.
@@ -74,7 +74,7 @@ export function isArchived(obj: Pick<ManagedObject, 'attributes'>): boolean {
   return attr(obj, Tag.ArchiveDate) !== undefined;
 }
 
-/** The Storage Status Mask bit the object matches (KMIP 1.4 §9.1.3.3.2, 2.1 §11.55). */
+/** The Storage Status Mask bit the object matches (KMIP 1.4 §9.1.3.3.2, 2.1 §12.3). */
 export function storageStatus(obj: ManagedObject): number {
   const st = objectState(obj);
   if (st === State.Destroyed || st === State.DestroyedCompromised) return StorageStatusMask.DestroyedStorage;
@@ -108,8 +108,7 @@ export async function loadCurrent(
 }
 
 /**
- * Requires every bit of `mask` in the object's Cryptographic Usage Mask (KMIP 1.4 §3.19, 2.1
- * §4.20). Fails with Incompatible Cryptographic Usage Mask in 2.x; 1.x has no such reason, and
+ * Requires every bit of `mask` in the object's Cryptographic Usage Mask (KMIP 1.4 §3.19). Fails with Incompatible Cryptographic Usage Mask in 2.x; 1.x has no such reason, and
  * Permission Denied is what 1.x servers answer (PyKMIP does for Encrypt/Sign without the bit).
  * An object without a Cryptographic Usage Mask allows nothing.
  */
@@ -128,7 +127,7 @@ export type Purpose = 'protect' | 'process';
 
 /**
  * Requires the object's State and dates to allow the purpose (KMIP 1.4 §3.22, §3.25–3.26; 2.1
- * §4.57, §4.39, §4.40):
+ * §4.57):
  * - protect (Encrypt, Sign, MAC, Wrap): Active only, and not after the Protect Stop Date;
  * - process (Decrypt, Verify, MAC Verify, Unwrap): Active, Deactivated or Compromised ("MAY be
  *   used to process cryptographically-protected information"), and not before the Process Start

@@ -1,6 +1,6 @@
 /**
  * Usage limits and leases: the server policy that Check, Obtain Lease and Get Usage Allocation
- * apply (KMIP 1.4 §3.21 Lease Time, §3.21 Usage Limits; 2.1 §4.28, §4.61).
+ * apply (KMIP 1.4 §3.20 Lease Time, §3.21 Usage Limits).
  */
 import { KmipError } from '../../kmip/errors.js';
 import { ResultReason, Tag } from '../../kmip/generated/index.js';
