@@ -8,6 +8,7 @@ import {
   checkClientSuppliedAttributes,
   clientMayModifyIn,
   isAttributeInVersion,
+  isCreationInput,
 } from './attribute-rules.js';
 import type { Attribute } from './attributes.js';
 import { KmipError } from './errors.js';
@@ -91,5 +92,16 @@ describe('attribute rules (KMIP 1.4 §3, 2.1 §4)', () => {
     expect(reason(v(2, 1))).toBe(ResultReason.ReadOnlyAttribute);
     expect(reason(v(1, 4))).toBe(ResultReason.InvalidField);
     expect(() => checkClientSuppliedAttributes([{ tag: Tag.ActivationDate, value: dateTime(Tag.ActivationDate, 0n) }], v(2, 1))).not.toThrow();
+    // The algorithm and length of a new key are the client's request, though the server records them.
+    const inputs: Attribute[] = [
+      { tag: Tag.CryptographicAlgorithm, value: enm(Tag.CryptographicAlgorithm, 3) },
+      { tag: Tag.CryptographicLength, value: { type: 'Integer', tag: Tag.CryptographicLength, value: 128 } },
+      { tag: Tag.CertificateType, value: enm(Tag.CertificateType, 1) },
+    ];
+    expect(() => checkClientSuppliedAttributes(inputs, v(1, 4))).not.toThrow();
+    expect(reason(v(1, 0))).toBe(ResultReason.InvalidField);
+    for (const tag of [Tag.UniqueIdentifier, Tag.InitialDate, Tag.LastChangeDate, Tag.Digest, Tag.DestroyDate, Tag.KeyValuePresent]) {
+      expect(isCreationInput(attributeRuleForTag(tag)!), tagInfo(tag)!.name).toBe(false);
+    }
   });
 });

@@ -29,6 +29,11 @@ export interface AttributeRule {
   readonly clientDeletable: boolean;
   /** Object states in which the client may modify it (the spec's "only while ..." notes); all when absent. */
   readonly clientModifiableIn?: readonly number[];
+  /**
+   * Set by the server, but from what the client asks for in Create / Register (the algorithm and
+   * length of a new key, a certificate's type): allowed in those requests, never afterwards.
+   */
+  readonly creationInput?: boolean;
   /** "Applies to Object Types"; absent = all managed objects. */
   readonly appliesTo?: readonly number[];
   /** First version in which it is an attribute (e.g. Key Format Type became one in 2.0). */
@@ -56,14 +61,14 @@ const ROWS: readonly Row[] = [
   // KMIP 1.4 §3.1–3.3, 2.1 §4.57, 4.47, 4.49 (2.0 renumbered; the rules did not change).
   [Tag.UniqueIdentifier, 'N', S, 'N', 'N', 'N', '1.0'],
   [Tag.Name, 'Y', C, 'Y', 'Y', 'Y', '1.0'],
-  [Tag.ObjectType, 'N', S, 'N', 'N', 'N', '1.0'],
+  [Tag.ObjectType, 'N', S, 'N', 'N', 'N', '1.0', null, { creationInput: true }],
   // §3.4–3.7: the cryptographic description of a key is fixed once the key exists.
-  [Tag.CryptographicAlgorithm, 'N', S, 'N', 'N', 'N', '1.0', null, { appliesTo: CRYPTO }],
-  [Tag.CryptographicLength, 'N', S, 'N', 'N', 'N', '1.0', null, { appliesTo: CRYPTO }],
+  [Tag.CryptographicAlgorithm, 'N', S, 'N', 'N', 'N', '1.0', null, { appliesTo: CRYPTO, creationInput: true }],
+  [Tag.CryptographicLength, 'N', S, 'N', 'N', 'N', '1.0', null, { appliesTo: CRYPTO, creationInput: true }],
   [Tag.CryptographicParameters, 'Y', C, 'N', 'Y', 'Y', '1.0', null, { appliesTo: CRYPTO }],
   [Tag.CryptographicDomainParameters, 'N', C, 'N', 'N', 'N', '1.0', null, { appliesTo: [OT.PublicKey, OT.PrivateKey] }],
   // §3.8–3.16: certificate attributes are derived from the certificate by the server.
-  [Tag.CertificateType, 'N', S, 'N', 'N', 'N', '1.0', null, { appliesTo: CERT }],
+  [Tag.CertificateType, 'N', S, 'N', 'N', 'N', '1.0', null, { appliesTo: CERT, creationInput: true }],
   [Tag.CertificateLength, 'N', S, 'N', 'N', 'N', '1.1', null, { appliesTo: CERT }],
   [Tag.X_509CertificateIdentifier, 'N', S, 'N', 'N', 'N', '1.1', null, { appliesTo: CERT }],
   [Tag.X_509CertificateSubject, 'N', S, 'N', 'N', 'N', '1.1', null, { appliesTo: CERT }],
@@ -71,7 +76,7 @@ const ROWS: readonly Row[] = [
   [Tag.CertificateIdentifier, 'N', S, 'N', 'N', 'N', '1.0', '1.4', { appliesTo: CERT }],
   [Tag.CertificateSubject, 'N', S, 'N', 'N', 'N', '1.0', '1.4', { appliesTo: CERT }],
   [Tag.CertificateIssuer, 'N', S, 'N', 'N', 'N', '1.0', '1.4', { appliesTo: CERT }],
-  [Tag.DigitalSignatureAlgorithm, 'Y', S, 'N', 'N', 'N', '1.1', null, { appliesTo: [OT.Certificate, OT.PGPKey] }],
+  [Tag.DigitalSignatureAlgorithm, 'Y', S, 'N', 'N', 'N', '1.1', null, { appliesTo: [OT.Certificate, OT.PGPKey], creationInput: true }],
   // §3.17 Digest: one per key format the server computed.
   [Tag.Digest, 'Y', S, 'Y', 'N', 'N', '1.0'],
   // §3.18 Operation Policy Name (reserved in 2.0).
@@ -114,8 +119,8 @@ const ROWS: readonly Row[] = [
   [Tag.NeverExtractable, 'N', S, 'Y', 'N', 'N', '1.4'],
   // Attributes new in KMIP 2.0 / 2.1 (2.1 §4).
   [Tag.ShortUniqueIdentifier, 'N', S, 'N', 'N', 'N', '2.0'],
-  [Tag.KeyFormatType, 'N', S, 'N', 'N', 'N', '2.0', null, { appliesTo: KEYS }],
-  [Tag.ProtectionStorageMasks, 'N', S, 'N', 'N', 'N', '2.0'],
+  [Tag.KeyFormatType, 'N', S, 'N', 'N', 'N', '2.0', null, { appliesTo: KEYS, creationInput: true }],
+  [Tag.ProtectionStorageMasks, 'N', S, 'N', 'N', 'N', '2.0', null, { creationInput: true }],
   [Tag.ProtectionLevel, 'N', E, 'Y', 'N', 'N', '2.0'],
   [Tag.ProtectionPeriod, 'N', E, 'Y', 'N', 'N', '2.0'],
   [Tag.QuantumSafe, 'N', E, 'Y', 'N', 'N', '2.0'],
@@ -226,9 +231,14 @@ export function attributesForVersion<A extends Pick<Attribute, 'tag' | 'vendor'>
   return attrs.filter((a) => isAttributeInVersion(a, version));
 }
 
-/** True when a client may supply this attribute in Create / Register / Add Attribute. */
+/** True when a client may give the attribute a first value on an existing object (Add / Set Attribute). */
 export function isClientSettable(rule: AttributeRule): boolean {
   return rule.initiallySetBy !== 'server';
+}
+
+/** True when a client may supply the attribute in Create / Create Key Pair / Register. */
+export function isCreationInput(rule: AttributeRule): boolean {
+  return rule.initiallySetBy !== 'server' || rule.creationInput === true;
 }
 
 /** True when the rule lets the client modify the attribute while the object is in `state`. */
@@ -251,13 +261,14 @@ export function readOnlyAttribute(version: ProtocolVersion, what: string): KmipE
 
 /**
  * Create / Register: refuses attributes only the server sets (KMIP 1.4 §3 "Initially set by:
- * Server", 2.1 §4). 2.x: Read Only Attribute; 1.x has no such reason: Invalid Field.
- * Unknown tags pass here (the attribute decoder already refused non-attribute tags).
+ * Server", 2.1 §4), except the creation inputs (algorithm, length, certificate type, ...).
+ * 2.x: Read Only Attribute; 1.x has no such reason: Invalid Field. Unknown tags pass here (the
+ * attribute decoder already refused non-attribute tags).
  */
 export function checkClientSuppliedAttributes(attrs: readonly Attribute[], version: ProtocolVersion): void {
   for (const a of attrs) {
     const rule = attributeRule(a);
-    if (rule !== undefined && !isClientSettable(rule)) {
+    if (rule !== undefined && !isCreationInput(rule)) {
       throw new KmipError(is2x(version) ? ResultReason.ReadOnlyAttribute : ResultReason.InvalidField, 'Attribute is set by the server');
     }
   }
