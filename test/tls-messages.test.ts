@@ -52,6 +52,19 @@ describe('messages', () => {
     s.end();
   });
 
+  it('closes a client that stops reading its responses', async () => {
+    const body = Buffer.alloc(1024 * 1024 - 8, 0x5a);
+    const { port, logs, server } = await start({ handle: async () => frame(body) }, { messageTimeoutMs: 300 });
+    const s = await connected(port);
+    s.pause(); // never read; a paused client would not notice the close either, so watch the server
+    for (let i = 0; i < 20; i++) s.write(frame(Buffer.from([i])));
+    const closedLine = (): Record<string, unknown> | undefined => logs.lines().find((l) => l.msg === 'connection closed');
+    for (let i = 0; i < 250 && closedLine() === undefined; i++) await sleep(20);
+    expect(closedLine()).toMatchObject({ reason: 'write-timeout' });
+    expect(server.connectionCount()).toBe(0);
+    s.destroy();
+  });
+
   it('serves 50 concurrent connections', async () => {
     const h = new EchoHandler(() => 5);
     const { port, server } = await start(h);

@@ -19,7 +19,15 @@ const MAX_QUEUED_MESSAGES = 4;
 const END_LINGER_MS = 2_000;
 
 /** Why a connection ended; logged once, on the 'connection closed' line. */
-export type CloseReason = 'peer-closed' | 'idle-timeout' | 'message-timeout' | 'framing-error' | 'handler-error' | 'shutdown' | 'socket-error';
+export type CloseReason =
+  | 'peer-closed'
+  | 'idle-timeout'
+  | 'message-timeout'
+  | 'write-timeout'
+  | 'framing-error'
+  | 'handler-error'
+  | 'shutdown'
+  | 'socket-error';
 
 export class KmipConnection {
   private readonly framer: TtlvFramer;
@@ -169,11 +177,22 @@ export class KmipConnection {
     }
   }
 
+  /**
+   * Waits until the client has read enough of our output. A client that stops reading would
+   * otherwise hold the connection (and its unread responses) forever, with no timer running:
+   * it gets the same allowance as a slow sender, then is cut off.
+   */
   private waitForDrain(): Promise<void> {
     this.socket.pause();
     this.clearTimer('messageTimer');
     return new Promise((resolve) => {
+      const stall = setTimeout(() => {
+        this.log.warn({ timeoutMs: this.limits.messageTimeoutMs, pendingBytes: this.socket.writableLength }, 'client not reading responses; closing connection');
+        this.destroy('write-timeout');
+        done();
+      }, this.limits.messageTimeoutMs);
       const done = (): void => {
+        clearTimeout(stall);
         this.socket.off('drain', done);
         this.socket.off('close', done);
         resolve();
