@@ -45,8 +45,9 @@ export default defineOperation<EncryptRequest, EncryptResponse>({
     const services = cipherServices(ctx);
     const key = await usableKey(ctx, req.uid, 'protect', CryptographicUsageMask.Encrypt);
     const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'encrypt');
-    const r = await withCipherErrors(ctx.version, () => services.encrypt(key.ref, key.algorithm, params, req.data));
+    // Charged first: an exhausted key is refused before the HSM works (a failure drops the staged count).
     chargeUsage(ctx, key, req.data.length);
+    const r = await withCipherErrors(ctx.version, () => services.encrypt(key.ref, key.algorithm, params, req.data));
     return {
       uid: key.obj.uid,
       data: r.data,

@@ -58,8 +58,8 @@ export const mac = defineOperation<MacRequest, { uid: string; mac?: Uint8Array; 
     if ('correlation' in o) return o;
     const { key, data } = o;
     const algorithm = macAlgorithm(ctx.version, effectiveParams(req.params, key.obj), key.algorithm);
-    const out = await withCipherErrors(ctx.version, () => services.mac(key.ref, algorithm, data));
     chargeUsage(ctx, key, data.length);
+    const out = await withCipherErrors(ctx.version, () => services.mac(key.ref, algorithm, data));
     return { uid: key.obj.uid, mac: out };
   },
   encode(res) {
