@@ -15,7 +15,10 @@ export interface LimitsConfig {
   handshakeTimeoutMs: number;
   /** A connection with no request in progress and no bytes received is closed after this. */
   idleTimeoutMs: number;
-  /** Once the first byte of a message arrives, the whole message must arrive within this (slow-loris guard). */
+  /**
+   * Once the first byte of a message arrives, the whole message must arrive within this; a
+   * client that stops reading our responses gets the same allowance (slow-loris guards).
+   */
   messageTimeoutMs: number;
   /** Largest message (header + body) accepted; a larger declared length closes the connection. */
   maxMessageBytes: number;

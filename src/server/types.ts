@@ -37,7 +37,10 @@ export interface ServerLimits {
   handshakeTimeoutMs: number;
   /** Close a connection that is between messages (nothing buffered, nothing in progress) this long. */
   idleTimeoutMs: number;
-  /** A message whose first byte has arrived must be complete within this (slow-loris guard). */
+  /**
+   * A message whose first byte has arrived must be complete within this, and a response must
+   * be taken off our write buffer within it (slow-loris guards, reading and writing).
+   */
   messageTimeoutMs: number;
   /** Largest message (header + body); a larger declared length closes the connection. */
   maxMessageBytes: number;
