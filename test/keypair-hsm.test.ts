@@ -110,3 +110,16 @@ describe('EC key pairs', () => {
     await expect(hsm.generateKeyPair({ algorithm: 'EC', curve: 'P-192' as 'P-256', extractable: true })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 });
+
+describe('registered keys on secp256k1 (OASIS TC-ECDSA vectors)', () => {
+  it('signs Digested Data and verifies it in the HSM', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    const sec1 = privateKey.export({ format: 'der', type: 'sec1' });
+    const spki = publicKey.export({ format: 'der', type: 'spki' });
+    const digest = Buffer.from('01020304050607080910111213141516', 'hex');
+    const p = { scheme: 'ECDSA', hash: 'SHA-256', digested: true } as const;
+    const sig = await hsm.sign({ kind: 'der', der: sec1, format: 'sec1' }, 'EC', p, digest);
+    expect(await hsm.verify(spki, 'EC', p, digest, sig)).toBe(true);
+    expect(await hsm.verify(spki, 'EC', p, Buffer.alloc(16, 7), sig)).toBe(false);
+  });
+});

@@ -29,7 +29,8 @@ import {
 import { CryptoError, type CryptoProvider, type KeyRef } from './provider.js';
 
 export type AsymmetricAlgorithm = 'RSA' | 'EC';
-export type NamedCurve = 'P-256' | 'P-384' | 'P-521';
+/** NIST curves, and secp256k1 (SEC 2; the OASIS TC-ECDSA vectors register keys on it). */
+export type NamedCurve = 'P-256' | 'P-384' | 'P-521' | 'secp256k1';
 export type SignatureHash = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
 export type GenerateKeyPairRequest =
@@ -92,6 +93,7 @@ export const CURVES: Readonly<Record<NamedCurve, { readonly node: string; readon
   'P-256': { node: 'prime256v1', oid: '06082a8648ce3d030107', bytes: 32 },
   'P-384': { node: 'secp384r1', oid: '06052b81040022', bytes: 48 },
   'P-521': { node: 'secp521r1', oid: '06052b81040023', bytes: 66 },
+  secp256k1: { node: 'secp256k1', oid: '06052b8104000a', bytes: 32 },
 };
 
 export function checkCurve(curve: string): NamedCurve {

@@ -4,8 +4,8 @@
  * - the key checks: Private / Public Key object; Cryptographic Usage Mask bit (Incompatible
  *   Cryptographic Usage Mask in 2.x, Permission Denied in 1.x); Sign needs an Active key, Verify
  *   also accepts Deactivated / Compromised (1.4 §3.22, 2.1 §4.57). A Protect Stop Date passed (Sign)
- *   or a Process Start Date not reached (Verify) is Permission Denied, as OASIS CS-AC-M-8 answers
- *   in every version;
+ *   or a Process Start Date not reached (Verify) is Permission Denied up to 2.0 and Wrong Key
+ *   Lifecycle State in 2.1, as OASIS CS-AC-M-8 answers;
  * - Cryptographic Parameters (2.1 §11.3): Digital Signature Algorithm, or Padding Method (PSS or
  *   PKCS1 v1.5) + Hashing Algorithm, or ECDSA + Hashing Algorithm; each field absent from the
  *   request is taken from the key's Cryptographic Parameters attribute; SHA-256 by default.
@@ -33,7 +33,7 @@ import {
   ResultReason,
   Tag,
 } from '../../kmip/generated/index.js';
-import { type ProtocolVersion, is2x } from '../../kmip/protocol-version.js';
+import { type ProtocolVersion, atLeast, is2x } from '../../kmip/protocol-version.js';
 import { bytes, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { dateAttr, loadCurrent, requireUsableState, requireUsage, seconds } from '../lifecycle/state.js';
@@ -124,7 +124,10 @@ export function signatureParams(v: ProtocolVersion, req: SignParamFields | undef
   if (cryptoAlg !== undefined) {
     const isEc = EC_ALGORITHMS.has(cryptoAlg);
     if (cryptoAlg !== CryptographicAlgorithm.RSA && !isEc) throw unsupported(v, 'Cryptographic Algorithm not supported for signatures');
-    if (isEc !== (algorithm === 'EC')) throw bad(v, 'The Cryptographic Algorithm does not match the key');
+    // An EC key signs with ECDSA whatever RSA parameters come with it: OASIS CS-AC-M-3-ECC-13 and
+    // TC-ECDSA-SIGN-DIGESTEDDATA verify with "RSA, PSS, SHA-256" against an EC key and expect
+    // Valid (only the hash is used). An RSA key asked for ECDSA is a contradiction.
+    if (isEc && algorithm === 'RSA') throw bad(v, 'The Cryptographic Algorithm does not match the key');
   }
   let hash: SignatureHash | undefined;
   if (hashEnum !== undefined) {
@@ -139,7 +142,7 @@ export function signatureParams(v: ProtocolVersion, req: SignParamFields | undef
     scheme = d.scheme;
     hash = d.hash ?? hash;
   } else if (algorithm === 'EC') {
-    scheme = 'ECDSA';
+    scheme = 'ECDSA'; // Padding Method does not apply to ECDSA (see above).
   } else if (padding === undefined || padding === PaddingMethod.PKCS1V1_5) {
     scheme = 'PKCS1v15';
   } else if (padding === PaddingMethod.PSS) {
@@ -168,13 +171,18 @@ export async function signatureKey(ctx: RequestContext, uid: string | undefined,
   const t = seconds(ctx.now);
   if (op === 'sign') {
     const stop = dateAttr(obj, Tag.ProtectStopDate);
-    if (stop !== undefined && stop <= t) throw new KmipError(ResultReason.PermissionDenied, 'The Protect Stop Date has passed');
+    if (stop !== undefined && stop <= t) throw datePassed(ctx.version, 'The Protect Stop Date has passed');
   } else {
     const start = dateAttr(obj, Tag.ProcessStartDate);
-    if (start !== undefined && start > t) throw new KmipError(ResultReason.PermissionDenied, 'The Process Start Date has not come');
+    if (start !== undefined && start > t) throw datePassed(ctx.version, 'The Process Start Date has not come');
   }
   requireUsableState(ctx.version, obj, op === 'sign' ? 'protect' : 'process', ctx.now);
   return obj;
+}
+
+/** OASIS CS-AC-M-8: Permission Denied up to KMIP 2.0, Wrong Key Lifecycle State in 2.1. */
+function datePassed(v: ProtocolVersion, msg: string): KmipError {
+  return new KmipError(atLeast(v, 2, 1) ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied, msg);
 }
 
 /** The provider's asymmetric services; Feature Not Supported when it has none. */

@@ -11,13 +11,22 @@
  * Supported: RSA 2048..4096 bits; EC (or ECDSA / ECDH as the algorithm) on P-256, P-384, P-521,
  * named by Recommended Curve or by Cryptographic Length.
  */
-import { type AsymmetricAlgorithm, type GenerateKeyPairRequest, type NamedCurve, asymmetricProviderOf } from '../../crypto/asymmetric.js';
-import { CryptoError } from '../../crypto/provider.js';
+import { createHash } from 'node:crypto';
+
+import {
+  type AsymmetricAlgorithm,
+  type AsymmetricProvider,
+  type GenerateKeyPairRequest,
+  type NamedCurve,
+  asymmetricProviderOf,
+} from '../../crypto/asymmetric.js';
+import { CryptoError, type KeyRef } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../../kmip/errors.js';
 import type { Fields } from '../../kmip/fields.js';
 import {
   CryptographicAlgorithm,
+  HashingAlgorithm,
   KeyFormatType,
   LinkType,
   ObjectType,
@@ -28,7 +37,7 @@ import {
   Tag,
 } from '../../kmip/generated/index.js';
 import { is2x } from '../../kmip/protocol-version.js';
-import { dateTime, enm, int, struct, text } from '../../ttlv/build.js';
+import { bytes, dateTime, enm, int, struct, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
@@ -78,13 +87,14 @@ const CURVE_BY_ENUM: ReadonlyMap<number, NamedCurve> = new Map([
   [RecommendedCurve.P_256, 'P-256'],
   [RecommendedCurve.P_384, 'P-384'],
   [RecommendedCurve.P_521, 'P-521'],
+  [RecommendedCurve.SECP256K1, 'secp256k1'],
 ]);
 const CURVE_BY_LENGTH: ReadonlyMap<number, NamedCurve> = new Map([
   [256, 'P-256'],
   [384, 'P-384'],
   [521, 'P-521'],
 ]);
-const CURVE_BITS: Readonly<Record<NamedCurve, number>> = { 'P-256': 256, 'P-384': 384, 'P-521': 521 };
+const CURVE_BITS: Readonly<Record<NamedCurve, number>> = { 'P-256': 256, 'P-384': 384, 'P-521': 521, secp256k1: 256 };
 const EC_ALGORITHMS = new Set<number>([CryptographicAlgorithm.EC, CryptographicAlgorithm.ECDSA, CryptographicAlgorithm.ECDH]);
 
 /** The generation request an attribute set names, and the Cryptographic Length to record. */
@@ -125,6 +135,29 @@ function checkClientAttributes(ctx: RequestContext, attrs: readonly Attribute[])
 
 function link(type: number, uid: string): Attribute {
   return { tag: Tag.Link, value: struct(Tag.Link, [enm(Tag.LinkType, type), text(Tag.LinkedObjectIdentifier, uid)]) };
+}
+
+/** Digest attribute: SHA-256 of the Key Material in its Key Format Type (KMIP 1.4 §3.17, 2.1 §4.15). */
+function digest(value: Uint8Array, format: number): Attribute {
+  return {
+    tag: Tag.Digest,
+    value: struct(Tag.Digest, [enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256), bytes(Tag.DigestValue, value), enm(Tag.KeyFormatType, format)]),
+  };
+}
+
+/**
+ * SHA-256 of the private key's PKCS#8 (what Get returns). The encoding is exported from the HSM
+ * only for this hash and zeroed at once; a non-extractable key has no Digest (its value is
+ * never available to hash).
+ */
+async function privateKeyDigest(asym: AsymmetricProvider, ref: KeyRef, algorithm: AsymmetricAlgorithm): Promise<Buffer | undefined> {
+  if (ref.kind === 'resident') return undefined;
+  const der = await asym.exportPrivateKey(ref, algorithm);
+  try {
+    return createHash('sha256').update(der).digest();
+  } finally {
+    der.fill(0);
+  }
 }
 
 function buildObject(
@@ -204,12 +237,18 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
     const algorithm = attrNumber({ attributes: privAttrs }, Tag.CryptographicAlgorithm) as number;
     const length = { tag: Tag.CryptographicLength, value: int(Tag.CryptographicLength, gen.length) };
     const keyBlock = (formatType: number) => ({ formatType, algorithm, length: gen.length, form: 'bytes' as const, keyValueAttributes: [] });
+    const privDigest = await privateKeyDigest(asym, pair.privateKey, gen.algorithm);
     const priv = buildObject(
       ctx,
       privateUid,
       ObjectType.PrivateKey,
       privAttrs,
-      [length, { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.PKCS_8) }, link(LinkType.PublicKeyLink, publicUid)],
+      [
+        length,
+        { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.PKCS_8) },
+        link(LinkType.PublicKeyLink, publicUid),
+        ...(privDigest ? [digest(privDigest, KeyFormatType.PKCS_8)] : []),
+      ],
       { fields: [], keyBlock: keyBlock(KeyFormatType.PKCS_8), privateKey: pair.privateKey },
     );
     const pub = buildObject(
@@ -217,7 +256,12 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
       publicUid,
       ObjectType.PublicKey,
       pubAttrs,
-      [length, { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.X_509) }, link(LinkType.PrivateKeyLink, privateUid)],
+      [
+        length,
+        { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.X_509) },
+        link(LinkType.PrivateKeyLink, privateUid),
+        digest(createHash('sha256').update(pair.publicKey).digest(), KeyFormatType.X_509),
+      ],
       { fields: [], keyBlock: keyBlock(KeyFormatType.X_509), clear: pair.publicKey },
     );
     saveObject(ctx, priv);
