@@ -343,4 +343,27 @@ describe('refusals', () => {
     );
     failed(bob.items[0]!, ResultReason.InvalidCorrelationValue);
   });
+
+  it('ID Placeholder: Create then Encrypt and Decrypt in one batch without a Unique Identifier', async () => {
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const create = {
+      operation: Operation.Create,
+      payload: [
+        enm(Tag.ObjectType, ObjectType.SymmetricKey),
+        struct(Tag.Attributes, [
+          enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+          int(Tag.CryptographicLength, 256),
+          int(Tag.CryptographicUsageMask, ENC_DEC),
+          dateTime(Tag.ActivationDate, now - 10n),
+          struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB)]),
+        ]),
+      ],
+    };
+    const r = parseResponse(await d.handle(request(V21, [create, { operation: Operation.Encrypt, payload: [bytes(Tag.Data, P)] }]), peer));
+    expect(r.items.map((i) => i.status)).toEqual([ResultStatus.Success, ResultStatus.Success]);
+    const uid = payloadText(r.items[0]!, Tag.UniqueIdentifier)!;
+    expect(payloadText(r.items[1]!, Tag.UniqueIdentifier)).toBe(uid);
+    const back = ok(await one(V21, Operation.Decrypt, [uidNode(uid), bytes(Tag.Data, out(r.items[1]!, Tag.Data)!)]));
+    expect(out(back, Tag.Data)).toEqual(P);
+  });
 });
