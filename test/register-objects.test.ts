@@ -167,6 +167,14 @@ describe.each([
     expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
   });
 
+  it('lets the client set Original Creation Date on Register (TC-MDO-2), unlike Create', async () => {
+    const r = await register(ObjectType.SecretData, [['Original Creation Date', dateTime(Tag.OriginalCreationDate, 38_520n)]]);
+    expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
+    const { deserializeObject } = await import('../src/operations/objects.js');
+    const obj = deserializeObject((await store.get(payloadText(r.items[0]!, Tag.UniqueIdentifier)!))!);
+    expect(obj.attributes.filter((a) => a.tag === Tag.OriginalCreationDate).map((a) => a.value.value)).toEqual([38_520n]);
+  });
+
   it('sets State Pre-Active, or Active when the Activation Date has passed', async () => {
     const r1 = await register(ObjectType.SecretData);
     const r2 = await register(ObjectType.SecretData, [['Activation Date', dateTime(Tag.ActivationDate, 1_000_000n)]]);

@@ -34,7 +34,7 @@ import {
   WrappingMethod,
 } from '../kmip/generated/index.js';
 import { type KeyBlockInfo, encodeObjectContent, symmetricKeyBytes } from '../kmip/key-block.js';
-import { atLeast } from '../kmip/protocol-version.js';
+import { atLeast, is2x } from '../kmip/protocol-version.js';
 import { struct, bytes, enm, text } from '../ttlv/build.js';
 import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
@@ -119,7 +119,8 @@ async function unwrapRegistered(ctx: RequestContext, kb: KeyBlockInfo, kvBytes: 
     const encoding = wd.enum(Tag.EncodingOption) ?? EncodingOption.TTLVEncoding;
     let plainKv: TtlvNode;
     if (encoding === EncodingOption.NoEncoding) {
-      const m = kv.type === 'Structure' ? kv.value.find((n) => n.tag === Tag.KeyMaterial) : undefined;
+      // 1.x: Key Value { Key Material = wrapped }; 2.x: Key Value = wrapped (TC-WRAP-2-14 / -20).
+      const m = kv.type === 'Structure' ? kv.value.find((n) => n.tag === Tag.KeyMaterial) : kv;
       if (m?.type !== 'ByteString') throw invalidField('The wrapped Key Value has no Key Material');
       plainKv = struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, aesKeyUnwrap(kek, m.value))]);
     } else {
@@ -182,12 +183,14 @@ async function wrapObject(ctx: RequestContext, object: TtlvNode, spec: WrappingS
       text(Tag.UniqueIdentifier, wk.uid),
       struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)]),
     ]),
-    enm(Tag.EncodingOption, encoding),
+    // Echoed only when the client named it (OASIS AX-M-2 answers without it).
+    ...(spec.encoding !== undefined ? [enm(Tag.EncodingOption, encoding)] : []),
   ]);
-  // TTLV Encoding: the Key Value becomes the wrapped Byte String (1.4 §2.1.3). No Encoding: the
-  // Key Value stays a Structure whose Key Material holds the wrapped bytes (OASIS TC-WRAP-2-14).
+  // TTLV Encoding: the Key Value becomes the wrapped Byte String (1.4 §2.1.3). No Encoding: in
+  // 1.x the Key Value stays a Structure whose Key Material holds the wrapped bytes (OASIS
+  // TC-WRAP-2-14, and PyKMIP reads only that); in 2.x it is the wrapped Byte String (TC-WRAP-1-20).
   const wrappedValue =
-    encoding === EncodingOption.TTLVEncoding || kv.type !== 'Structure'
+    encoding === EncodingOption.TTLVEncoding || kv.type !== 'Structure' || is2x(ctx.version)
       ? bytes(Tag.KeyValue, wrapped)
       : struct(Tag.KeyValue, kv.value.map((n) => (n.tag === Tag.KeyMaterial ? bytes(Tag.KeyMaterial, wrapped) : n)));
   const block = struct(Tag.KeyBlock, [...kb.value.map((n) => (n.tag === Tag.KeyValue ? wrappedValue : n)), kwd]);

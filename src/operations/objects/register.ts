@@ -31,7 +31,11 @@ interface RegisterResponse {
   readonly uid: string;
 }
 
-/** Attributes only the server sets (KMIP 2.1 §4 "Set by server"; 1.4 §3 attribute rules). */
+/**
+ * Attributes only the server sets (KMIP 2.1 §4 "Set by server"; 1.4 §3 attribute rules). Unlike
+ * Create, Register lets the client set Original Creation Date (1.4 §3.61: the object may have been
+ * created elsewhere; OASIS TC-MDO-2) and Key Value Location (1.4 §3.45).
+ */
 const SERVER_ONLY = new Set<number>([
   Tag.UniqueIdentifier,
   Tag.State,
@@ -42,7 +46,6 @@ const SERVER_ONLY = new Set<number>([
   Tag.CompromiseDate,
   Tag.ArchiveDate,
   Tag.Fresh,
-  Tag.OriginalCreationDate,
   Tag.KeyValuePresent,
   Tag.AlwaysSensitive,
   Tag.NeverExtractable,
@@ -145,7 +148,7 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     dateTime(Tag.InitialDate, now),
     dateTime(Tag.LastChangeDate, now),
   ];
-  if (is2x(ctx.version)) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
+  if (is2x(ctx.version) && attr(probe, Tag.OriginalCreationDate) === undefined) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
   if (blockInfo !== undefined) serverSet.push(enm(Tag.KeyFormatType, blockInfo.formatType));
   const obj: ManagedObject = {
     uid,
