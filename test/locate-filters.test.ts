@@ -133,6 +133,17 @@ describe.each([
     expect((await locate([['State', enm(Tag.State, State.Active)]])).uids).toEqual([]);
   });
 
+  it('matches State against the effective State: a future Activation Date that has passed counts as Active', async () => {
+    const past = await registerSecret([['Activation Date', dateTime(Tag.ActivationDate, 1000n)]]); // Active at once
+    const { seconds } = await import('../src/operations/lifecycle/state.js');
+    const soon = seconds(new Date()) + 2n;
+    const later = await registerSecret([['Activation Date', dateTime(Tag.ActivationDate, soon)]]);
+    expect((await locate([['State', enm(Tag.State, State.Active)]])).uids).toEqual([past]);
+    expect((await locate([['State', enm(Tag.State, State.PreActive)]])).uids).toEqual([later]);
+    await new Promise((r) => setTimeout(r, 3100));
+    expect((await locate([['State', enm(Tag.State, State.Active)]])).uids).toEqual([later, past]);
+  });
+
   it('treats two instances of a date attribute as an inclusive range (TC-OFFSET shape)', async () => {
     const t = (n: number) => dateTime(Tag.ActivationDate, BigInt(n));
     const a = await registerSecret([['Activation Date', t(1000)]]);

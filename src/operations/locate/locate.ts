@@ -4,6 +4,7 @@
  * - each attribute is an equality condition on its index term; two instances of a Date-Time
  *   attribute are an inclusive range (2.1 §6.1.27: "two instances ... a range");
  * - Name matches by Name Value (any Name Type), vendor / custom attributes (x-, y-) by value;
+ * - State matches the effective State (date-driven transitions applied, lifecycle/state.ts);
  * - Cryptographic Usage Mask matches objects that have at least the requested bits (2.1 §6.1.27);
  * - Operation Policy Name (1.x) "default" also matches objects that name no policy, since they
  *   fall under the server's default policy (1.4 §3.18; PyKMIP's suite relies on it);
@@ -31,6 +32,7 @@ import type { IndexCondition, StoredObject } from '../../store/object-store.js';
 import { int, text } from '../../ttlv/build.js';
 import { encodeTtlv } from '../../ttlv/encode.js';
 import type { TtlvNode } from '../../ttlv/types.js';
+import { applyDateTransitions } from '../lifecycle/state.js';
 import { deserializeObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { STORAGE_ARCHIVED, STORAGE_DESTROYED, STORAGE_ONLINE, attributeField, encodeAttributeValue } from './terms.js';
@@ -85,7 +87,10 @@ export function buildConditions(attributes: readonly Attribute[]): { conditions:
     for (const a of list) {
       // KMIP 2.1 §6.1.27: a Cryptographic Usage Mask matches when the candidate has every
       // requested bit (mask AND candidate == mask), so it is checked on the candidates.
-      if ((a.value.type === 'Structure' && a.tag !== Tag.Name) || (a.tag === Tag.CryptographicUsageMask && a.vendor === undefined)) {
+      // State is kept as last written and advanced by its dates when read (lifecycle/state.ts), so
+      // a State filter is checked on the candidates against the effective State.
+      const onCandidates = a.vendor === undefined && (a.tag === Tag.CryptographicUsageMask || a.tag === Tag.State);
+      if ((a.value.type === 'Structure' && a.tag !== Tag.Name) || onCandidates) {
         conditions.push({ field });
         residual.push(a);
         continue;
@@ -118,9 +123,9 @@ function matches(want: Attribute, have: Attribute): boolean {
   return covers(want.value, have.value);
 }
 
-function residualMatch(obj: StoredObject, residual: readonly Residual[]): boolean {
-  const attrs = deserializeObject(obj).attributes;
-  return residual.every((r) => attrs.some((a) => matches(r, a)));
+function residualMatch(stored: StoredObject, residual: readonly Residual[], now: Date): boolean {
+  const obj = applyDateTransitions(deserializeObject(stored), now);
+  return residual.every((r) => obj.attributes.some((a) => matches(r, a)));
 }
 
 /** Uids the store finds, reconciled with what this request has staged (puts and deletes). */
@@ -139,7 +144,7 @@ async function find(ctx: RequestContext, conditions: readonly IndexCondition[], 
     const kept: string[] = [];
     for (const uid of uids) {
       const obj = await ctx.tx.get(uid);
-      if (obj !== undefined && residualMatch(obj, residual)) kept.push(uid);
+      if (obj !== undefined && residualMatch(obj, residual, ctx.now)) kept.push(uid);
     }
     uids = kept;
   }
