@@ -432,6 +432,75 @@ describe('lifecycle operations', () => {
         expect(await stateOf(copy)).toBe(State.Deactivated);
       });
 
+      it('Re-key Key Pair: a new EC pair linked to each other, each replacing its predecessor (1.4 §4.5)', async () => {
+        const box = (v1: number, v2: number, nodes: TtlvNode[]) => ({ ...attributes(v, nodes), tag: is2(v) ? v2 : v1 }) as TtlvNode;
+        const ckp = ok(
+          await one(v, Operation.CreateKeyPair, [
+            box(Tag.CommonTemplateAttribute, Tag.CommonAttributes, [
+              enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.EC),
+              int(Tag.CryptographicLength, 256),
+              dateTime(Tag.ActivationDate, BigInt(T0 - 10)),
+            ]),
+            box(Tag.PrivateKeyTemplateAttribute, Tag.PrivateKeyAttributes, [int(Tag.CryptographicUsageMask, CryptographicUsageMask.Sign), nameAttr('priv')]),
+            box(Tag.PublicKeyTemplateAttribute, Tag.PublicKeyAttributes, [int(Tag.CryptographicUsageMask, CryptographicUsageMask.Verify), nameAttr('pub')]),
+          ]),
+        );
+        const oldPriv = payloadText(ckp, Tag.PrivateKeyUniqueIdentifier)!;
+        const oldPub = payloadText(ckp, Tag.PublicKeyUniqueIdentifier)!;
+        clock += 30;
+        const r = ok(
+          await one(v, Operation.ReKeyKeyPair, [
+            text(Tag.PrivateKeyUniqueIdentifier, oldPriv),
+            box(Tag.PrivateKeyTemplateAttribute, Tag.PrivateKeyAttributes, [nameAttr('priv-2')]),
+          ]),
+        );
+        const newPriv = payloadText(r, Tag.PrivateKeyUniqueIdentifier)!;
+        const newPub = payloadText(r, Tag.PublicKeyUniqueIdentifier)!;
+        expect(new Set([oldPriv, oldPub, newPriv, newPub]).size).toBe(4);
+        const np = await stored(newPriv);
+        const nq = await stored(newPub);
+        expect(np.objectType).toBe(ObjectType.PrivateKey);
+        expect(nq.objectType).toBe(ObjectType.PublicKey);
+        expect(names(np)).toEqual(['priv', 'priv-2']);
+        expect(names(nq)).toEqual(['pub']);
+        expect(names(await stored(oldPriv))).toEqual([]);
+        expect(links(np).sort()).toEqual([[LinkType.PublicKeyLink, newPub], [LinkType.ReplacedObjectLink, oldPriv]].sort());
+        expect(links(nq).sort()).toEqual([[LinkType.PrivateKeyLink, newPriv], [LinkType.ReplacedObjectLink, oldPub]].sort());
+        expect(links(await stored(oldPriv))).toContainEqual([LinkType.ReplacementObjectLink, newPriv]);
+        expect(links(await stored(oldPub))).toContainEqual([LinkType.ReplacementObjectLink, newPub]);
+        expect(attrNumber(np, Tag.State)).toBe(State.Active);
+        expect(attrNumber(np, Tag.CryptographicUsageMask)).toBe(CryptographicUsageMask.Sign);
+        expect(attrNumber(nq, Tag.CryptographicUsageMask)).toBe(CryptographicUsageMask.Verify);
+        expect(await dateOf(newPriv, Tag.InitialDate)).toBe(T0 + 30);
+        const spki = (g: ItemResult) => {
+          const kb = child(child(g.payload!, Tag.PublicKey)!, Tag.KeyBlock)!;
+          const km = child(child(kb, Tag.KeyValue)!, Tag.KeyMaterial)!;
+          return Buffer.from(km.value as Uint8Array);
+        };
+        const a = spki(ok(await one(v, Operation.Get, [uidNode(oldPub)])));
+        const b = spki(ok(await one(v, Operation.Get, [uidNode(newPub)])));
+        expect(a.equals(b)).toBe(false);
+        // The ID Placeholder is the new private key; the symmetric Re-key refuses key pairs and vice versa.
+        const both = await send(v, [
+          { operation: Operation.ReKeyKeyPair, payload: [text(Tag.PrivateKeyUniqueIdentifier, newPriv)] },
+          { operation: Operation.Activate, payload: [] },
+        ]);
+        ok(both[0]!);
+        failed(both[1]!, wrongState); // the third private key is already Active through its copied Activation Date
+        const wrongType = is2(v) ? ResultReason.InvalidObjectType : ResultReason.InvalidField;
+        failed(await one(v, Operation.ReKey, [uidNode(newPriv)]), wrongType);
+        const sym = await create(v);
+        failed(await one(v, Operation.ReKeyKeyPair, [text(Tag.PrivateKeyUniqueIdentifier, sym)]), wrongType);
+        failed(
+          await one(v, Operation.ReKeyKeyPair, [
+            text(Tag.PrivateKeyUniqueIdentifier, newPriv),
+            box(Tag.CommonTemplateAttribute, Tag.CommonAttributes, [int(Tag.CryptographicLength, 384)]),
+          ]),
+          ResultReason.InvalidField,
+        );
+        failed(await one(v, Operation.ReKeyKeyPair, [text(Tag.PrivateKeyUniqueIdentifier, 'nope')]), ResultReason.ItemNotFound);
+      });
+
       it('Re-key: refused attributes and objects', async () => {
         const uid = await create(v);
         failed(await one(v, Operation.ReKey, [uidNode(uid), attributes(v, [int(Tag.CryptographicLength, 256)])]), ResultReason.InvalidField);

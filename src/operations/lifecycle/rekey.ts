@@ -19,93 +19,20 @@
  * Attributes in the request (Template-Attribute / Attributes) override the copied ones; those only
  * the server sets are refused as in Create, and the algorithm and length cannot change.
  */
-import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
+import { decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField } from '../../kmip/errors.js';
-import { KeyFormatType, LinkType, ObjectType, Operation, ResultReason, State, Tag } from '../../kmip/generated/index.js';
-import { is2x } from '../../kmip/protocol-version.js';
-import { dateTime, enm, struct, text } from '../../ttlv/build.js';
-import type { TtlvNode } from '../../ttlv/types.js';
-import { type ManagedObject, attrNumber, newUid, saveObject, withAttribute } from '../objects.js';
+import { KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
+import { enm, text } from '../../ttlv/build.js';
+import type { Attribute } from '../../kmip/attributes.js';
+import { attrNumber, newUid, saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
-import { applyDateTransitions, dateAttr, loadCurrent, seconds, touched } from './state.js';
-import { usageTotal, withUsageCount } from './usage.js';
+import { loadCurrent } from './state.js';
+import { checkRequestAttributes, retired, successor } from './successor.js';
 
 interface ReKeyRequest {
   readonly uid: string | undefined;
   readonly offset: number | undefined;
   readonly attributes: Attribute[];
-}
-
-/** Set by the server only (1.4 §3 / 2.1 §4 "Initially set by: Server"); refused in the request. */
-const SERVER_ONLY = new Set<number>([
-  Tag.UniqueIdentifier,
-  Tag.ObjectType,
-  Tag.State,
-  Tag.InitialDate,
-  Tag.LastChangeDate,
-  Tag.Digest,
-  Tag.DestroyDate,
-  Tag.CompromiseDate,
-  Tag.CompromiseOccurrenceDate,
-  Tag.RevocationReason,
-  Tag.ArchiveDate,
-  Tag.Fresh,
-  Tag.OriginalCreationDate,
-  Tag.KeyValueLocation,
-  Tag.KeyValuePresent,
-  Tag.AlwaysSensitive,
-  Tag.NeverExtractable,
-  Tag.LeaseTime,
-]);
-
-/** Not carried over from the existing key (recomputed or reset for the new one). */
-const NOT_COPIED = new Set<number>([
-  ...SERVER_ONLY,
-  Tag.Name,
-  Tag.ActivationDate,
-  Tag.ProcessStartDate,
-  Tag.ProtectStopDate,
-  Tag.DeactivationDate,
-  Tag.KeyFormatType,
-]);
-
-const DATE_TAGS = [Tag.ProcessStartDate, Tag.ProtectStopDate, Tag.DeactivationDate] as const;
-
-/** The Link Type of a Link attribute, else undefined. */
-function linkType(a: Attribute): number | undefined {
-  if (a.vendor !== undefined || a.tag !== Tag.Link || a.value.type !== 'Structure') return undefined;
-  const t = a.value.value.find((c) => c.tag === Tag.LinkType);
-  return t?.type === 'Enumeration' ? t.value : undefined;
-}
-
-function isReplacementLink(a: Attribute): boolean {
-  const t = linkType(a);
-  return t === LinkType.ReplacementObjectLink || t === LinkType.ReplacedObjectLink;
-}
-
-function link(type: number, uid: string): TtlvNode {
-  return struct(Tag.Link, [enm(Tag.LinkType, type), text(Tag.LinkedObjectIdentifier, uid)]);
-}
-
-/** The new key's lifecycle dates from the existing key's (see the header). */
-function newDates(old: ManagedObject, offset: number | undefined, now: bigint): TtlvNode[] {
-  const out: TtlvNode[] = [];
-  if (offset === undefined) {
-    for (const tag of [Tag.ActivationDate, ...DATE_TAGS]) {
-      const d = dateAttr(old, tag);
-      if (d !== undefined) out.push(dateTime(tag, d));
-    }
-    return out;
-  }
-  const at1 = dateAttr(old, Tag.ActivationDate);
-  const at2 = now + BigInt(offset);
-  out.push(dateTime(Tag.ActivationDate, at2));
-  if (at1 === undefined) return out;
-  for (const tag of DATE_TAGS) {
-    const d = dateAttr(old, tag);
-    if (d !== undefined) out.push(dateTime(tag, at2 + (d - at1)));
-  }
-  return out;
 }
 
 export default defineOperation<ReKeyRequest, { uid: string }>({
@@ -118,11 +45,7 @@ export default defineOperation<ReKeyRequest, { uid: string }>({
     };
   },
   async handle(ctx, req) {
-    for (const a of req.attributes) {
-      if (a.vendor === undefined && SERVER_ONLY.has(a.tag)) {
-        throw new KmipError(is2x(ctx.version) ? ResultReason.ReadOnlyAttribute : ResultReason.InvalidField, 'Attribute is set by the server');
-      }
-    }
+    checkRequestAttributes(ctx.version, req.attributes);
     const old = await loadCurrent(ctx, req.uid);
     if (old.objectType !== ObjectType.SymmetricKey) {
       // Re-key Key Pair re-keys asymmetric keys (1.4 §4.5); 1.x gets Invalid Field from the batch layer.
@@ -142,48 +65,13 @@ export default defineOperation<ReKeyRequest, { uid: string }>({
       extractable: old.key.ref.kind !== 'resident',
     });
     const uid = newUid(ctx.now);
-    const now = seconds(ctx.now);
-
-    const copied = old.attributes.filter((a) => a.vendor !== undefined || (!NOT_COPIED.has(a.tag) && !isReplacementLink(a)));
-    const names = old.attributes.filter((a) => a.vendor === undefined && a.tag === Tag.Name);
-    const serverSet: TtlvNode[] = [
-      text(Tag.UniqueIdentifier, uid),
-      enm(Tag.State, State.PreActive),
-      dateTime(Tag.InitialDate, now),
-      dateTime(Tag.LastChangeDate, now),
-      enm(Tag.KeyFormatType, KeyFormatType.Raw),
-      link(LinkType.ReplacedObjectLink, old.uid),
-      ...newDates(old, req.offset, now),
-    ];
-    if (is2x(ctx.version)) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
-    let fresh: ManagedObject = {
-      uid,
-      owner: old.owner,
-      revision: 1,
-      objectType: ObjectType.SymmetricKey,
-      attributes: [...copied, ...names, ...serverSet.map((value) => ({ tag: value.tag, value }))],
-      key: { ref, algorithm: old.key.algorithm },
-    };
-    // Usage Limits: a fresh allowance (Count = Total).
-    const total = usageTotal(fresh);
-    if (total !== undefined) fresh = withUsageCount(fresh, total);
-    // Request attributes override the copied ones; Name and Link add (they are multi-valued).
-    for (const a of req.attributes) {
-      if (a.vendor !== undefined) {
-        fresh = { ...fresh, attributes: [...fresh.attributes.filter((b) => !(b.vendor === a.vendor && b.vendorName === a.vendorName)), a] };
-      } else if (a.tag === Tag.Name || a.tag === Tag.Link) {
-        fresh = { ...fresh, attributes: [...fresh.attributes, a] };
-      } else {
-        fresh = withAttribute(fresh, a.tag, a.value);
-      }
-    }
-    saveObject(ctx, applyDateTransitions(fresh, ctx.now));
-
-    // The existing key: names moved away, Replacement Object link to the new key; State unchanged.
-    let prev = withAttribute(old, Tag.Name, undefined);
-    prev = { ...prev, attributes: [...prev.attributes.filter((a) => linkType(a) !== LinkType.ReplacementObjectLink), { tag: Tag.Link, value: link(LinkType.ReplacementObjectLink, uid) }] };
-    saveObject(ctx, { ...touched(prev, ctx.now), revision: old.revision + 1 });
-
+    const fresh = successor(
+      old,
+      { uid, owner: old.owner, objectType: ObjectType.SymmetricKey, key: { ref, algorithm: old.key.algorithm } },
+      { offset: req.offset, now: ctx.now, version: ctx.version, extra: [enm(Tag.KeyFormatType, KeyFormatType.Raw)], overrides: req.attributes },
+    );
+    saveObject(ctx, fresh);
+    saveObject(ctx, retired(old, uid, ctx.now));
     ctx.idPlaceholder = uid;
     return { uid };
   },
