@@ -2,7 +2,7 @@
  * The lifecycle with the real parts (mutual TLS, SoftHSM2, LevelDB): a Deactivation Date that
  * passes while kmipd is down takes effect after the restart (dates are evaluated lazily, no
  * timers); the Percona pattern (Activate, Revoke, Destroy) at 1.4 and 2.1; archival survives a
- * restart.
+ * restart; Re-key and Re-key Key Pair generate new keys in the HSM.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,41 @@ describe('lifecycle end to end (TLS + SoftHSM2 + LevelDB)', () => {
       expectOk(await rt(c, uidOp(v14, Operation.Recover, archived)));
       expectOk(await rt(c, uidOp(v14, Operation.Activate, archived)));
       expectOk(await rt(c, uidOp(v14, Operation.Get, archived)));
+    } finally {
+      c.close();
+      await s.close();
+    }
+  }, 60_000);
+
+  it('Re-key Key Pair in the HSM at 2.1: a new EC pair, the old one keeps working until revoked', async () => {
+    const v: Version = [2, 1];
+    const s = await boot();
+    const c = await KmipTestClient.connect(s.port, certs);
+    try {
+      const ckp = expectOk(
+        await rt(
+          c,
+          request(v, [
+            {
+              operation: Operation.CreateKeyPair,
+              payload: [
+                struct(Tag.CommonAttributes, [enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.EC), int(Tag.CryptographicLength, 256)]),
+                struct(Tag.PrivateKeyAttributes, [int(Tag.CryptographicUsageMask, CryptographicUsageMask.Sign)]),
+                struct(Tag.PublicKeyAttributes, [int(Tag.CryptographicUsageMask, CryptographicUsageMask.Verify)]),
+              ],
+            },
+          ]),
+        ),
+      );
+      const oldPriv = payloadText(ckp, Tag.PrivateKeyUniqueIdentifier)!;
+      const r = expectOk(await rt(c, request(v, [{ operation: Operation.ReKeyKeyPair, payload: [text(Tag.PrivateKeyUniqueIdentifier, oldPriv)] }])));
+      const newPriv = payloadText(r, Tag.PrivateKeyUniqueIdentifier)!;
+      const newPub = payloadText(r, Tag.PublicKeyUniqueIdentifier)!;
+      expect(newPriv).not.toBe(oldPriv);
+      expectOk(await rt(c, uidOp(v, Operation.Get, newPub)));
+      expectOk(await rt(c, uidOp(v, Operation.Get, newPriv)));
+      expectOk(await rt(c, uidOp(v, Operation.Destroy, oldPriv)));
+      expectOk(await rt(c, uidOp(v, Operation.Get, newPriv)));
     } finally {
       c.close();
       await s.close();
