@@ -98,12 +98,19 @@ function leaf(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest: boo
   }
 }
 
+/** A 1.x `Attribute` {Attribute Name "Digest", Attribute Value}: the Digest in its 1.x form. */
+function isV1Digest(e: TtlvNode): boolean {
+  if (e.type !== 'Structure' || e.tag !== Tag.Attribute) return false;
+  const n = e.value.find((c) => c.tag === Tag.AttributeName);
+  return n?.type === 'TextString' && n.value === 'Digest';
+}
+
 /** Compares `a` (actual) against `e` (expected). Returns the first mismatch, or undefined. */
 export function compareNode(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest = false): Result {
   if (e.tag !== a.tag) return `${path}: expected ${name(e.tag)}, got ${name(a.tag)}`;
   const here = `${path}/${name(e.tag)}`;
   if (e.type !== 'Structure' || a.type !== 'Structure') return leaf(e, a, b, here, inDigest);
-  const digest = inDigest || e.tag === Tag.Digest;
+  const digest = inDigest || e.tag === Tag.Digest || isV1Digest(e);
   if (ATTRIBUTE_SETS.has(e.tag)) return compareSet(e.value, a.value, b, here, digest);
   let j = 0;
   for (const ec of e.value) {
