@@ -181,6 +181,17 @@ describe.each([
     expect(aes.reason).toBe(ResultReason.FeatureNotSupported);
   });
 
+  it('the public key inherits the type named only in the private key attributes', async () => {
+    const { pub } = await createPair([], [alg(CryptographicAlgorithm.EC), len(521), mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
+    const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'spki' });
+    expect(spki.asymmetricKeyDetails?.namedCurve).toBe('secp521r1');
+    const mismatch = await send(Operation.CreateKeyPair, [
+      container(v, 'PrivateKey', [alg(CryptographicAlgorithm.EC), len(256)]),
+      container(v, 'PublicKey', [alg(CryptographicAlgorithm.RSA), len(2048)]),
+    ]);
+    expect(mismatch.reason).toBe(ResultReason.InvalidField);
+  });
+
   it('a non-extractable private key signs but Get refuses it', async () => {
     const { priv } = await createPair(
       [alg(CryptographicAlgorithm.EC), len(384), activeNow()],

@@ -221,9 +221,17 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
     const extractable = attr({ attributes: privAttrs }, Tag.Extractable);
     const isExtractable = !(extractable?.type === 'Boolean' && extractable.value === false);
     const gen = generation(privAttrs, isExtractable);
-    const pubGen = generation(pubAttrs, isExtractable);
-    if (pubGen.algorithm !== gen.algorithm || pubGen.length !== gen.length) {
-      throw invalidField('The private and public key attributes name different key types');
+    // The public key may name its type too (then it must agree), or inherit the private key's.
+    if (attrNumber({ attributes: pubAttrs }, Tag.CryptographicAlgorithm) !== undefined) {
+      const pubGen = generation(pubAttrs, isExtractable);
+      if (pubGen.algorithm !== gen.algorithm || pubGen.length !== gen.length) {
+        throw invalidField('The private and public key attributes name different key types');
+      }
+    } else {
+      const a = attr({ attributes: privAttrs }, Tag.CryptographicAlgorithm) as TtlvNode;
+      pubAttrs.push({ tag: Tag.CryptographicAlgorithm, value: a });
+      const rc = attr({ attributes: privAttrs }, Tag.RecommendedCurve);
+      if (rc !== undefined && attr({ attributes: pubAttrs }, Tag.RecommendedCurve) === undefined) pubAttrs.push({ tag: Tag.RecommendedCurve, value: rc });
     }
     let pair;
     try {
