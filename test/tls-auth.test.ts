@@ -3,12 +3,13 @@
  * which protocol and suite, session resumption, and certificate rotation.
  */
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { startKmipServer, type KmipServer } from '../src/server/index.js';
-import { closed, EchoHandler, frame, makeTestPki, reader, sleep, useTlsHarness, type TestPki } from './helpers/pki.js';
+import { buildCrl, loadIssuer, startKmipServer, type KmipServer } from '../src/server/index.js';
+import { captureLog, closed, EchoHandler, frame, makeTestPki, reader, sleep, useTlsHarness, type TestPki } from './helpers/pki.js';
 
 const t = useTlsHarness();
 const { start, client, connected } = t;
@@ -126,6 +127,29 @@ describe('mutual TLS', () => {
     expect(h.peers).toHaveLength(0);
     await sleep(20);
     expect(logs.lines().find((l) => l.msg === 'TLS handshake failed')).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+  });
+
+  it('refuses a revoked client certificate when given the CA\'s CRL', async () => {
+    const h = new EchoHandler();
+    const issuer = loadIssuer(t.pki.ca, readFileSync(t.pki.paths.ca.key));
+    const bob = new X509Certificate(t.pki.clients.bob!.cert);
+    const now = Date.now();
+    const crl = buildCrl({ revoked: [{ serialNumber: bob.serialNumber, revocationDate: new Date(now - 60_000) }], thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + 86_400_000), crlNumber: 1 }, issuer);
+    const logs = captureLog();
+    const server = await startKmipServer({ host: '127.0.0.1', port: 0, tls: { ...t.pki.serverTls, crl }, handler: h, log: logs.log });
+    t.servers.push(server);
+    const port = server.address().port;
+    const s = client(port, {}, 'bob');
+    s.once('secureConnect', () => s.write(frame('x')));
+    await closed(s);
+    await sleep(20);
+    expect(logs.lines().find((l) => l.msg === 'TLS handshake failed')).toMatchObject({ code: 'CERT_REVOKED' });
+    const a = await connected(port, {}, 'alice'); // not on the list
+    const next = reader(a);
+    a.write(frame('fine'));
+    expect(await next()).toEqual(frame('fine'));
+    a.end();
+    expect(h.peers.map((p) => p.principal)).toEqual(['alice']);
   });
 
   it('refuses TLS 1.1', async () => {

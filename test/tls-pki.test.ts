@@ -10,7 +10,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildCrl } from '../src/server/pki/crl-builder.js';
 import { generateDevPki } from '../src/server/pki/dev-pki.js';
+import { loadIssuer } from '../src/server/pki/x509-builder.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
@@ -96,6 +98,26 @@ describe('generateDevPki', () => {
     const { stdout } = await run('openssl', ['x509', '-in', pki.serverRsa!.cert, '-noout', '-ext', 'keyUsage']);
     expect(stdout).toContain('Key Encipherment'); // the TLS_RSA_* key exchange encrypts to this key
     expect(statSync(pki.serverRsa!.key).mode & 0o777).toBe(0o600);
+  });
+
+  it('builds CRLs that openssl verifies and reads back', async () => {
+    const dir = temp();
+    const pki = generateDevPki({ dir, clients: ['alice', 'bob'] });
+    const bob = cert(pki.clients.bob!.cert);
+    const now = Date.now();
+    const crlFile = join(dir, 'ca.crl');
+    const issuer = loadIssuer(readFileSync(pki.ca.cert), readFileSync(pki.ca.key));
+    writeFileSync(crlFile, buildCrl({ revoked: [{ serialNumber: bob.serialNumber, revocationDate: new Date(now) }], thisUpdate: new Date(now), nextUpdate: new Date(now + 86_400_000), crlNumber: 7 }, issuer));
+    const text = await run('openssl', ['crl', '-in', crlFile, '-CAfile', pki.ca.cert, '-noout', '-text']);
+    expect(text.stderr + text.stdout).toMatch(/verify OK/);
+    expect(text.stdout).toContain(`Serial Number: ${bob.serialNumber}`);
+    expect(text.stdout).toMatch(/X509v3 CRL Number:\s+7/);
+    await expect(run('openssl', ['verify', '-crl_check', '-CAfile', pki.ca.cert, '-CRLfile', crlFile, pki.clients.bob!.cert])).rejects.toThrow(/revoked/);
+    const ok = await run('openssl', ['verify', '-crl_check', '-CAfile', pki.ca.cert, '-CRLfile', crlFile, pki.clients.alice!.cert]);
+    expect(ok.stdout).toContain(': OK');
+    // An empty CRL leaves revokedCertificates out altogether (RFC 5280 §5.1.2.6).
+    writeFileSync(crlFile, buildCrl({ revoked: [], thisUpdate: new Date(now), nextUpdate: new Date(now + 86_400_000), crlNumber: 8 }, issuer));
+    expect((await run('openssl', ['crl', '-in', crlFile, '-CAfile', pki.ca.cert, '-noout', '-text'])).stdout).toContain('No Revoked Certificates');
   });
 
   it('refuses a half-present CA and bad client names', () => {

@@ -16,7 +16,7 @@ import { createApp } from '../app.js';
 import { ConfigError, defaultTlsFiles, loadConfig, redactedConfig, type KmipdConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { generateDevPki } from '../server/pki/dev-pki.js';
-import { startKmipServer, type KmipServer } from '../server/index.js';
+import { startKmipServer, type KmipServer, type ServerTlsMaterial } from '../server/index.js';
 
 /** How long shutdown waits for requests in progress before cutting connections. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -31,16 +31,16 @@ export interface RunningKmipd {
   reloadTls(): void;
 }
 
-/** Server certificate(s), key(s) and client CA as the listener wants them. */
-function readTls(tls: KmipdConfig['tls']): { cert: Buffer | Buffer[]; key: Buffer | Buffer[]; ca: Buffer } {
-  const ca = readFileSync(tls.caFile);
+/** Server certificate(s), key(s), client CA and CRL as the listener wants them. */
+function readTls(tls: KmipdConfig['tls']): ServerTlsMaterial {
+  const trust = { ca: readFileSync(tls.caFile), ...(tls.crlFile === undefined ? {} : { crl: readFileSync(tls.crlFile) }) };
   if (tls.rsaCertFile === undefined || tls.rsaKeyFile === undefined) {
-    return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ca };
+    return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ...trust };
   }
   return {
     cert: [readFileSync(tls.certFile), readFileSync(tls.rsaCertFile)],
     key: [readFileSync(tls.keyFile), readFileSync(tls.rsaKeyFile)],
-    ca,
+    ...trust,
   };
 }
 
@@ -53,7 +53,7 @@ function readTls(tls: KmipdConfig['tls']): { cert: Buffer | Buffer[]; key: Buffe
 function ensureTlsFiles(cfg: KmipdConfig, cwd: string, log: Logger): KmipdConfig['tls'] {
   const defaults = defaultTlsFiles(cwd);
   const isDefault = cfg.tls.certFile === defaults.certFile && cfg.tls.keyFile === defaults.keyFile && cfg.tls.caFile === defaults.caFile;
-  const files = [cfg.tls.certFile, cfg.tls.keyFile, cfg.tls.caFile, cfg.tls.rsaCertFile, cfg.tls.rsaKeyFile];
+  const files = [cfg.tls.certFile, cfg.tls.keyFile, cfg.tls.caFile, cfg.tls.rsaCertFile, cfg.tls.rsaKeyFile, cfg.tls.crlFile];
   const missing = files.filter((f): f is string => f !== undefined && !existsSync(f));
   if (missing.length > 0 && !isDefault) throw new ConfigError(`TLS file(s) not found: ${missing.join(', ')}`);
   if (!isDefault) return cfg.tls;

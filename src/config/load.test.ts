@@ -66,6 +66,11 @@ describe('loadConfig', () => {
     expect(loadConfig({}, ['--config', file], { cwd }).tls.rsaKeyFile).toBe(join(file, '..', 'r.key'));
   });
 
+  it('takes an optional client CRL', () => {
+    expect(loadConfig({ KMIPD_TLS_CRL: 'certs/ca.crl' }, [], { cwd }).tls.crlFile).toBe('/srv/kmipd/certs/ca.crl');
+    expect(loadConfig({}, [], { cwd }).tls.crlFile).toBeUndefined();
+  });
+
   it('--config beats KMIPD_CONFIG', () => {
     const a = tempConfig({ listen: { port: 1111 } });
     const b = tempConfig({ listen: { host: '::', port: 2222 } });

@@ -92,12 +92,13 @@ function applyFile(cfg: KmipdConfig, file: string): void {
 
   if (raw.dataDir !== undefined) cfg.dataDir = path(raw.dataDir, 'dataDir');
 
-  const tls = section(raw, 'tls', ['certFile', 'keyFile', 'caFile', 'rsaCertFile', 'rsaKeyFile'], where);
+  const tls = section(raw, 'tls', ['certFile', 'keyFile', 'caFile', 'rsaCertFile', 'rsaKeyFile', 'crlFile'], where);
   if (tls?.certFile !== undefined) cfg.tls.certFile = path(tls.certFile, 'tls.certFile');
   if (tls?.keyFile !== undefined) cfg.tls.keyFile = path(tls.keyFile, 'tls.keyFile');
   if (tls?.caFile !== undefined) cfg.tls.caFile = path(tls.caFile, 'tls.caFile');
   if (tls?.rsaCertFile !== undefined) cfg.tls.rsaCertFile = path(tls.rsaCertFile, 'tls.rsaCertFile');
   if (tls?.rsaKeyFile !== undefined) cfg.tls.rsaKeyFile = path(tls.rsaKeyFile, 'tls.rsaKeyFile');
+  if (tls?.crlFile !== undefined) cfg.tls.crlFile = path(tls.crlFile, 'tls.crlFile');
 
   const p11 = section(raw, 'pkcs11', ['module', 'tokenLabel', 'slot', 'pin', 'pinFile'], where);
   if (p11?.module !== undefined) cfg.pkcs11.module = path(p11.module, 'pkcs11.module');
@@ -138,6 +139,8 @@ function applyEnv(cfg: KmipdConfig, env: NodeJS.ProcessEnv, cwd: string): void {
   if (rsaCert !== undefined) cfg.tls.rsaCertFile = resolve(cwd, rsaCert);
   const rsaKey = envVar(env, 'KMIPD_TLS_RSA_KEY');
   if (rsaKey !== undefined) cfg.tls.rsaKeyFile = resolve(cwd, rsaKey);
+  const crl = envVar(env, 'KMIPD_TLS_CRL');
+  if (crl !== undefined) cfg.tls.crlFile = resolve(cwd, crl);
   const mod = envVar(env, 'KMIPD_PKCS11_MODULE');
   if (mod !== undefined) cfg.pkcs11.module = resolve(cwd, mod);
   const label = envVar(env, 'KMIPD_PKCS11_TOKEN_LABEL');

@@ -48,6 +48,8 @@ export interface KmipdConfig {
      */
     rsaCertFile?: string;
     rsaKeyFile?: string;
+    /** Optional CRL (PEM) of the client CA; revoked client certificates are refused. SIGHUP re-reads it. */
+    crlFile?: string;
   };
   pkcs11: Pkcs11Config;
   log: { level: LogLevel };

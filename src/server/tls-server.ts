@@ -48,7 +48,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   let closing: Promise<void> | undefined;
 
   const policy = tlsPolicyOptions(limits.handshakeTimeoutMs);
-  const server = createServer({ ...policy, cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca });
+  const server = createServer({ ...policy, cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, crl: opts.tls.crl });
   // Beyond this the net layer closes new sockets on accept, before any TLS work ('drop' below).
   server.maxConnections = limits.maxConnections;
 
@@ -160,11 +160,11 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
     // Building the context first means a bad key or certificate throws before anything changes.
     // New ticket keys and an empty session cache: a resumed session skips certificate checks,
     // so a session from before the rotation must not let a client the new CA rejects back in.
-    const options = { ...policy, cert: tls.cert, key: tls.key, ca: tls.ca, ticketKeys: randomBytes(48) };
+    const options = { ...policy, cert: tls.cert, key: tls.key, ca: tls.ca, crl: tls.crl, ticketKeys: randomBytes(48) };
     createSecureContext(options);
     server.setSecureContext(options);
     sessions.clear();
-    log.info('TLS certificate, key and CA reloaded; earlier sessions will not resume');
+    log.info({ crl: tls.crl !== undefined }, 'TLS certificate, key and CA reloaded; earlier sessions will not resume');
   }
 
   return {

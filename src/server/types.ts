@@ -57,6 +57,8 @@ export interface ServerTlsMaterial {
   key: string | Buffer | (string | Buffer)[];
   /** CA certificate(s) that client certificates must chain to (PEM). Only these are trusted. */
   ca: string | Buffer;
+  /** Certificate revocation list(s) of the client CA (PEM); a revoked client certificate is refused. */
+  crl?: string | Buffer;
 }
 
 /** Options of `startKmipServer`. */

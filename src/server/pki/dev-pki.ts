@@ -7,9 +7,9 @@
  * directory never mixes certificates from two CAs. Private keys are written with mode 0600.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { buildCertificate, subjectNameDer, type Issuer } from './x509-builder.js';
+import { buildCertificate, loadIssuer, type Issuer } from './x509-builder.js';
 
 /** Key algorithm for every key of the PKI. P-256 is the default; RSA serves TLS_RSA_* suites. */
 export type DevKeyType = 'ec' | 'rsa';
@@ -98,10 +98,11 @@ export function generateDevPki(opts: DevPkiOptions): DevPki {
   let issuer: Issuer;
   let caIsNew = false;
   if (!force && pairExists(result.ca)) {
-    const privateKey = createPrivateKey(readFileSync(result.ca.key));
-    const caCert = new X509Certificate(readFileSync(result.ca.cert));
-    if (!caCert.checkPrivateKey(privateKey)) throw new Error(`${result.ca.key} does not match ${result.ca.cert}`);
-    issuer = { name: subjectNameDer(caCert.raw), privateKey, publicKey: createPublicKey(privateKey) };
+    try {
+      issuer = loadIssuer(readFileSync(result.ca.cert), readFileSync(result.ca.key));
+    } catch (err) {
+      throw new Error(`${result.ca.key} / ${result.ca.cert}: ${(err as Error).message}`);
+    }
   } else {
     if (!force && (existsSync(result.ca.cert) || existsSync(result.ca.key))) {
       throw new Error(`${dir} has only one of ca.crt / ca.key; remove it or use --force`);

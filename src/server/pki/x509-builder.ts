@@ -3,7 +3,7 @@
  * assembled with the small DER writer in `der.ts` and signed with `crypto.sign`. Used only for
  * the development PKI; production deployments bring their own certificates.
  */
-import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as der from './der.js';
 
@@ -59,10 +59,26 @@ function name(dn: DistinguishedName | Buffer): Buffer {
 }
 
 /** AlgorithmIdentifier for the issuer key: ECDSA omits parameters, RSA has NULL (RFC 5758, RFC 4055). */
-function signatureAlgorithm(issuerKey: KeyObject): Buffer {
+export function signatureAlgorithm(issuerKey: KeyObject): Buffer {
   if (issuerKey.asymmetricKeyType === 'ec') return der.sequence(der.oid(OID.ecdsaWithSha256));
   if (issuerKey.asymmetricKeyType === 'rsa') return der.sequence(der.oid(OID.sha256WithRsa), der.nullValue());
   throw new Error(`unsupported issuer key type ${issuerKey.asymmetricKeyType ?? 'unknown'}`);
+}
+
+/**
+ * An issuer from its certificate and private key (PEM or DER), keeping the certificate's
+ * subject bytes as the issuer name. Throws if the key does not belong to the certificate.
+ */
+export function loadIssuer(certificate: string | Buffer, privateKeyPem: string | Buffer): Issuer {
+  const cert = new X509Certificate(certificate);
+  const privateKey = createPrivateKey(privateKeyPem);
+  if (!cert.checkPrivateKey(privateKey)) throw new Error('CA private key does not match its certificate');
+  return { name: subjectNameDer(cert.raw), privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/** The issuer's Name as DER. */
+export function issuerName(issuer: Issuer): Buffer {
+  return name(issuer.name);
 }
 
 /**
