@@ -237,6 +237,14 @@ describe('GCM (McGrew-Viega test cases 2-4, as in OASIS CS-BC-M-GCM-1/2)', () =>
     const rnd = ok(await one(V21, Operation.Encrypt, [uidNode(uid), params(BlockCipherMode.GCM, [bool(Tag.RandomIV, true)]), bytes(Tag.Data, P)]));
     expect(out(rnd, Tag.IVCounterNonce)).toHaveLength(12);
     expect(out(rnd, Tag.AuthenticatedEncryptionTag)).toHaveLength(16);
+    // IV Length (bits) sizes the IV the server chooses.
+    const iv8 = ok(await one(V21, Operation.Encrypt, [uidNode(uid), params(BlockCipherMode.GCM, [int(Tag.IVLength, 64)]), bytes(Tag.Data, P)]));
+    expect(out(iv8, Tag.IVCounterNonce)).toHaveLength(8);
+    failed(await one(V21, Operation.Encrypt, [uidNode(uid), params(BlockCipherMode.CBC, [int(Tag.IVLength, 64)]), bytes(Tag.Data, P)]), ResultReason.BadCryptographicParameters);
+    failed(
+      await one(V21, Operation.Encrypt, [uidNode(uid), params(BlockCipherMode.CTR, [int(Tag.CounterLength, 32)]), bytes(Tag.Data, P), bytes(Tag.IVCounterNonce, Buffer.alloc(16))]),
+      ResultReason.UnsupportedCryptographicParameters,
+    );
   });
 });
 

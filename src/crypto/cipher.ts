@@ -24,6 +24,8 @@ export interface CipherParams {
   readonly aad?: Uint8Array;
   /** GCM tag length in bytes, 12..16; default 16. */
   readonly tagLength?: number;
+  /** Length in bytes of an IV the server generates (KMIP IV Length); default 12 for GCM, one block otherwise. */
+  readonly ivLength?: number;
 }
 
 export interface EncryptResult {

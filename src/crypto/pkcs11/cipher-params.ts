@@ -77,7 +77,9 @@ export function resolveCipher(
     if (p.iv !== undefined) throw refuse('iv', 'ECB takes no IV');
   } else if (p.iv === undefined) {
     if (direction === 'decrypt') throw refuse('missing-iv', `${p.mode} decryption needs the IV`);
-    iv = randomBytes(p.mode === 'GCM' ? 12 : blockSize);
+    const n = p.ivLength ?? (p.mode === 'GCM' ? 12 : blockSize);
+    if (p.mode === 'GCM' ? !Number.isInteger(n) || n < 1 || n > 128 : n !== blockSize) throw refuse('iv', `bad IV length ${n} for ${algorithm}-${p.mode}`);
+    iv = randomBytes(n);
   } else {
     const ok = p.mode === 'GCM' ? p.iv.length >= 1 && p.iv.length <= 128 : p.iv.length === blockSize;
     if (!ok) throw refuse('iv', `bad IV length ${p.iv.length} for ${algorithm}-${p.mode}`);

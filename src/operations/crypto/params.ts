@@ -21,6 +21,11 @@ export interface CryptoParamFields {
   readonly cryptographicAlgorithm?: number;
   readonly randomIV?: boolean;
   readonly tagLength?: number;
+  /** IV Length, in bits (2.1 §11.3). */
+  readonly ivLength?: number;
+  /** Counter Length, in bits (CTR). */
+  readonly counterLength?: number;
+  readonly initialCounterValue?: number;
 }
 
 function fieldsOf(node: TtlvNode | undefined): CryptoParamFields {
@@ -38,6 +43,9 @@ function fieldsOf(node: TtlvNode | undefined): CryptoParamFields {
     cryptographicAlgorithm: num(Tag.CryptographicAlgorithm),
     randomIV: rnd?.type === 'Boolean' ? rnd.value : undefined,
     tagLength: num(Tag.TagLength),
+    ivLength: num(Tag.IVLength),
+    counterLength: num(Tag.CounterLength),
+    initialCounterValue: num(Tag.InitialCounterValue),
   };
 }
 
@@ -51,6 +59,9 @@ export function decodeCryptoParams(payload: Fields | undefined): CryptoParamFiel
   p.enum(Tag.CryptographicAlgorithm);
   p.bool(Tag.RandomIV);
   p.int(Tag.TagLength);
+  p.int(Tag.IVLength);
+  p.int(Tag.CounterLength);
+  p.int(Tag.InitialCounterValue);
   return fieldsOf(p.node);
 }
 
@@ -65,6 +76,9 @@ export function effectiveParams(req: CryptoParamFields | undefined, obj: Managed
     cryptographicAlgorithm: r.cryptographicAlgorithm ?? key.cryptographicAlgorithm,
     randomIV: r.randomIV ?? key.randomIV,
     tagLength: r.tagLength ?? key.tagLength,
+    ivLength: r.ivLength ?? key.ivLength,
+    counterLength: r.counterLength ?? key.counterLength,
+    initialCounterValue: r.initialCounterValue ?? key.initialCounterValue,
   };
 }
 
@@ -105,6 +119,12 @@ export function cipherParams(v: ProtocolVersion, p: CryptoParamFields, inputs: C
   else if (p.paddingMethod !== undefined && p.paddingMethod !== PaddingMethod.None) {
     throw unsupportedParams(v, 'Padding Method not supported (None and PKCS5 are)');
   }
+  // CTR counts the whole 128-bit block from the IV given (SP 800-38A §B.1); a shorter counter
+  // field or a separate initial counter value is not offered.
+  if (mode === 'CTR' && ((p.counterLength !== undefined && p.counterLength !== 128) || p.initialCounterValue !== undefined)) {
+    throw unsupportedParams(v, 'CTR with a Counter Length other than 128 bits or an Initial Counter Value is not supported');
+  }
+  if (p.ivLength !== undefined && (p.ivLength <= 0 || p.ivLength % 8 !== 0)) throw badParams(v, 'IV Length must be a positive number of whole bytes');
   if (direction === 'encrypt' && p.randomIV === true && inputs.iv !== undefined) {
     throw badParams(v, 'Random IV is set, so the server chooses the IV; the request must not carry one');
   }
@@ -114,6 +134,7 @@ export function cipherParams(v: ProtocolVersion, p: CryptoParamFields, inputs: C
     ...(inputs.iv !== undefined ? { iv: inputs.iv } : {}),
     ...(mode === 'GCM' && inputs.aad !== undefined ? { aad: inputs.aad } : {}),
     ...(mode === 'GCM' && p.tagLength !== undefined ? { tagLength: p.tagLength } : {}),
+    ...(p.ivLength !== undefined && inputs.iv === undefined ? { ivLength: p.ivLength / 8 } : {}),
   };
 }
 
