@@ -2,6 +2,7 @@
  * Creates the development PKI (see certs/README.md).
  *
  *   npx tsx certs/gen-dev-pki.ts [--dir DIR] [--client NAME]... [--key-type ec|rsa] [--server-rsa] [--force]
+ *   npx tsx certs/gen-dev-pki.ts [--dir DIR] --revoke NAME...   (writes DIR/ca.crl revoking exactly these)
  *
  * Without --client the clients are alice and bob. --server-rsa adds server-rsa.crt/.key (an RSA
  * server certificate for the KMIP 1.x TLS_RSA_* suites). Existing files are kept unless --force.
@@ -9,7 +10,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateDevPki, type DevKeyType } from '../src/server/pki/dev-pki.js';
+import { generateDevPki, revokeDevClients, type DevKeyType } from '../src/server/pki/dev-pki.js';
 
 function main(): void {
   const { values } = parseArgs({
@@ -18,12 +19,18 @@ function main(): void {
       client: { type: 'string', multiple: true },
       'key-type': { type: 'string', default: 'ec' },
       'server-rsa': { type: 'boolean', default: false },
+      revoke: { type: 'string', multiple: true },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write('usage: tsx certs/gen-dev-pki.ts [--dir DIR] [--client NAME]... [--key-type ec|rsa] [--server-rsa] [--force]\n');
+    return;
+  }
+  if (values.revoke !== undefined) {
+    const crl = revokeDevClients(values.dir, values.revoke);
+    process.stdout.write(`wrote ${crl} revoking ${values.revoke.join(', ')}\n`);
     return;
   }
   const keyType = values['key-type'];

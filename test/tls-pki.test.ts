@@ -136,5 +136,10 @@ describe('generateDevPki', () => {
     expect(cert(join(dir, 'hsm-admin.crt')).subject).toContain('CN=hsm-admin');
     expect(cert(join(dir, 'app1.crt')).subject).toContain('CN=app1');
     await expect(run(process.execPath, ['--import', 'tsx', join(ROOT, 'certs/gen-dev-pki.ts'), '--dir', dir, '--key-type', 'dsa'], { cwd: ROOT })).rejects.toThrow(/--key-type must be ec or rsa/);
+    const revoke = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'certs/gen-dev-pki.ts'), '--dir', dir, '--revoke', 'app1'], { cwd: ROOT });
+    expect(revoke.stdout).toContain(`wrote ${join(dir, 'ca.crl')} revoking app1`);
+    await expect(run('openssl', ['verify', '-crl_check', '-CAfile', join(dir, 'ca.crt'), '-CRLfile', join(dir, 'ca.crl'), join(dir, 'app1.crt')])).rejects.toThrow(/revoked/);
+    const other = await run('openssl', ['verify', '-crl_check', '-CAfile', join(dir, 'ca.crt'), '-CRLfile', join(dir, 'ca.crl'), join(dir, 'hsm-admin.crt')]);
+    expect(other.stdout).toContain(': OK');
   });
 });

@@ -7,8 +7,9 @@
  * directory never mixes certificates from two CAs. Private keys are written with mode 0600.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
+import { buildCrl } from './crl-builder.js';
 import { buildCertificate, loadIssuer, type Issuer } from './x509-builder.js';
 
 /** Key algorithm for every key of the PKI. P-256 is the default; RSA serves TLS_RSA_* suites. */
@@ -141,4 +142,25 @@ export function generateDevPki(opts: DevPkiOptions): DevPki {
     issueLeaf(p, { subject: { commonName: c, organization: ORG }, isCa: false, extendedKeyUsage: ['clientAuth'], ...validity(825) });
   }
   return result;
+}
+
+/**
+ * Writes `<dir>/ca.crl`, signed by the dev CA, revoking exactly the named clients' current
+ * certificates (the list replaces any earlier one). Serve it with `KMIPD_TLS_CRL=<dir>/ca.crl`;
+ * `kill -HUP` a running kmipd to pick up changes. Valid for 30 days.
+ * @returns the CRL path
+ */
+export function revokeDevClients(dir: string, names: string[]): string {
+  const issuer = loadIssuer(readFileSync(join(dir, 'ca.crt')), readFileSync(join(dir, 'ca.key')));
+  const now = Date.now();
+  const revoked = names.map((n) => {
+    const file = join(dir, `${n}.crt`);
+    if (!CLIENT_NAME.test(n) || RESERVED.has(n) || !existsSync(file)) throw new Error(`no client certificate ${file}`);
+    return { serialNumber: new X509Certificate(readFileSync(file)).serialNumber, revocationDate: new Date(now) };
+  });
+  const path = join(dir, 'ca.crl');
+  // Seconds since the epoch keep cRLNumber increasing across runs without stored state.
+  const crl = buildCrl({ revoked, thisUpdate: new Date(now - 5 * 60_000), nextUpdate: new Date(now + 30 * DAY_MS), crlNumber: Math.floor(now / 1000) }, issuer);
+  writeFileSync(path, crl, { mode: 0o644 });
+  return path;
 }
