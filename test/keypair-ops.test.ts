@@ -181,6 +181,27 @@ describe.each([
     expect(aes.reason).toBe(ResultReason.FeatureNotSupported);
   });
 
+  it('bad Sign / Signature Verify requests get the spec\'s reasons', async () => {
+    const { priv, pub } = await createPair([alg(CryptographicAlgorithm.RSA), len(2048), activeNow()], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
+    const reason = async (op: number, payload: TtlvNode[]) => (await send(op, payload)).reason;
+    expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, priv)])).toBe(ResultReason.InvalidField);
+    expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, priv), bytes(Tag.Data, DATA), bytes(Tag.DigestedData, DATA)])).toBe(ResultReason.InvalidField);
+    expect(await reason(Operation.SignatureVerify, [text(Tag.UniqueIdentifier, pub), bytes(Tag.Data, DATA)])).toBe(ResultReason.InvalidField);
+    const md5 = params([enm(Tag.HashingAlgorithm, HashingAlgorithm.MD5)]);
+    expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, priv), md5, bytes(Tag.Data, DATA)])).toBe(
+      v[0] >= 2 ? ResultReason.UnsupportedCryptographicParameters : ResultReason.FeatureNotSupported,
+    );
+    const ecdsa = params([enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.ECDSA)]);
+    expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, priv), ecdsa, bytes(Tag.Data, DATA)])).toBe(
+      v[0] >= 2 ? ResultReason.BadCryptographicParameters : ResultReason.InvalidField,
+    );
+    // Digested Data must have the hash's length.
+    expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, priv), bytes(Tag.DigestedData, DATA)])).toBe(
+      v[0] >= 2 ? ResultReason.BadCryptographicParameters : ResultReason.InvalidField,
+    );
+    expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, 'nope'), bytes(Tag.Data, DATA)])).toBe(ResultReason.ItemNotFound);
+  });
+
   it('the public key inherits the type named only in the private key attributes', async () => {
     const { pub } = await createPair([], [alg(CryptographicAlgorithm.EC), len(521), mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
     const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'spki' });

@@ -18,6 +18,7 @@ import {
   type SignatureParams,
   asymmetricProviderOf,
 } from '../../crypto/asymmetric.js';
+import { MAX_CIPHER_INPUT_BYTES } from '../../crypto/cipher.js';
 import { CryptoError, type CryptoProvider } from '../../crypto/provider.js';
 import { KmipError, featureNotSupported, keyFormatTypeNotSupported } from '../../kmip/errors.js';
 import type { Fields } from '../../kmip/fields.js';
@@ -197,6 +198,8 @@ export function signatureInput(payload: Fields | undefined): { data: Uint8Array;
   const data = payload?.bytes(Tag.Data);
   const digested = payload?.bytes(Tag.DigestedData);
   if (data !== undefined && digested !== undefined) throw new KmipError(ResultReason.InvalidField, 'Data and Digested Data are exclusive');
+  // Hashed on the event loop: bounded like every cipher input (crypto/cipher.ts).
+  if ((data ?? digested ?? []).length > MAX_CIPHER_INPUT_BYTES) throw new KmipError(ResultReason.InvalidField, 'Data is too large');
   if (data !== undefined) return { data, digested: false };
   if (digested !== undefined) return { data: digested, digested: true };
   throw new KmipError(ResultReason.InvalidField, 'Data or Digested Data is required');
