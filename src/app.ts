@@ -28,8 +28,12 @@ export interface App {
 async function pkcs11Config(cfg: KmipdConfig): Promise<Pkcs11Config> {
   const p = cfg.pkcs11;
   if (p.module === undefined) {
-    const embedded = await ensureSoftHsmToken(cfg.dataDir, p.tokenLabel === undefined ? {} : { tokenLabel: p.tokenLabel });
-    return p.pin === undefined ? embedded : { ...embedded, pin: p.pin };
+    if (p.pin !== undefined) {
+      // The embedded token is created with a generated PIN kept in <dataDir>/hsm/pin; a configured
+      // PIN would not match it. A PIN is for a configured module.
+      throw new Error('config: pkcs11.pin (KMIPD_PKCS11_PIN) needs pkcs11.module; the embedded SoftHSM2 token uses the PIN in <dataDir>/hsm/pin');
+    }
+    return ensureSoftHsmToken(cfg.dataDir, p.tokenLabel === undefined ? {} : { tokenLabel: p.tokenLabel });
   }
   if (p.tokenLabel === undefined || p.pin === undefined) {
     throw new Error('config: pkcs11.module needs pkcs11.tokenLabel and pkcs11.pin (or KMIPD_PKCS11_TOKEN_LABEL / KMIPD_PKCS11_PIN)');
