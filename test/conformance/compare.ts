@@ -61,6 +61,13 @@ export function substitute(node: TtlvNode, b: Bindings, now: bigint): TtlvNode {
 
 type Result = string | undefined;
 
+/** `$MAC_DATA` for MACData, `$IV_COUNTER_NONCE` for IVCounterNonce: the vectors' placeholder naming. */
+export function impliedPlaceholder(tag: number): string | undefined {
+  const n = kmipDictionary.tagName(tag);
+  if (n === undefined) return undefined;
+  return `$${n.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toUpperCase()}`;
+}
+
 function leaf(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest: boolean): Result {
   if (e.type !== a.type) return `${path}: expected type ${e.type}, got ${a.type}`;
   switch (e.type) {
@@ -79,6 +86,10 @@ function leaf(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest: boo
         const err = b.bindBytes(token, av);
         return err && `${path}: ${err}`;
       }
+      // A later request may name this output by placeholder (CS-AC-M-6 sends `$MAC_DATA` after a
+      // MAC whose recorded response shows literal bytes): remember it under the tag's name.
+      const implied = impliedPlaceholder(e.tag);
+      if (implied !== undefined && b.bytesValue(implied) === undefined) b.bindBytes(implied, av);
       if (inDigest && e.tag === Tag.DigestValue) return undefined;
       // §8.4: server-generated key material varies; the vectors print a filler of the right length.
       if (e.tag === Tag.KeyMaterial && e.value.length === av.length) return undefined;
