@@ -19,6 +19,7 @@ import {
   isEnumValueInVersion,
 } from '../src/kmip/generated/index.js';
 import { operations } from '../src/operations/index.js';
+import { SUPPORTED_OBJECT_TYPES } from '../src/operations/query.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { ObjectStore } from '../src/store/object-store.js';
 import { bytes, child, children, enm, int, struct, text } from '../src/ttlv/build.js';
@@ -164,7 +165,9 @@ describe('dispatcher', () => {
     expect([...listed].sort()).toEqual([...expected].sort());
     expect(listed).toEqual(expect.arrayContaining([Operation.Create, Operation.Get, Operation.Destroy, Operation.Query, Operation.DiscoverVersions]));
     expect(listed).not.toContain(Operation.Poll);
-    expect(children(p, Tag.ObjectType).map((n) => n.value)).toEqual([ObjectType.SymmetricKey]);
+    // Only types that exist in 1.2 and that kmipd stores; never Template.
+    expect(children(p, Tag.ObjectType).map((n) => n.value)).toEqual(SUPPORTED_OBJECT_TYPES.filter((t) => isEnumValueInVersion('ObjectType', t, '1.2')));
+    expect(children(p, Tag.ObjectType).map((n) => n.value)).not.toContain(ObjectType.Template);
     expect(child(p, Tag.VendorIdentification)!.value).toBe('kmipd');
   });
 

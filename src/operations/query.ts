@@ -12,8 +12,20 @@ import { bool, enm, struct, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { type RequestContext, defineOperation } from './types.js';
 
-/** Object types kmipd manages today (grows with the lifecycle issue). */
-export const SUPPORTED_OBJECT_TYPES: readonly number[] = [ObjectType.SymmetricKey];
+/**
+ * Object types kmipd manages: Create makes symmetric keys, Create Key Pair public/private keys,
+ * Register stores all of these. Template (deprecated in 1.3) and Certificate Request are not.
+ */
+export const SUPPORTED_OBJECT_TYPES: readonly number[] = [
+  ObjectType.Certificate,
+  ObjectType.SymmetricKey,
+  ObjectType.PublicKey,
+  ObjectType.PrivateKey,
+  ObjectType.SplitKey,
+  ObjectType.SecretData,
+  ObjectType.OpaqueObject,
+  ObjectType.PGPKey,
+];
 
 /** True when `value` of enumeration `name` exists in the client's version. */
 function inVersion(ctx: RequestContext, name: 'Operation' | 'ObjectType' | 'QueryFunction', value: number): boolean {
