@@ -48,6 +48,13 @@ export function textPlaceholder(v: string): string | undefined {
 export class Bindings {
   private readonly text = new Map<string, string>();
   private readonly bytes = new Map<string, Uint8Array>();
+  /** Values implied by a tag's name (see compare.ts); an explicit placeholder binding wins. */
+  private readonly implied = new Map<string, Uint8Array>();
+
+  /** Remembers the latest output under an implied placeholder name; never a consistency check. */
+  implyBytes(token: string, actual: Uint8Array): void {
+    this.implied.set(token, actual);
+  }
 
   /** Binds `token` on first sight; afterwards checks consistency. Returns an error text or undefined. */
   bindText(token: string, actual: string): string | undefined {
@@ -73,6 +80,6 @@ export class Bindings {
   }
 
   bytesValue(token: string): Uint8Array | undefined {
-    return this.bytes.get(token);
+    return this.bytes.get(token) ?? this.implied.get(token);
   }
 }

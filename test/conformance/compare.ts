@@ -89,7 +89,7 @@ function leaf(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest: boo
       // A later request may name this output by placeholder (CS-AC-M-6 sends `$MAC_DATA` after a
       // MAC whose recorded response shows literal bytes): remember it under the tag's name.
       const implied = impliedPlaceholder(e.tag);
-      if (implied !== undefined && b.bytesValue(implied) === undefined) b.bindBytes(implied, av);
+      if (implied !== undefined) b.implyBytes(implied, av);
       if (inDigest && e.tag === Tag.DigestValue) return undefined;
       // §8.4: server-generated key material varies; the vectors print a filler of the right length.
       if (e.tag === Tag.KeyMaterial && e.value.length === av.length) return undefined;
