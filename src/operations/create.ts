@@ -4,13 +4,14 @@
  * resident in the HSM.
  */
 import type { SymmetricAlgorithm } from '../crypto/provider.js';
+import { checkClientSuppliedAttributes } from '../kmip/attribute-rules.js';
 import { type Attribute, decodeRequestAttributes } from '../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../kmip/errors.js';
 import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, State, Tag } from '../kmip/generated/index.js';
-import { is2x } from '../kmip/protocol-version.js';
 import { dateTime, enm, int, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { type ManagedObject, attr, attrNumber, newUid, saveObject } from './objects.js';
+import { digestAttribute, generatedKeyAttributes } from './server-attributes.js';
 import { type RequestContext, defineOperation } from './types.js';
 
 interface CreateRequest {
@@ -22,24 +23,6 @@ interface CreateResponse {
   readonly objectType: number;
   readonly uid: string;
 }
-
-/** Attributes only the server sets (KMIP 2.1 §4: "Set by server"; 1.4 §3 attribute rules). */
-const SERVER_ONLY = new Set<number>([
-  Tag.UniqueIdentifier,
-  Tag.State,
-  Tag.InitialDate,
-  Tag.LastChangeDate,
-  Tag.Digest,
-  Tag.DestroyDate,
-  Tag.CompromiseDate,
-  Tag.ArchiveDate,
-  Tag.Fresh,
-  Tag.OriginalCreationDate,
-  Tag.KeyValueLocation,
-  Tag.KeyValuePresent,
-  Tag.AlwaysSensitive,
-  Tag.NeverExtractable,
-]);
 
 /** KMIP algorithm + length -> what the HSM generates. */
 function hsmAlgorithm(alg: number, lengthBits: number): SymmetricAlgorithm {
@@ -64,11 +47,8 @@ function hsmAlgorithm(alg: number, lengthBits: number): SymmetricAlgorithm {
 }
 
 export async function createSymmetricKey(ctx: RequestContext, attributes: readonly Attribute[]): Promise<ManagedObject> {
-  for (const a of attributes) {
-    if (SERVER_ONLY.has(a.tag) && a.vendor === undefined) {
-      throw new KmipError(is2x(ctx.version) ? ResultReason.ReadOnlyAttribute : ResultReason.InvalidField, 'Attribute is set by the server');
-    }
-  }
+  // KMIP 1.4 §3 / 2.1 §4 "Initially set by: Server": Read Only Attribute (2.x) / Invalid Field (1.x).
+  checkClientSuppliedAttributes(attributes, ctx.version);
   const probe = { attributes };
   const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
   const len = attrNumber(probe, Tag.CryptographicLength);
@@ -79,6 +59,17 @@ export async function createSymmetricKey(ctx: RequestContext, attributes: readon
   const isExtractable = !(extractable?.type === 'Boolean' && extractable.value === false);
 
   const ref = await ctx.crypto.generateSymmetricKey({ algorithm: hsmAlg, lengthBits: len, extractable: isExtractable });
+  // Digest of the Raw key bytes, read back from the HSM once and zeroed at once; a
+  // non-extractable key's value is never available, so it has no Digest.
+  let digest: TtlvNode | undefined;
+  if (isExtractable) {
+    const material = await ctx.crypto.exportKeyMaterial(ref, hsmAlg);
+    try {
+      digest = digestAttribute(material, KeyFormatType.Raw);
+    } finally {
+      material.fill(0);
+    }
+  }
   const uid = newUid(ctx.now);
   const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
   const activation = attr(probe, Tag.ActivationDate);
@@ -92,7 +83,9 @@ export async function createSymmetricKey(ctx: RequestContext, attributes: readon
     dateTime(Tag.InitialDate, now),
     dateTime(Tag.LastChangeDate, now),
   ];
-  if (is2x(ctx.version)) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
+  // Original Creation Date is a 1.2+ attribute (1.4 §3.43, 2.1 §4.46; OASIS SKFF-M-9-14 lists it);
+  // stored whatever the version, and left out of responses to 1.0 / 1.1 clients.
+  if (attr(probe, Tag.OriginalCreationDate) === undefined) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
   const clientSet = attributes.filter((a) => !(a.vendor === undefined && a.tag === Tag.CryptographicLength));
   const obj: ManagedObject = {
     uid,
@@ -104,6 +97,7 @@ export async function createSymmetricKey(ctx: RequestContext, attributes: readon
       ...clientSet,
       { tag: Tag.CryptographicLength, value: int(Tag.CryptographicLength, len) },
       { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.Raw) },
+      ...generatedKeyAttributes(attributes, { extractable: isExtractable, ...(digest ? { digest } : {}) }),
     ],
     key: { ref, algorithm: hsmAlg },
   };

@@ -1,0 +1,114 @@
+/**
+ * Attributes the server sets on Create (KMIP 1.4 §3, 2.1 §4): Digest (SHA-256 of the Raw key,
+ * OASIS SKLC-M-1/2/3), Fresh, Sensitive / Always Sensitive / Extractable / Never Extractable,
+ * Random Number Generator, Original Creation Date; and that GetAttributes at 1.x shows only
+ * the attributes of the client's version.
+ */
+import { createHash } from 'node:crypto';
+import pino from 'pino';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
+import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import { CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
+import { operations } from '../src/operations/index.js';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import { bool, bytes, child, enm, int, struct, text } from '../src/ttlv/build.js';
+import type { TtlvNode } from '../src/ttlv/types.js';
+import { type ItemSpec, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+
+type V = [number, number];
+
+describe('Create: server-set attributes', () => {
+  let d: Dispatcher;
+  beforeEach(() => {
+    d = new Dispatcher({
+      store: createMemoryStore(),
+      crypto: createFakeCryptoProvider(),
+      log: pino({ level: 'silent' }),
+      operations,
+      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
+    });
+  });
+  const send = async (v: V, items: ItemSpec[]) => parseResponse(await d.handle(request(v, items), { principal: 'alice', connId: 'c' }));
+  const create = async (v: V, extra: TtlvNode[] = []) => {
+    const list = [enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES), int(Tag.CryptographicLength, 256), int(Tag.CryptographicUsageMask, 12), ...extra];
+    const attrs =
+      v[0] >= 2
+        ? struct(Tag.Attributes, list)
+        : struct(
+            Tag.TemplateAttribute,
+            list.map((x) => struct(Tag.Attribute, [text(Tag.AttributeName, x.tag === Tag.CryptographicAlgorithm ? 'Cryptographic Algorithm' : x.tag === Tag.CryptographicLength ? 'Cryptographic Length' : x.tag === Tag.CryptographicUsageMask ? 'Cryptographic Usage Mask' : 'Digest'), { ...x, tag: Tag.AttributeValue } as TtlvNode])),
+          );
+    return send(v, [{ operation: Operation.Create, payload: [enm(Tag.ObjectType, ObjectType.SymmetricKey), attrs] }]);
+  };
+  const uidOf = (r: Awaited<ReturnType<typeof create>>) => {
+    expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
+    return payloadText(r.items[0]!, Tag.UniqueIdentifier)!;
+  };
+  /** All attributes from GetAttributes, by tag (2.x) or by the value's tag name (1.x: Attribute Name). */
+  const attributes = async (v: V, uid: string): Promise<Map<string | number, TtlvNode>> => {
+    const r = await send(v, [{ operation: Operation.GetAttributes, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+    expect(r.items[0]!.status, r.items[0]!.message).toBe(ResultStatus.Success);
+    const p = r.items[0]!.payload!;
+    const out = new Map<string | number, TtlvNode>();
+    if (v[0] >= 2) for (const n of child(p, Tag.Attributes)!.value as TtlvNode[]) out.set(n.tag, n);
+    else
+      for (const n of p.value as TtlvNode[]) {
+        if (n.tag !== Tag.Attribute) continue;
+        out.set(child(n, Tag.AttributeName)!.value as string, child(n, Tag.AttributeValue)!);
+      }
+    return out;
+  };
+
+  it('2.1: Digest is SHA-256 of the Raw key Get returns; sensitivity flags, Fresh, RNG, Original Creation Date', async () => {
+    const v: V = [2, 1];
+    const uid = uidOf(await create(v));
+    const a = await attributes(v, uid);
+    const g = await send(v, [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+    const raw = child(child(child(child(g.items[0]!.payload!, Tag.SymmetricKey)!, Tag.KeyBlock)!, Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array;
+    const digest = a.get(Tag.Digest)!;
+    expect(child(digest, Tag.HashingAlgorithm)!.value).toBe(HashingAlgorithm.SHA_256);
+    expect(Buffer.from(child(digest, Tag.DigestValue)!.value as Uint8Array)).toEqual(createHash('sha256').update(raw).digest());
+    expect(child(digest, Tag.KeyFormatType)!.value).toBe(KeyFormatType.Raw);
+    expect(a.get(Tag.Fresh)?.value).toBe(true);
+    expect(a.get(Tag.Sensitive)?.value).toBe(false);
+    expect(a.get(Tag.AlwaysSensitive)?.value).toBe(false);
+    expect(a.get(Tag.Extractable)?.value).toBe(true);
+    expect(a.get(Tag.NeverExtractable)?.value).toBe(false);
+    expect(child(a.get(Tag.RandomNumberGenerator)!, Tag.RNGAlgorithm)).toBeDefined();
+    expect(a.get(Tag.OriginalCreationDate)).toBeDefined();
+  });
+
+  it('2.1: a non-extractable, sensitive key has no Digest, Never Extractable and Always Sensitive', async () => {
+    const v: V = [2, 1];
+    const uid = uidOf(await create(v, [bool(Tag.Extractable, false), bool(Tag.Sensitive, true)]));
+    const a = await attributes(v, uid);
+    expect(a.has(Tag.Digest)).toBe(false);
+    expect(a.get(Tag.Extractable)?.value).toBe(false);
+    expect(a.get(Tag.NeverExtractable)?.value).toBe(true);
+    expect(a.get(Tag.Sensitive)?.value).toBe(true);
+    expect(a.get(Tag.AlwaysSensitive)?.value).toBe(true);
+  });
+
+  it('1.4 shows the 1.4 attributes; 1.2 neither the sensitivity flags nor the RNG (1.3+); 1.1 no Original Creation Date (1.2+)', async () => {
+    const a14 = await attributes([1, 4], uidOf(await create([1, 4])));
+    for (const n of ['Digest', 'Fresh', 'Sensitive', 'Always Sensitive', 'Extractable', 'Never Extractable', 'Random Number Generator']) expect(a14.has(n), n).toBe(true);
+    // Original Creation Date is a 1.2 attribute (1.4 §3.43), whichever version created the key.
+    expect(a14.has('Original Creation Date')).toBe(true);
+    const uid = uidOf(await create([2, 1]));
+    const a12 = await attributes([1, 2], uid);
+    for (const n of ['Digest', 'Fresh', 'Original Creation Date']) expect(a12.has(n), n).toBe(true);
+    for (const n of ['Sensitive', 'Always Sensitive', 'Extractable', 'Never Extractable', 'Random Number Generator']) expect(a12.has(n), n).toBe(false);
+    const a11 = await attributes([1, 1], uid);
+    expect(a11.has('Fresh')).toBe(true);
+    expect(a11.has('Original Creation Date')).toBe(false);
+  });
+
+  it('refuses a client-supplied Digest: Read Only Attribute at 2.1, Invalid Field at 1.4', async () => {
+    const digest = struct(Tag.Digest, [enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256), bytes(Tag.DigestValue, new Uint8Array(32))]);
+    const r2 = await create([2, 1], [digest]);
+    expect(r2.items[0]!.reason).toBe(ResultReason.ReadOnlyAttribute);
+    const r1 = await create([1, 4], [digest]);
+    expect(r1.items[0]!.reason).toBe(ResultReason.InvalidField);
+  });
+});
