@@ -8,13 +8,14 @@ import { cryptoOperations } from './crypto/index.js';
 import destroy from './destroy.js';
 import discoverVersions from './discover-versions.js';
 import get from './get.js';
+import interop from './interop.js';
 import { lifecycleOperations } from './lifecycle/index.js';
 import { locateOperations } from './locate/index.js';
 import { objectOperations } from './objects/index.js';
 import query from './query.js';
 import type { OperationHandler } from './types.js';
 
-const core = [discoverVersions, query, create, get, destroy] as unknown as OperationHandler<never, never>[];
+const core = [discoverVersions, query, create, get, destroy, interop] as unknown as OperationHandler<never, never>[];
 
 export const operations: readonly OperationHandler<never, never>[] = [
   ...core,
