@@ -12,7 +12,7 @@ import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
 import { operations } from '../src/operations/index.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
-import { bool, bytes, child, enm, int, struct, text } from '../src/ttlv/build.js';
+import { bool, bytes, child, enm, int, interval, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemSpec, parseResponse, payloadText, request } from './helpers/kmip-request.js';
 
@@ -102,6 +102,35 @@ describe('Create: server-set attributes', () => {
     const a11 = await attributes([1, 1], uid);
     expect(a11.has('Fresh')).toBe(true);
     expect(a11.has('Original Creation Date')).toBe(false);
+  });
+
+  it('Quantum Safe = True refuses keys under 128 bits of post-quantum strength: General Failure NOT_SAFE (OASIS QS-M-2-21)', async () => {
+    const qs = (bits: number) =>
+      send([2, 1], [
+        {
+          operation: Operation.Create,
+          payload: [
+            enm(Tag.ObjectType, ObjectType.SymmetricKey),
+            struct(Tag.Attributes, [
+              enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+              int(Tag.CryptographicLength, bits),
+              int(Tag.CryptographicUsageMask, 12),
+              enm(Tag.ProtectionLevel, 1),
+              interval(Tag.ProtectionPeriod, 409968000),
+              bool(Tag.QuantumSafe, true),
+            ]),
+          ],
+        },
+      ]);
+    for (const bits of [128, 192]) {
+      const r = await qs(bits);
+      expect(r.items[0]!.status).toBe(ResultStatus.OperationFailed);
+      expect(r.items[0]!.reason).toBe(ResultReason.GeneralFailure);
+      expect(r.items[0]!.message).toBe('NOT_SAFE');
+    }
+    expect((await qs(256)).items[0]!.status).toBe(ResultStatus.Success);
+    // Without Quantum Safe, AES-128 is created as before.
+    uidOf(await create([2, 1], [interval(Tag.ProtectionPeriod, 409968000)]));
   });
 
   it('refuses a client-supplied Digest: Read Only Attribute at 2.1, Invalid Field at 1.4', async () => {

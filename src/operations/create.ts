@@ -46,6 +46,32 @@ function hsmAlgorithm(alg: number, lengthBits: number): SymmetricAlgorithm {
   }
 }
 
+/**
+ * Post-quantum security strength in bits of a symmetric key: Grover's search halves the strength
+ * of a key search, so AES-n offers n/2 bits; 3DES offers 56 (168-bit) or 40 (112-bit) against
+ * classical attacks' 112 / 80; an HMAC key, half its length.
+ */
+function postQuantumBits(alg: number, lengthBits: number): number {
+  if (alg === CryptographicAlgorithm.DES3) return lengthBits === 112 ? 40 : 56;
+  return Math.floor(lengthBits / 2);
+}
+
+/**
+ * Quantum Safe = True (KMIP 2.1 §4.50) asks for a key that stays safe against a quantum adversary
+ * for its Protection Period. NIST SP 800-57 Part 1 Rev. 5 Table 4 asks for a security strength of
+ * 112 bits for protection up to 2030 and 128 beyond; we hold the post-quantum strength to the 128
+ * of the longer horizon whatever the period, since the only keys that differ (96- and 64-bit
+ * post-quantum AES-192 / AES-128) fall short of 112 too. OASIS QS-M-2-20/-21: Create of an AES-128
+ * key with Quantum Safe = True and a 13-year Protection Period answers General Failure "NOT_SAFE"
+ * (AES-128 offers 64 bits against Grover's search).
+ */
+function checkQuantumSafe(probe: { attributes: readonly Attribute[] }, alg: number, lengthBits: number): void {
+  const qs = attr(probe, Tag.QuantumSafe);
+  if (qs?.type === 'Boolean' && qs.value && postQuantumBits(alg, lengthBits) < 128) {
+    throw new KmipError(ResultReason.GeneralFailure, 'NOT_SAFE');
+  }
+}
+
 export async function createSymmetricKey(ctx: RequestContext, attributes: readonly Attribute[]): Promise<ManagedObject> {
   // KMIP 1.4 §3 / 2.1 §4 "Initially set by: Server": Read Only Attribute (2.x) / Invalid Field (1.x).
   checkClientSuppliedAttributes(attributes, ctx.version);
@@ -55,6 +81,7 @@ export async function createSymmetricKey(ctx: RequestContext, attributes: readon
   if (alg === undefined) throw missingData('Cryptographic Algorithm is required');
   if (len === undefined) throw missingData('Cryptographic Length is required');
   const hsmAlg = hsmAlgorithm(alg, len);
+  checkQuantumSafe(probe, alg, len);
   const extractable = attr(probe, Tag.Extractable);
   const isExtractable = !(extractable?.type === 'Boolean' && extractable.value === false);
 
