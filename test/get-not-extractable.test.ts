@@ -2,7 +2,7 @@
  * Get of a key whose Extractable attribute is False (KMIP 1.4 §3.50, 2.1 §4.20): refused in the
  * clear and wrapped (OASIS TC-EXTRACTABLE-1-14/-20 steps 4 and 5), whether the key was created
  * non-extractable or made so later with Modify / Set Attribute. Not Extractable from 1.4 on,
- * Permission Denied before.
+ * Permission Denied before. Sensitive keys: only wrapped (KMIP 1.4 §3.48, 2.1 §4.42).
  */
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -76,6 +76,19 @@ describe.each([
     expectRefused(await get(key, [wrapSpec(kek)]));
     // The wrapping key itself is still returned.
     expect((await get(kek)).items[0]!.status).toBe(ResultStatus.Success);
+  });
+
+  it('refuses a Sensitive key in the clear (Sensitive / Permission Denied) but returns it wrapped (TC-SENSITIVE-1-20 steps 4 and 5)', async () => {
+    const key = await create(CryptographicUsageMask.Encrypt);
+    const kek = await create(CryptographicUsageMask.WrapKey);
+    await send(V21, [{ operation: Operation.Activate, payload: [text(Tag.UniqueIdentifier, kek)] }]);
+    const set = await send(V21, [{ operation: Operation.SetAttribute, payload: [text(Tag.UniqueIdentifier, key), struct(Tag.NewAttribute, [bool(Tag.Sensitive, true)])] }]);
+    expect(set.items[0]!.status, set.items[0]!.message).toBe(ResultStatus.Success);
+    const r = await get(key);
+    expect(r.items[0]!.status).toBe(ResultStatus.OperationFailed);
+    expect(r.items[0]!.reason).toBe(v[1] >= 4 || v[0] >= 2 ? ResultReason.Sensitive : ResultReason.PermissionDenied);
+    const w = await get(key, [wrapSpec(kek)]);
+    expect(w.items[0]!.status, w.items[0]!.message).toBe(ResultStatus.Success);
   });
 
   it('refuses a key made non-extractable after creation (Set Attribute at 2.1, Modify Attribute at 1.4)', async () => {
