@@ -10,36 +10,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevPki } from '../src/server/pki/dev-pki.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? ok(a.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForPort(port: number, ms: number, alive: () => boolean): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!alive()) throw new Error('kmipd exited during start-up');
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`kmipd did not listen on ${port} within ${ms} ms`);
-}
+import { freePort, waitForPort } from '../test/helpers/loopback.js';
 
 async function main(): Promise<number> {
   const sep = process.argv.indexOf('--');

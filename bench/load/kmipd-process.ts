@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevPki } from '../../src/server/pki/dev-pki.js';
 import type { TlsClientMaterial } from './kmip-socket.js';
+import { freePort, waitForPort } from '../../test/helpers/loopback.js';
 
 export interface KmipdProcess {
   readonly port: number;
@@ -29,32 +29,6 @@ export interface KmipdProcessOptions {
   readonly cpuProfDir?: string | undefined;
   /** Server log level (default warn: per-connection info lines would cost the server time). */
   readonly logLevel?: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? ok(a.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForPort(port: number, ms: number, alive: () => boolean): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!alive()) throw new Error('kmipd exited during start-up');
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`kmipd did not listen on ${port} within ${ms} ms`);
 }
 
 /** utime + stime of a process, fields 14 and 15 of /proc/PID/stat, in clock ticks (USER_HZ, 100 on Linux). */
