@@ -7,11 +7,11 @@ import type { SymmetricAlgorithm } from '../crypto/provider.js';
 import { checkClientSuppliedAttributes } from '../kmip/attribute-rules.js';
 import { type Attribute, decodeRequestAttributes } from '../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../kmip/errors.js';
-import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, State, Tag } from '../kmip/generated/index.js';
-import { dateTime, enm, int, text } from '../ttlv/build.js';
+import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../kmip/generated/index.js';
+import { enm, int, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { type ManagedObject, attr, attrNumber, newUid, saveObject } from './objects.js';
-import { digestAttribute, generatedKeyAttributes } from './server-attributes.js';
+import { digestAttribute, generatedKeyAttributes, initialAttributes } from './server-attributes.js';
 import { type RequestContext, defineOperation } from './types.js';
 
 interface CreateRequest {
@@ -99,20 +99,7 @@ export async function createSymmetricKey(ctx: RequestContext, attributes: readon
   }
   const uid = newUid(ctx.now);
   const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
-  const activation = attr(probe, Tag.ActivationDate);
-  // KMIP 2.1 §4.13: an Activation Date at or before now makes the object Active at once.
-  const active = activation?.type === 'DateTime' && activation.value <= now;
-
-  const serverSet: TtlvNode[] = [
-    text(Tag.UniqueIdentifier, uid),
-    enm(Tag.ObjectType, ObjectType.SymmetricKey),
-    enm(Tag.State, active ? State.Active : State.PreActive),
-    dateTime(Tag.InitialDate, now),
-    dateTime(Tag.LastChangeDate, now),
-  ];
-  // Original Creation Date is a 1.2+ attribute (1.4 §3.43, 2.1 §4.46; OASIS SKFF-M-9-14 lists it);
-  // stored whatever the version, and left out of responses to 1.0 / 1.1 clients.
-  if (attr(probe, Tag.OriginalCreationDate) === undefined) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
+  const serverSet: TtlvNode[] = initialAttributes(uid, ObjectType.SymmetricKey, attributes, now);
   const clientSet = attributes.filter((a) => !(a.vendor === undefined && a.tag === Tag.CryptographicLength));
   const obj: ManagedObject = {
     uid,

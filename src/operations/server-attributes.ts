@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Attribute } from '../kmip/attributes.js';
-import { DRBGAlgorithm, CryptographicAlgorithm, HashingAlgorithm, RNGAlgorithm, Tag } from '../kmip/generated/index.js';
-import { bool, bytes, enm, int, struct } from '../ttlv/build.js';
+import { DRBGAlgorithm, CryptographicAlgorithm, HashingAlgorithm, RNGAlgorithm, State, Tag } from '../kmip/generated/index.js';
+import { bool, bytes, dateTime, enm, int, struct, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { attr } from './objects.js';
 
@@ -60,4 +60,26 @@ export function generatedKeyAttributes(clientAttrs: readonly Attribute[], opts: 
   out.push(bool(Tag.NeverExtractable, !opts.extractable));
   if (attr(probe, Tag.RandomNumberGenerator) === undefined) out.push(rngAttribute());
   return out.map((value) => ({ tag: value.tag, value }));
+}
+
+/**
+ * The attributes every new object starts with (Create, Register, Create Key Pair): Unique
+ * Identifier, Object Type, State (Active at once when the client's Activation Date is at or before
+ * now, KMIP 1.4 §3.24 / 2.1 §4.13, else Pre-Active), Initial and Last Change Date, and Original
+ * Creation Date unless the client supplied one (a 1.2+ attribute, 1.4 §3.43 / 2.1 §4.46; stored
+ * whatever the version and left out of responses to 1.0 / 1.1 clients by `attributesForVersion`).
+ */
+export function initialAttributes(uid: string, objectType: number, clientAttrs: readonly Attribute[], nowSeconds: bigint): TtlvNode[] {
+  const probe = { attributes: clientAttrs };
+  const activation = attr(probe, Tag.ActivationDate);
+  const active = activation?.type === 'DateTime' && activation.value <= nowSeconds;
+  const out: TtlvNode[] = [
+    text(Tag.UniqueIdentifier, uid),
+    enm(Tag.ObjectType, objectType),
+    enm(Tag.State, active ? State.Active : State.PreActive),
+    dateTime(Tag.InitialDate, nowSeconds),
+    dateTime(Tag.LastChangeDate, nowSeconds),
+  ];
+  if (attr(probe, Tag.OriginalCreationDate) === undefined) out.push(dateTime(Tag.OriginalCreationDate, nowSeconds));
+  return out;
 }

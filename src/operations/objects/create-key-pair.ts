@@ -11,6 +11,7 @@
  * Supported: RSA 2048..4096 bits; EC (or ECDSA / ECDH as the algorithm) on P-256, P-384, P-521,
  * named by Recommended Curve or by Cryptographic Length.
  */
+import { initialAttributes } from '../server-attributes.js';
 import { createHash } from 'node:crypto';
 
 import {
@@ -33,11 +34,10 @@ import {
   Operation,
   RecommendedCurve,
   ResultReason,
-  State,
   Tag,
 } from '../../kmip/generated/index.js';
 import { is2x } from '../../kmip/protocol-version.js';
-import { bytes, dateTime, enm, int, struct, text } from '../../ttlv/build.js';
+import { bytes, enm, int, struct, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
@@ -169,17 +169,7 @@ function buildObject(
   content: StoredContent,
 ): ManagedObject {
   const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
-  const activation = attr({ attributes: clientAttrs }, Tag.ActivationDate);
-  // KMIP 2.1 §4.13: an Activation Date at or before now makes the object Active at once.
-  const active = activation?.type === 'DateTime' && activation.value <= now;
-  const serverSet: TtlvNode[] = [
-    text(Tag.UniqueIdentifier, uid),
-    enm(Tag.ObjectType, objectType),
-    enm(Tag.State, active ? State.Active : State.PreActive),
-    dateTime(Tag.InitialDate, now),
-    dateTime(Tag.LastChangeDate, now),
-  ];
-  if (is2x(ctx.version)) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
+  const serverSet: TtlvNode[] = initialAttributes(uid, objectType, clientAttrs, now);
   const replaced = new Set(extra.map((a) => a.tag));
   return {
     uid,

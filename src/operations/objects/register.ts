@@ -9,13 +9,14 @@
  * Wrapped material (Key Wrapping Data, BYOK) is kept as registered (not unwrapped) and Get
  * returns it as registered; the cryptographic operations cannot use it.
  */
+import { initialAttributes } from '../server-attributes.js';
 import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, invalidField, missingData } from '../../kmip/errors.js';
-import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, State, Tag } from '../../kmip/generated/index.js';
+import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { type KeyBlockInfo, type ObjectContent, decodeObjectContent, isSecretType, symmetricKeyBytes } from '../../kmip/key-block.js';
 import { is2x } from '../../kmip/protocol-version.js';
-import { dateTime, enm, int, text } from '../../ttlv/build.js';
+import { enm, int, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
@@ -138,17 +139,7 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
 
   const uid = newUid(ctx.now);
   const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
-  const activation = attr(probe, Tag.ActivationDate);
-  // KMIP 2.1 §4.13 / 1.4 §3.24: an Activation Date at or before now makes the object Active.
-  const active = activation?.type === 'DateTime' && activation.value <= now;
-  const serverSet: TtlvNode[] = [
-    text(Tag.UniqueIdentifier, uid),
-    enm(Tag.ObjectType, c.objectType),
-    enm(Tag.State, active ? State.Active : State.PreActive),
-    dateTime(Tag.InitialDate, now),
-    dateTime(Tag.LastChangeDate, now),
-  ];
-  if (is2x(ctx.version) && attr(probe, Tag.OriginalCreationDate) === undefined) serverSet.push(dateTime(Tag.OriginalCreationDate, now));
+  const serverSet: TtlvNode[] = initialAttributes(uid, c.objectType, probe.attributes, now);
   if (blockInfo !== undefined) serverSet.push(enm(Tag.KeyFormatType, blockInfo.formatType));
   const obj: ManagedObject = {
     uid,
