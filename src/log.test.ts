@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { connectionLogger, createLogger } from './log.js';
+import { connectionLogger, createLogger, lazyChild } from './log.js';
 
 function capture(): { lines: () => Record<string, unknown>[]; stream: Writable } {
   const chunks: string[] = [];
@@ -61,5 +61,43 @@ describe('createLogger', () => {
     const conn = connectionLogger(log, { connId: 'c7', peer: '127.0.0.1:5000' });
     conn.child({ client: 'alice' }).info('hello');
     expect(out.lines()[0]).toMatchObject({ connId: 'c7', peer: '127.0.0.1:5000', client: 'alice', msg: 'hello' });
+  });
+});
+
+describe('lazyChild', () => {
+  it('writes the same lines as a pino child, bindings included, nested', () => {
+    const out = capture();
+    const log = createLogger({ level: 'info', destination: out.stream });
+    const conn = lazyChild(log, { connId: 'c1', client: 'alice' });
+    const item = lazyChild(conn, { op: 10 });
+    item.warn({ n: 2 }, 'item line');
+    conn.info('conn line');
+    expect(out.lines()).toEqual([
+      expect.objectContaining({ level: 40, connId: 'c1', client: 'alice', op: 10, n: 2, msg: 'item line' }),
+      expect.objectContaining({ level: 30, connId: 'c1', client: 'alice', msg: 'conn line' }),
+    ]);
+  });
+
+  it('does not build the child for disabled levels, and still redacts when it does', () => {
+    const out = capture();
+    const log = createLogger({ level: 'warn', destination: out.stream });
+    let built = 0;
+    const counting = new Proxy(log, {
+      get(t, p) {
+        if (p === 'child') built++;
+        return Reflect.get(t, p, t) as unknown;
+      },
+    });
+    const item = lazyChild(lazyChild(counting, { connId: 'c2' }), { op: 1 });
+    item.info({ x: 1 }, 'hidden');
+    item.debug('hidden too');
+    expect(item.isLevelEnabled('info')).toBe(false);
+    expect(item.level).toBe('warn');
+    expect(built).toBe(0);
+    item.error({ pin: '9999', nested: { password: 'pw' } }, 'shown');
+    expect(built).toBeGreaterThan(0); // pino children inherit from their parent, so the count is not one per child
+    const lines = out.lines();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ connId: 'c2', op: 1, pin: '[redacted]', nested: { password: '[redacted]' } });
   });
 });

@@ -92,3 +92,39 @@ export interface ConnectionLogFields {
 export function connectionLogger(parent: Logger, fields: ConnectionLogFields): Logger {
   return parent.child(fields); // `peer` here is an address string: the peer serializer passes strings through
 }
+
+/** Level methods of a pino logger; calling one at a disabled level must not build the child. */
+const LEVEL_METHODS = new Set<string | symbol>(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+/** Read from the parent without building the child (a child starts at its parent's level). */
+const PARENT_READS = new Set<string | symbol>(['level', 'levelVal', 'isLevelEnabled']);
+
+function noop(): void {}
+
+/**
+ * A child logger that is only built when something is logged through it at an enabled level (or
+ * when anything other than a level method is used). pino builds a child eagerly, serialising and
+ * redacting its bindings, which per request and per batch item cost 5-12% of a Get's server CPU
+ * at level warn although nothing was logged (BENCHMARKS.md, "Server"). Lines written through it
+ * are exactly those of `parent.child(bindings)`, since that is what it becomes on first use.
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const real = (): Logger => (child ??= parent.child(bindings));
+  return new Proxy(parent, {
+    get(_target, prop) {
+      if (child === undefined) {
+        if (LEVEL_METHODS.has(prop) && !parent.isLevelEnabled(prop as string)) return noop;
+        if (PARENT_READS.has(prop)) {
+          const v = Reflect.get(parent, prop, parent) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(parent) : v;
+        }
+      }
+      const c = real();
+      const v = Reflect.get(c, prop, c) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
+    },
+    set(_target, prop, value) {
+      return Reflect.set(real(), prop, value);
+    },
+  });
+}

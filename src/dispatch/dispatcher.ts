@@ -5,6 +5,7 @@
  * unsupported version gets the spec's error in a version the client can read.
  */
 import type { Logger } from 'pino';
+import { lazyChild } from '../log.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { KmipError } from '../kmip/errors.js';
 import { ResultReason, ResultStatus } from '../kmip/generated/index.js';
@@ -56,7 +57,8 @@ export class Dispatcher {
   /** Handles one framed message. Resolves with the response bytes; never rejects for client input. */
   async handle(message: Uint8Array, peer: Peer): Promise<Buffer> {
     const now = this.opts.now?.() ?? new Date();
-    const log = this.opts.log.child({ connId: peer.connId, client: peer.principal });
+    // Lazy: built only if something is logged (most requests log nothing at the usual levels).
+    const log = lazyChild(this.opts.log, { connId: peer.connId, client: peer.principal });
     let tree: TtlvNode;
     try {
       tree = decodeTtlv(message);
@@ -88,7 +90,7 @@ export class Dispatcher {
       context: (tx, item): RequestContext => ({
         principal: peer.principal,
         version,
-        log: log.child({ op: item.operation }),
+        log: lazyChild(log, { op: item.operation }),
         store: this.opts.store,
         tx,
         crypto: this.opts.crypto,
