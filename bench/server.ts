@@ -17,7 +17,8 @@
  * --max-ops N per scenario (BENCH_MAX_OPS, 2,000,000), --runs N rounds over all scenarios, then
  * the median round per scenario (BENCH_RUNS, 1), --tls12 (offer TLS 1.2 at most),
  * --server-prof DIR (run the server under --cpu-prof, profile written to DIR on exit),
- * --json FILE (write the machine and results as JSON).
+ * --json FILE (write the machine and results as JSON). The server inherits the environment, so
+ * e.g. KMIPD_KEY_EXPORT_CACHE_TTL_MS=0 measures it without the key export cache.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -139,7 +140,8 @@ async function main(): Promise<number> {
     const got = parseResponse(await setup.roundTrip(getReq)).items[0];
     if (got?.status !== ResultStatus.Success) throw new Error(`setup Get failed: ${got?.message ?? 'no item'}`);
     setup.end();
-    console.log(`server pid ${server.pid} on 127.0.0.1:${server.port}; key ${uid}; Get request ${getReq.length} bytes, Create request ${createAes256.length} bytes\n`);
+    const exportCache = `key export cache ttlMs ${process.env['KMIPD_KEY_EXPORT_CACHE_TTL_MS'] || 'default'}, maxEntries ${process.env['KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES'] || 'default'}`;
+    console.log(`server pid ${server.pid} on 127.0.0.1:${server.port}; key ${uid}; Get request ${getReq.length} bytes, Create request ${createAes256.length} bytes; ${exportCache}\n`);
     console.log(tableHeader());
     // Rounds go over the whole list, so a burst of other load hits different scenarios each round.
     for (let round = 1; round <= runs; round++) {

@@ -43,7 +43,7 @@ async function pkcs11Config(cfg: KmipdConfig): Promise<Pkcs11Config> {
 
 export async function createApp(cfg: KmipdConfig, log: Logger): Promise<App> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const crypto = await openPkcs11Provider(await pkcs11Config(cfg), { log: log.child({ component: 'hsm' }) });
+  const crypto = await openPkcs11Provider(await pkcs11Config(cfg), { log: log.child({ component: 'hsm' }), exportCache: cfg.keyExportCache });
   let store;
   try {
     store = await openLevelDbStore(join(cfg.dataDir, 'store'), { log: log.child({ component: 'store' }) });

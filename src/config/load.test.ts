@@ -23,7 +23,19 @@ describe('loadConfig', () => {
       pkcs11: {},
       log: { level: 'info' },
       limits: { maxConnections: 1024, handshakeTimeoutMs: 10000, idleTimeoutMs: 120000, messageTimeoutMs: 30000, maxMessageBytes: DEFAULT_LIMITS.maxMessageBytes },
+      keyExportCache: { ttlMs: 1000, maxEntries: 1024 },
     });
+  });
+
+  it('sets the key export cache from the file and the environment, within its bounds', () => {
+    const file = tempConfig({ keyExportCache: { ttlMs: 250, maxEntries: 10 } });
+    expect(loadConfig({ KMIPD_CONFIG: file }, [], { cwd }).keyExportCache).toEqual({ ttlMs: 250, maxEntries: 10 });
+    expect(loadConfig({ KMIPD_CONFIG: file, KMIPD_KEY_EXPORT_CACHE_TTL_MS: '0' }, [], { cwd }).keyExportCache).toEqual({ ttlMs: 0, maxEntries: 10 });
+    expect(loadConfig({ KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES: '5' }, [], { cwd }).keyExportCache).toEqual({ ttlMs: 1000, maxEntries: 5 });
+    expect(() => loadConfig({ KMIPD_KEY_EXPORT_CACHE_TTL_MS: '60001' }, [], { cwd })).toThrow(/KMIPD_KEY_EXPORT_CACHE_TTL_MS: expected an integer 0-60000/);
+    expect(() => loadConfig({ KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES: '-1' }, [], { cwd })).toThrow(/KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES/);
+    expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ keyExportCache: { ttl: 5 } }) }, [], { cwd })).toThrow(/unknown key "ttl"/);
+    expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ keyExportCache: { maxEntries: 65537 } }) }, [], { cwd })).toThrow(/keyExportCache.maxEntries/);
   });
 
   it('layers file < env < argv', () => {

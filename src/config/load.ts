@@ -13,11 +13,12 @@ import {
   parseListen,
   parseLogLevel,
   parseNonEmptyString,
+  parseNonNegativeInt,
   parsePort,
   parsePositiveInt,
   parseSlot,
 } from './parse.js';
-import type { KmipdConfig, LimitsConfig } from './types.js';
+import type { KeyExportCacheConfig, KmipdConfig, LimitsConfig } from './types.js';
 
 /** The IANA-assigned KMIP port (KMIP Profiles §3.1.4). */
 export const KMIP_PORT = 5696;
@@ -30,6 +31,22 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
   messageTimeoutMs: 30_000,
   maxMessageBytes: MAX_MESSAGE_BYTES,
 });
+
+/**
+ * Default key export cache: on, 1 s, 1024 keys. Why on: it only memoises "this wrapped blob ->
+ * its value" for keys an entitled client has just been given by Get (every Get still runs all
+ * its checks on the freshly loaded object, and any write of the object drops the entry), and a
+ * Get already leaves copies of the value in response and TLS buffers that are not zeroed and live
+ * until the garbage collector reuses them, often longer than a second; the cache zeroes its copy
+ * on expiry. So one second adds little exposure, while a client fetching one key repeatedly skips
+ * the HSM round trip that is the largest cost of a Get. Why short: to bound that exposure, how
+ * long a value survives the HSM being withdrawn (logout, master key removed), and, with several
+ * nodes later, how long one node can miss another's write. Set ttlMs 0 to disable.
+ */
+export const DEFAULT_KEY_EXPORT_CACHE: Readonly<KeyExportCacheConfig> = Object.freeze({ ttlMs: 1_000, maxEntries: 1_024 });
+/** Bounds of the key export cache settings (the same as src/crypto/pkcs11/export-cache.ts enforces). */
+const MAX_EXPORT_CACHE_TTL_MS = 60_000;
+const MAX_EXPORT_CACHE_ENTRIES = 65_536;
 
 /** The default TLS file locations, relative to `cwd`: the dev PKI made by `certs/gen-dev-pki.ts`. */
 export function defaultTlsFiles(cwd: string): KmipdConfig['tls'] {
@@ -48,6 +65,7 @@ function defaults(cwd: string): KmipdConfig {
     pkcs11: {},
     log: { level: 'info' },
     limits: { ...DEFAULT_LIMITS },
+    keyExportCache: { ...DEFAULT_KEY_EXPORT_CACHE },
   };
 }
 
@@ -79,7 +97,7 @@ function applyFile(cfg: KmipdConfig, file: string): void {
   }
   const where = `config file ${file}`;
   if (!isObject(raw)) throw new ConfigError(`${where}: top level must be a JSON object`);
-  checkKeys(raw, ['listen', 'dataDir', 'tls', 'pkcs11', 'log', 'limits'], where);
+  checkKeys(raw, ['listen', 'dataDir', 'tls', 'pkcs11', 'log', 'limits', 'keyExportCache'], where);
   const base = dirname(file);
   const path = (v: unknown, key: string): string => resolve(base, parseNonEmptyString(v, `${where} ${key}`));
 
@@ -113,6 +131,12 @@ function applyFile(cfg: KmipdConfig, file: string): void {
   const limits = section(raw, 'limits', Object.keys(DEFAULT_LIMITS), where);
   for (const [k, v] of Object.entries(limits ?? {})) {
     cfg.limits[k as keyof LimitsConfig] = parsePositiveInt(v, `${where} limits.${k}`);
+  }
+
+  const kec = section(raw, 'keyExportCache', ['ttlMs', 'maxEntries'], where);
+  if (kec?.ttlMs !== undefined) cfg.keyExportCache.ttlMs = parseNonNegativeInt(kec.ttlMs, `${where} keyExportCache.ttlMs`, MAX_EXPORT_CACHE_TTL_MS);
+  if (kec?.maxEntries !== undefined) {
+    cfg.keyExportCache.maxEntries = parseNonNegativeInt(kec.maxEntries, `${where} keyExportCache.maxEntries`, MAX_EXPORT_CACHE_ENTRIES);
   }
 }
 
@@ -151,6 +175,12 @@ function applyEnv(cfg: KmipdConfig, env: NodeJS.ProcessEnv, cwd: string): void {
   if (pinFile !== undefined) cfg.pkcs11.pin = readPinFile(resolve(cwd, pinFile), 'KMIPD_PKCS11_PIN_FILE');
   const pin = envVar(env, 'KMIPD_PKCS11_PIN');
   if (pin !== undefined) cfg.pkcs11.pin = pin;
+  const ttl = envVar(env, 'KMIPD_KEY_EXPORT_CACHE_TTL_MS');
+  if (ttl !== undefined) cfg.keyExportCache.ttlMs = parseNonNegativeInt(ttl, 'KMIPD_KEY_EXPORT_CACHE_TTL_MS', MAX_EXPORT_CACHE_TTL_MS);
+  const entries = envVar(env, 'KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES');
+  if (entries !== undefined) {
+    cfg.keyExportCache.maxEntries = parseNonNegativeInt(entries, 'KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES', MAX_EXPORT_CACHE_ENTRIES);
+  }
 }
 
 /**
@@ -220,6 +250,7 @@ export function redactedConfig(cfg: KmipdConfig): KmipdConfig {
     tls: { ...cfg.tls },
     log: { ...cfg.log },
     limits: { ...cfg.limits },
+    keyExportCache: { ...cfg.keyExportCache },
     pkcs11: { ...cfg.pkcs11, ...(cfg.pkcs11.pin !== undefined ? { pin: '[redacted]' } : {}) },
   };
 }

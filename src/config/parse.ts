@@ -53,6 +53,13 @@ export function parsePositiveInt(value: unknown, source: string, max = Number.MA
   throw new ConfigError(`${source}: expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` <= ${max}` : ''}, got ${JSON.stringify(value)}`);
 }
 
+/** A non-negative integer up to `max` (accepts decimal strings from the environment). */
+export function parseNonNegativeInt(value: unknown, source: string, max: number): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max) return n;
+  throw new ConfigError(`${source}: expected an integer 0-${max}, got ${JSON.stringify(value)}`);
+}
+
 /** A PKCS#11 slot id: a non-negative integer. */
 export function parseSlot(value: unknown, source: string): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;

@@ -54,4 +54,17 @@ export interface KmipdConfig {
   pkcs11: Pkcs11Config;
   log: { level: LogLevel };
   limits: LimitsConfig;
+  keyExportCache: KeyExportCacheConfig;
+}
+
+/**
+ * The key export cache: values of wrapped keys exported for Get, kept in process memory for a
+ * short time so repeated Gets of one key skip the HSM (src/crypto/pkcs11/export-cache.ts; the
+ * policy and its default are explained in README "Configuration"). 0 in either field disables it.
+ */
+export interface KeyExportCacheConfig {
+  /** How long an exported value may be kept, from its export (ms, at most 60000). */
+  ttlMs: number;
+  /** Most keys kept at once (at most 65536). */
+  maxEntries: number;
 }

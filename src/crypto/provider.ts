@@ -39,6 +39,17 @@ export interface GenerateSymmetricKeyRequest {
   readonly extractable: boolean;
 }
 
+/** Options of CryptoProvider.exportKeyMaterial. */
+export interface ExportOptions {
+  /**
+   * The managed object's Unique Identifier, when the caller (Get) allows the value to be served
+   * from the provider's key export cache, if one is configured: the provider may then return a
+   * value exported from the very same wrapped blob within the cache's TTL, and must forget it
+   * when forgetExported() names the object.
+   */
+  readonly cacheAs?: string;
+}
+
 export interface CryptoProvider {
   /** Generates a symmetric key in the HSM. Rejects unsupported algorithm/length with KMIP-mappable errors. */
   generateSymmetricKey(req: GenerateSymmetricKeyRequest): Promise<KeyRef>;
@@ -48,7 +59,12 @@ export interface CryptoProvider {
    * Returns the plaintext key bytes, for a client entitled to them (Get). A resident,
    * non-extractable key throws a `CryptoError` with code 'NOT_EXTRACTABLE'.
    */
-  exportKeyMaterial(ref: KeyRef, algorithm: SymmetricAlgorithm): Promise<Uint8Array>;
+  exportKeyMaterial(ref: KeyRef, algorithm: SymmetricAlgorithm, opts?: ExportOptions): Promise<Uint8Array>;
+  /**
+   * Forgets any exported value cached for these objects (see ExportOptions.cacheAs). The
+   * dispatcher calls it after every commit that writes them, whatever the operation.
+   */
+  forgetExported?(uids: readonly string[]): void;
   /** Removes a resident key from the token (Destroy). A no-op for wrapped keys. */
   destroyKey(ref: KeyRef): Promise<void>;
   /** Random bytes from the HSM's RNG. */

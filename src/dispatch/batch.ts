@@ -12,7 +12,7 @@ import type { RequestBatchItem, RequestMessage, ResponseBatchItem } from '../kmi
 import { encodeResponseBatchItem } from '../kmip/message.js';
 import { atLeast, is2x } from '../kmip/protocol-version.js';
 import type { OperationHandler, RequestContext } from '../operations/types.js';
-import type { AuditEntry, ObjectStore } from '../store/object-store.js';
+import type { AuditEntry, Changes, ObjectStore } from '../store/object-store.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import { mapCryptoError } from './crypto-errors.js';
@@ -60,6 +60,21 @@ export interface BatchDeps {
   readonly store: ObjectStore;
   /** Creates the per-item context around a unit of work. */
   context(tx: UnitOfWork, item: RequestBatchItem): RequestContext;
+  /**
+   * Told the uids of every commit that puts or deletes objects, once it has settled (written or
+   * refused), so that caches of object-derived data (the key export cache) forget them.
+   */
+  readonly written?: (uids: readonly string[]) => void;
+}
+
+/** Commits, then reports the objects it wrote (whether or not the commit succeeded). */
+async function commit(deps: BatchDeps, changes: Changes): Promise<void> {
+  if (changes.put.length === 0 && changes.delete.length === 0) return deps.store.commit(changes);
+  try {
+    await deps.store.commit(changes);
+  } finally {
+    deps.written?.([...changes.put.map((o) => o.uid), ...changes.delete]);
+  }
 }
 
 /**
@@ -92,18 +107,18 @@ export async function runBatch(req: RequestMessage, deps: BatchDeps): Promise<Re
           if (out[i]!.resultStatus === ResultStatus.Success) out[i] = { ...out[i]!, resultStatus: ResultStatus.OperationUndone };
         }
         const undone = audits.map((a) => (a.result === 'Success' ? { ...a, result: 'OperationUndone' } : a));
-        await deps.store.commit({ put: [], delete: [], audit: undone });
+        await commit(deps, { put: [], delete: [], audit: undone });
         return out;
       }
       continue;
     }
     const changes = outcome.failed ? { put: [], delete: [] } : tx.changes();
-    await deps.store.commit({ put: changes.put, delete: changes.delete, audit: [audit] });
+    await commit(deps, { put: changes.put, delete: changes.delete, audit: [audit] });
     if (outcome.failed && option !== BatchErrorContinuationOption.Continue) return out;
   }
   if (sharedTx !== undefined) {
     const changes = sharedTx.changes();
-    await deps.store.commit({ put: changes.put, delete: changes.delete, audit: audits });
+    await commit(deps, { put: changes.put, delete: changes.delete, audit: audits });
   }
   return out;
 }

@@ -46,12 +46,16 @@ const LOWEST: ProtocolVersion = { major: 1, minor: 0 };
 export class Dispatcher {
   private readonly handlers: ReadonlyMap<number, OperationHandler<unknown, unknown>>;
   private readonly opList: readonly number[];
+  /** Invalidates the crypto provider's key export cache for objects a commit wrote. */
+  private readonly written: ((uids: readonly string[]) => void) | undefined;
 
   constructor(private readonly opts: DispatcherOptions) {
     const m = new Map<number, OperationHandler<unknown, unknown>>();
     for (const h of opts.operations) m.set(h.operation, h as unknown as OperationHandler<unknown, unknown>);
     this.handlers = m;
     this.opList = [...m.keys()];
+    const crypto = opts.crypto;
+    this.written = crypto.forgetExported === undefined ? undefined : (uids) => crypto.forgetExported?.(uids);
   }
 
   /** Handles one framed message. Resolves with the response bytes; never rejects for client input. */
@@ -87,6 +91,7 @@ export class Dispatcher {
     const items = await runBatch(req, {
       handlers: this.handlers,
       store: this.opts.store,
+      written: this.written,
       context: (tx, item): RequestContext => ({
         principal: peer.principal,
         version,

@@ -208,7 +208,11 @@ const SYMMETRIC_FORMATS = new Set<number>([KeyFormatType.Raw, KeyFormatType.Tran
 async function exportHsmKey(ctx: RequestContext, obj: ManagedObject): Promise<Uint8Array> {
   const key = obj.key!;
   try {
-    return await ctx.crypto.exportKeyMaterial(key.ref, key.algorithm);
+    // Get may be served from the provider's key export cache (README "Key export cache"), except
+    // for Sensitive keys, whose value is only ever returned wrapped.
+    const sensitive = attr(obj, Tag.Sensitive);
+    const cacheAs = sensitive?.type === 'Boolean' && sensitive.value ? undefined : obj.uid;
+    return await ctx.crypto.exportKeyMaterial(key.ref, key.algorithm, { cacheAs });
   } catch (e) {
     if (e instanceof CryptoError && e.code === 'NOT_EXTRACTABLE') {
       // KMIP 1.4 added "Not Extractable"; older clients get Permission Denied.

@@ -41,4 +41,9 @@ export interface Pkcs11ProviderOptions {
   readonly log?: ProviderLogger;
   /** Unwrapped-key handle cache size for withUnwrappedKey(); default 64, 0 disables it. */
   readonly keyCacheSize?: number;
+  /**
+   * Cache of values exported for Get (export-cache.ts): TTL and entry bound. Default: disabled
+   * here; the server passes its configured policy (README "Configuration", `keyExportCache`).
+   */
+  readonly exportCache?: { readonly ttlMs: number; readonly maxEntries: number };
 }

@@ -15,6 +15,7 @@ import type { Handle, PKCS11 } from 'pkcs11js';
 import {
   CryptoError,
   type CryptoProvider,
+  type ExportOptions,
   type GenerateSymmetricKeyRequest,
   type KeyRef,
   type SymmetricAlgorithm,
@@ -35,6 +36,7 @@ import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, seedIn } fr
 import { checkImportLength, generateLengthBytes, HMAC_GENERATE_MIN_BITS, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
 import { p11, p11Async } from './ckr.js';
 import type { ProviderLogger } from './config.js';
+import { ExportCache, type ExportCachePolicy } from './export-cache.js';
 import { KeyHandleCache } from './key-cache.js';
 import type { ModuleRef } from './module.js';
 import { destroyQuietly, findObjects, residentSearch } from './objects.js';
@@ -79,11 +81,14 @@ export interface ProviderParts {
   readonly info: ProviderInfo;
   readonly log: ProviderLogger;
   readonly cacheSize: number;
+  /** Policy of the cache of values exported for Get; ttlMs or maxEntries 0 disables it. */
+  readonly exportCache: ExportCachePolicy;
 }
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
 export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, AsymmetricProvider {
   private readonly cache: KeyHandleCache;
+  private readonly exported: ExportCache;
   private readonly asymmetric: Pkcs11Asymmetric;
   private closing: Promise<void> | undefined;
 
@@ -103,6 +108,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
     this.log = parts.log;
     this.wrapper = new MasterKeyWrapper(parts.module.p11, parts.masterLabel, parts.masterKey, parts.wrapMechanism, parts.unwrapKeepsPadding);
     this.cache = new KeyHandleCache(parts.cacheSize, (h, s) => this.mod.C_DestroyObject(s, h));
+    this.exported = new ExportCache(parts.exportCache);
     this.asymmetric = new Pkcs11Asymmetric(() => this.mod, this.pool, this.wrapper);
   }
 
@@ -191,11 +197,23 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
     });
   }
 
-  async exportKeyMaterial(ref: KeyRef, algorithm: SymmetricAlgorithm): Promise<Uint8Array> {
+  async exportKeyMaterial(ref: KeyRef, algorithm: SymmetricAlgorithm, opts?: ExportOptions): Promise<Uint8Array> {
     if (ref.kind === 'resident') throw new CryptoError('NOT_EXTRACTABLE', 'the key is not extractable from the HSM');
     specOf(algorithm);
     this.wrapper.check(ref);
-    return this.pool.use((session) => this.wrapper.exportValue(session, ref, algorithm));
+    const load = (): Promise<Uint8Array> => this.pool.use((session) => this.wrapper.exportValue(session, ref, algorithm));
+    if (opts?.cacheAs === undefined || !this.exported.enabled) return load();
+    return this.exported.get(opts.cacheAs, exportIdentity(ref, algorithm), load);
+  }
+
+  /** Drops cached exports of objects that were just written (called by the dispatcher). */
+  forgetExported(uids: readonly string[]): void {
+    this.exported.invalidate(uids);
+  }
+
+  /** @internal Hit/miss counters of the export cache, for tests. */
+  get exportCacheStats(): Readonly<ExportCache['stats']> {
+    return { ...this.exported.stats };
   }
 
   /**
@@ -352,6 +370,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.pool.drain();
+      this.exported.clear();
       try {
         const session = this.pool.first();
         this.cache.clear(session);
@@ -370,4 +389,14 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
   forgetCachedKeys(): void {
     this.cache.clear();
   }
+}
+
+/**
+ * Everything an exported value depends on: a cache entry is used only for exactly the same
+ * wrapped blob under the same master key, mechanism, recorded length and algorithm. The blob
+ * is ciphertext under a non-extractable key, so holding it in a string reveals nothing.
+ */
+function exportIdentity(ref: KeyRef & { kind: 'wrapped' }, algorithm: SymmetricAlgorithm): string {
+  const blob = Buffer.from(ref.blob.buffer, ref.blob.byteOffset, ref.blob.length).toString('base64');
+  return `${algorithm}|${ref.mechanism}|${ref.masterKeyLabel}|${ref.valueLength ?? ''}|${blob}`;
 }

@@ -6,6 +6,7 @@ import pkcs11js from 'pkcs11js';
 import type { Handle, PKCS11 } from 'pkcs11js';
 
 import { CryptoError } from '../provider.js';
+import { checkPolicy as checkExportCachePolicy } from './export-cache.js';
 import { p11, p11Async } from './ckr.js';
 import {
   DEFAULT_MASTER_KEY_LABEL,
@@ -86,6 +87,13 @@ export async function openPkcs11Provider(cfg: Pkcs11Config, opts: Pkcs11Provider
   if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > MAX_SESSION_POOL_SIZE) {
     throw new CryptoError('UNSUPPORTED', `sessionPoolSize must be 1..${MAX_SESSION_POOL_SIZE}`);
   }
+  if (opts.exportCache !== undefined) {
+    try {
+      checkExportCachePolicy(opts.exportCache);
+    } catch (err) {
+      throw new CryptoError('UNSUPPORTED', (err as Error).message);
+    }
+  }
   const masterLabel = cfg.masterKeyLabel ?? DEFAULT_MASTER_KEY_LABEL;
   const module = acquireModule(cfg.module);
   const cleanup: Array<() => void> = [() => module.release()];
@@ -135,9 +143,10 @@ export async function openPkcs11Provider(cfg: Pkcs11Config, opts: Pkcs11Provider
       info,
       log,
       cacheSize: opts.keyCacheSize ?? DEFAULT_KEY_CACHE_SIZE,
+      exportCache: opts.exportCache ?? { ttlMs: 0, maxEntries: 0 },
     });
     holder.provider = provider;
-    log.info({ ...info, slot: slotKey, wrapMechanism, unwrapKeepsPadding, sessions: poolSize }, 'PKCS#11 provider open');
+    log.info({ ...info, slot: slotKey, wrapMechanism, unwrapKeepsPadding, sessions: poolSize, exportCache: opts.exportCache ?? 'off' }, 'PKCS#11 provider open');
     return provider;
   } catch (err) {
     for (const undo of cleanup) {
