@@ -2,10 +2,13 @@
  * Get. KMIP 1.4 §4.11, 2.1 §6.1.22. Returns the object's value in its response structure:
  * - Symmetric Key: the Key Format Type it was registered in (Raw for created keys), or the one
  *   requested when the conversion is cheap: Raw <-> Transparent Symmetric Key;
+ * - Public and Private Keys: as registered (PKCS#8 / X.509 when generated), or converted to the
+ *   requested Key Format Type and Key Compression Type (PKCS#1, PKCS#8, ECPrivateKey, X.509,
+ *   Transparent RSA / EC keys; see objects/key-conversion.ts and kmip/key-formats.ts);
  * - every other object type: as registered. A requested Key Format Type other than the stored one
- *   is Key Format Type Not Supported (we do not convert between PKCS#1, PKCS#8, Transparent, ...),
- *   and so is any Key Format Type for an object without a Key Block (Certificate, Opaque Object).
- * A Key Compression Type other than the stored one is Key Compression Type Not Supported.
+ *   is Key Format Type Not Supported, and so is any Key Format Type for an object without a Key
+ *   Block (Certificate, Opaque Object). A Key Compression Type other than the stored one is Key
+ *   Compression Type Not Supported.
  *
  * Key Wrapping Specification (1.4 §2.1.6, 2.1 §2.1.6): Wrapping Method Encrypt with an Active AES
  * key of the same principal whose usage mask allows Wrap Key, Block Cipher Mode NIST Key Wrap
@@ -39,6 +42,7 @@ import { struct, bytes, enm, text } from '../ttlv/build.js';
 import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import type { TtlvNode } from '../ttlv/types.js';
+import { convertAsymmetric, needsConversion } from './objects/key-conversion.js';
 import { unwrapSecret } from './objects/material.js';
 import { loadCurrent, requireUsage, wrongState } from './lifecycle/state.js';
 import { type ManagedObject, attr, attrNumber, objectState } from './objects.js';
@@ -340,11 +344,23 @@ export default defineOperation<GetRequest, GetResponse>({
     refuseNotExtractable(ctx, obj);
     const kb = obj.content?.keyBlock;
     refuseSensitiveInClear(ctx, obj, req, kb?.form === 'keyvalue' && req.keyWrapType !== KeyWrapType.NotWrapped);
-    if (req.keyCompressionType !== undefined && req.keyCompressionType !== kb?.compressionType) {
-      throw new KmipError(ResultReason.KeyCompressionTypeNotSupported, 'Key compression conversion is not supported');
+    // Public and Private Keys held in the clear convert between formats (objects/key-conversion.ts).
+    const convertible =
+      (obj.objectType === ObjectType.PublicKey || obj.objectType === ObjectType.PrivateKey) && (kb?.form === 'bytes' || kb?.form === 'ttlv');
+    if (!convertible && req.keyCompressionType !== undefined && req.keyCompressionType !== kb?.compressionType) {
+      throw new KmipError(ResultReason.KeyCompressionTypeNotSupported, 'Key Compression Type applies to EC public and private keys only');
     }
     let object: TtlvNode;
-    if (obj.objectType === ObjectType.SymmetricKey) {
+    if (convertible && kb !== undefined && obj.content !== undefined && needsConversion(kb, req.keyFormatType, req.keyCompressionType)) {
+      // Public / Private Key in another Key Format Type or Key Compression Type (objects/key-conversion.ts).
+      const stored = await storedValue(ctx, obj);
+      try {
+        const out = convertAsymmetric(ctx.version, obj.objectType, kb, stored, { ...req, algorithm: attrNumber(obj, Tag.CryptographicAlgorithm) });
+        object = encodeObjectContent({ objectType: obj.objectType, fields: obj.content.fields, keyBlock: out.info, value: out.value });
+      } finally {
+        if (obj.objectType === ObjectType.PrivateKey) stored.fill(0);
+      }
+    } else if (obj.objectType === ObjectType.SymmetricKey) {
       object = await symmetricKey(ctx, obj, req);
     } else {
       const c = obj.content;
