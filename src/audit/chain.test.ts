@@ -6,6 +6,7 @@ import {
   canonicalAuditBytes,
   decodeAuditRecord,
   encodeAuditRecord,
+  sealAndEncodeAuditRecord,
   sealAuditRecord,
   verifyAuditChain,
 } from './chain.js';
@@ -108,6 +109,29 @@ describe('encode/decodeAuditRecord', () => {
     const bytes = encodeAuditRecord(r);
     expect(bytes.toString()).toBe(canonicalAuditBytes(r).toString().slice(0, -1) + `,"hash":"${r.hash}"}`);
     expect(decodeAuditRecord(bytes, 1)).toEqual(r);
+  });
+
+  it('sealAndEncodeAuditRecord gives the same record and bytes as sealAuditRecord + encodeAuditRecord', () => {
+    const str = fc.string({ unit: 'grapheme', maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.record({ time: str, principal: str, operation: str, uids: fc.array(str, { maxLength: 3 }), result: str }),
+        fc.option(str, { nil: undefined }),
+        fc.option(str, { nil: undefined }),
+        fc.option(fc.record({ seq: fc.integer({ min: 1, max: 2 ** 40 }), hash: fc.constant('ab'.repeat(32)) }), { nil: undefined }),
+        (base, connId, batchItemId, prev) => {
+          const e: AuditEntry = { ...base, ...(connId !== undefined ? { connId } : {}), ...(batchItemId !== undefined ? { batchItemId } : {}) };
+          const sealed = sealAuditRecord(prev, e);
+          const both = sealAndEncodeAuditRecord(prev, e);
+          expect(both.record).toEqual(sealed);
+          expect(both.bytes.equals(encodeAuditRecord(sealed))).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Escapes and non-ASCII, spelled out.
+    const odd: AuditEntry = { time: 't"\\\n\u0001', principal: 'CN=ключ,O="x"', operation: 'Get', uids: ['a\u2028b', ''], result: 'Success' };
+    expect(sealAndEncodeAuditRecord(undefined, odd).bytes.equals(encodeAuditRecord(sealAuditRecord(undefined, odd)))).toBe(true);
   });
 
   it('reports unparseable bytes with the seq they were stored under', () => {

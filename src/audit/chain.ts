@@ -74,20 +74,22 @@ export class AuditRecordDecodeError extends Error {
 
 /** The canonical bytes of a record without its hash (see the module comment for the format). */
 export function canonicalAuditBytes(record: Omit<AuditRecord, 'hash'>): Buffer {
-  // Built field by field, in a fixed order, so that key order never depends on the caller's object.
-  const ordered: Record<string, unknown> = {
-    v: record.v,
-    seq: record.seq,
-    time: record.time,
-    principal: record.principal,
-    operation: record.operation,
-    uids: [...record.uids],
-    result: record.result,
-  };
-  if (record.connId !== undefined) ordered.connId = record.connId;
-  if (record.batchItemId !== undefined) ordered.batchItemId = record.batchItemId;
-  ordered.prevHash = record.prevHash;
-  return Buffer.from(JSON.stringify(ordered), 'utf8');
+  return Buffer.from(canonicalAuditText(record), 'utf8');
+}
+
+/**
+ * The canonical JSON text, written field by field in the fixed order, so that key order never
+ * depends on the caller's object. Each value goes through JSON.stringify on its own, which gives
+ * exactly the bytes JSON.stringify of the whole object would (the golden test pins them), without
+ * building an intermediate object per record.
+ */
+function canonicalAuditText(record: Omit<AuditRecord, 'hash'>): string {
+  let out = `{"v":${JSON.stringify(record.v)},"seq":${JSON.stringify(record.seq)},"time":${JSON.stringify(record.time)}`;
+  out += `,"principal":${JSON.stringify(record.principal)},"operation":${JSON.stringify(record.operation)}`;
+  out += `,"uids":${JSON.stringify([...record.uids])},"result":${JSON.stringify(record.result)}`;
+  if (record.connId !== undefined) out += `,"connId":${JSON.stringify(record.connId)}`;
+  if (record.batchItemId !== undefined) out += `,"batchItemId":${JSON.stringify(record.batchItemId)}`;
+  return `${out},"prevHash":${JSON.stringify(record.prevHash)}}`;
 }
 
 /** Hex SHA-256 of the canonical bytes of `record` (ignoring any `hash` it carries). */
@@ -97,6 +99,12 @@ export function auditRecordHash(record: Omit<AuditRecord, 'hash'>): string {
 
 /** Seals `entry` as the record following `prev` (or as record 1 when `prev` is undefined). */
 export function sealAuditRecord(prev: AuditHead | undefined, entry: AuditEntry): AuditRecord {
+  const unsealed = unsealedRecord(prev, entry);
+  return { ...unsealed, hash: auditRecordHash(unsealed) };
+}
+
+/** The record `entry` becomes after `prev`, checked, without its hash. */
+function unsealedRecord(prev: AuditHead | undefined, entry: AuditEntry): Omit<AuditRecord, 'hash'> {
   const unsealed: Omit<AuditRecord, 'hash'> = {
     v: AUDIT_FORMAT_VERSION,
     seq: prev === undefined ? 1 : prev.seq + 1,
@@ -111,7 +119,19 @@ export function sealAuditRecord(prev: AuditHead | undefined, entry: AuditEntry):
   };
   const problem = shapeProblem(unsealed);
   if (problem !== undefined) throw new TypeError(`cannot seal audit entry: ${problem}`);
-  return { ...unsealed, hash: auditRecordHash(unsealed) };
+  return unsealed;
+}
+
+/**
+ * {@link sealAuditRecord} and {@link encodeAuditRecord} in one, serialising the record once (the
+ * commit path seals every request's record).
+ */
+export function sealAndEncodeAuditRecord(prev: AuditHead | undefined, entry: AuditEntry): { record: AuditRecord; bytes: Buffer } {
+  const unsealed = unsealedRecord(prev, entry);
+  const text = canonicalAuditText(unsealed);
+  const hash = createHash('sha256').update(text, 'utf8').digest('hex');
+  const bytes = Buffer.from(`${text.slice(0, -1)},"hash":${JSON.stringify(hash)}}`, 'utf8');
+  return { record: { ...unsealed, hash }, bytes };
 }
 
 /** Stored form of a sealed record: its canonical bytes with the hash added as the last key. */

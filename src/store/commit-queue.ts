@@ -13,7 +13,7 @@
  * with `UPDATE … WHERE revision = $old`, insert the records and update the head; a serialisation
  * failure is retried or surfaced as a conflict.
  */
-import { encodeAuditRecord, sealAuditRecord, type AuditHead } from '../audit/chain.js';
+import { sealAndEncodeAuditRecord, type AuditHead } from '../audit/chain.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { ObjectNotFoundError, StaleRevisionError } from './errors.js';
 import { META_AUDIT_HEAD, auditKey, indexKey, objectKey } from './keys.js';
@@ -147,8 +147,8 @@ export class CommitQueue {
       objects.set(uid, null);
     }
     for (const entry of changes.audit) {
-      const record = sealAuditRecord(head, entry);
-      ops.push({ type: 'put', key: auditKey(record.seq), value: encodeAuditRecord(record) });
+      const { record, bytes } = sealAndEncodeAuditRecord(head, entry);
+      ops.push({ type: 'put', key: auditKey(record.seq), value: bytes });
       head = record;
     }
     return { ops, objects, head };

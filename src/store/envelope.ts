@@ -44,46 +44,81 @@ export function encodeEnvelope(obj: StoredObject): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Parses an envelope; `key` names the object in errors. */
+/**
+ * Parses an envelope; `key` names the object in errors. The value is copied once, and body and
+ * index values are views into that copy: callers may keep them (and the caller's buffer may be
+ * reused) without a copy per field. On the read path of every Get, so no closures or per-field
+ * allocations beyond the strings and views themselves.
+ */
 export function decodeEnvelope(data: Uint8Array, key: string): StoredObject {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
-  let pos = 0;
-  const need = (n: number): void => {
-    if (n > buf.length - pos) throw new StoreCorruptionError(`object ${key}: envelope truncated at byte ${pos}`);
-  };
-  const u32 = (): number => {
-    need(4);
-    const v = buf.readUInt32BE(pos);
-    pos += 4;
-    return v;
-  };
-  const bytes = (): Buffer => {
-    const len = u32();
-    need(len);
-    // Copied, so that callers may keep the result without pinning the read buffer.
-    const out = Buffer.from(buf.subarray(pos, pos + len));
-    pos += len;
-    return out;
-  };
-  need(1);
-  const version = buf[pos++];
+  const r = new EnvelopeReader(Buffer.from(data), key);
+  const version = r.u8();
   if (version !== ENVELOPE_VERSION) {
     throw new StoreCorruptionError(`object ${key}: unknown envelope version ${String(version)}`);
   }
-  const uid = bytes().toString('utf8');
-  const owner = bytes().toString('utf8');
-  need(8);
-  const revision = Number(buf.readBigUInt64BE(pos));
-  pos += 8;
-  const count = u32();
+  const uid = r.text();
+  const owner = r.text();
+  const revision = r.u64();
+  const count = r.u32();
   // Each term takes at least 8 bytes: a hostile count cannot make us allocate before failing.
-  need(count * 8);
-  const index: IndexTerm[] = [];
+  r.need(count * 8);
+  const index: IndexTerm[] = new Array<IndexTerm>(count);
   for (let i = 0; i < count; i++) {
-    const field = bytes().toString('utf8');
-    index.push({ field, value: bytes() });
+    const field = r.text();
+    index[i] = { field, value: r.bytes() };
   }
-  const body = bytes();
-  if (pos !== buf.length) throw new StoreCorruptionError(`object ${key}: trailing bytes in envelope`);
+  const body = r.bytes();
+  if (r.pos !== r.buf.length) throw new StoreCorruptionError(`object ${key}: trailing bytes in envelope`);
   return { uid, owner, revision, body, index };
+}
+
+/** A bounds-checked cursor over one envelope. */
+class EnvelopeReader {
+  pos = 0;
+
+  constructor(
+    readonly buf: Buffer,
+    private readonly key: string,
+  ) {}
+
+  need(n: number): void {
+    if (n > this.buf.length - this.pos) throw new StoreCorruptionError(`object ${this.key}: envelope truncated at byte ${this.pos}`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++] as number;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(): number {
+    this.need(8);
+    const v = Number(this.buf.readBigUInt64BE(this.pos));
+    this.pos += 8;
+    return v;
+  }
+
+  /** A length-prefixed byte string, as a view into the (private) buffer. */
+  bytes(): Buffer {
+    const len = this.u32();
+    this.need(len);
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+
+  /** A length-prefixed UTF-8 string. */
+  text(): string {
+    const len = this.u32();
+    this.need(len);
+    const out = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
 }
