@@ -22,7 +22,7 @@ import {
   Tag,
 } from '../src/kmip/generated/index.js';
 import { exportKey, importKey } from '../src/kmip/key-formats.js';
-import { bytes, child, enm, int, struct, text } from '../src/ttlv/build.js';
+import { bigInt, bytes, child, enm, int, struct, text } from '../src/ttlv/build.js';
 import { encodeTtlv } from '../src/ttlv/encode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
@@ -235,6 +235,27 @@ describe.each([
       expect(r.status, label).toBe(ResultStatus.OperationFailed);
       expect(r.reason, `${label}: ${r.message}`).toBe(want);
       expect(r.message ?? '').not.toMatch(/[0-9a-f]{16}/i);
+    }
+    // Register refuses Transparent keys that are not keys, and keys their algorithm does not describe.
+    const regFail = async (type: number, format: number, material: TtlvNode, alg: number): Promise<ItemResult> => {
+      const block = struct(Tag.KeyBlock, [enm(Tag.KeyFormatType, format), struct(Tag.KeyValue, [material]), enm(Tag.CryptographicAlgorithm, alg)]);
+      return send(Operation.Register, [enm(Tag.ObjectType, type), v[0] >= 2 ? struct(Tag.Attributes, []) : struct(Tag.TemplateAttribute, []), struct(objTag(type), [block])]);
+    };
+    const ecT = exportKey('private', ec.privateKey, K.TransparentECPrivateKey);
+    const noD = struct(Tag.KeyMaterial, [child(ecT, Tag.RecommendedCurve)!]);
+    const rsaT = exportKey('private', rsa.privateKey, K.TransparentRSAPrivateKey);
+    const badRsa = struct(Tag.KeyMaterial, (rsaT.value as TtlvNode[]).map((n) => (n.tag === Tag.P ? bigInt(Tag.P, (n.value as bigint) + 2n) : n)));
+    const offCurve = struct(Tag.KeyMaterial, [child(ecT, Tag.RecommendedCurve)!, bytes(Tag.QString, Buffer.from('04' + '11'.repeat(64), 'hex'))]);
+    for (const [label, p, want] of [
+      ['Transparent EC private key without D', () => regFail(ObjectType.PrivateKey, K.TransparentECPrivateKey, noD, A.EC), ResultReason.MissingData],
+      ['Transparent RSA private key with a wrong P', () => regFail(ObjectType.PrivateKey, K.TransparentRSAPrivateKey, badRsa, A.RSA), ResultReason.InvalidField],
+      ['Transparent EC public key off the curve', () => regFail(ObjectType.PublicKey, K.TransparentECPublicKey, offCurve, A.EC), ResultReason.InvalidField],
+      ['an EC key registered as RSA', () => regFail(ObjectType.PrivateKey, K.PKCS_8, exportKey('private', ec.privateKey, K.PKCS_8), A.RSA), ResultReason.InvalidField],
+      ['an RSA public key registered as ECDSA', () => regFail(ObjectType.PublicKey, K.X_509, exportKey('public', rsa.publicKey, K.X_509), A.ECDSA), ResultReason.InvalidField],
+    ] as const) {
+      const r = await p();
+      expect(r.status, label).toBe(ResultStatus.OperationFailed);
+      expect(r.reason, `${label}: ${r.message}`).toBe(want);
     }
     // The unreadable key is still returned as registered.
     expect(Buffer.from(materialOf(ok(await get(junk))).value as Uint8Array).equals(Buffer.alloc(200, 0x42))).toBe(true);

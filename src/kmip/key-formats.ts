@@ -120,14 +120,17 @@ export function keyLength(key: KeyObject): number {
   return k.curve.bits;
 }
 
-/** Whether a Cryptographic Algorithm may describe the key (RSA; EC, ECDSA, ECDH, ECMQV; Ed25519; Ed448). */
+/** Whether a Cryptographic Algorithm may describe the key (RSA; EC, ECDSA, ECDH, ECMQV; Ed25519; Ed448); other algorithms: false. */
 export function algorithmFits(algorithm: number, key: KeyObject): boolean {
   const k = kindOf(key);
   switch (algorithm) {
     case CryptographicAlgorithm.RSA:
       return k.kind === 'rsa';
     case CryptographicAlgorithm.EC:
+      // The generic EC also covers Curve25519/448 keys from 1.x clients, which have no Ed25519.
+      return k.kind !== 'rsa';
     case CryptographicAlgorithm.ECDSA:
+      return k.kind === 'ec';
     case CryptographicAlgorithm.ECDH:
     case CryptographicAlgorithm.ECMQV:
       return k.kind === 'ec' || (k.kind === 'okp' && k.curve.type.startsWith('x'));

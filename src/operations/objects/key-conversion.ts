@@ -12,10 +12,10 @@
  * The Key Block keeps its Cryptographic Algorithm and Length; Key Compression Type is echoed when
  * the client asked for one.
  */
-import { KmipError, keyFormatTypeNotSupported } from '../../kmip/errors.js';
+import { KmipError, invalidField, keyFormatTypeNotSupported } from '../../kmip/errors.js';
 import { ObjectType, ResultReason, isEnumValueInVersion, kmipVersionOf } from '../../kmip/generated/index.js';
 import { type KeyBlockInfo, keyMaterialNode } from '../../kmip/key-block.js';
-import { convertKey } from '../../kmip/key-formats.js';
+import { CONVERTIBLE_FORMATS, algorithmFits, convertKey, importKey } from '../../kmip/key-formats.js';
 import type { ProtocolVersion } from '../../kmip/protocol-version.js';
 import { encodeTtlv } from '../../ttlv/encode.js';
 
@@ -60,4 +60,29 @@ export function convertAsymmetric(
     form: material.type === 'ByteString' ? 'bytes' : 'ttlv',
   };
   return { info, value: out };
+}
+
+/**
+ * Register's check of a Public or Private Key (KMIP 1.4 §4.3, 2.1 §6.1.43). The key is stored as
+ * registered, so Get without a Key Format Type returns it byte for byte; this only refuses what
+ * could never be used or converted:
+ * - a Transparent RSA or EC key whose fields are missing or do not form a key: Invalid Field /
+ *   Missing Data (structures we cannot read, e.g. Transparent DSA or an unknown curve, are kept);
+ * - a key the Cryptographic Algorithm does not describe (an EC key registered as RSA): Invalid Field.
+ * DER material that does not parse is kept as registered (OASIS TC-ECC-2 registers an encrypted
+ * PKCS#8 and expects Success); Get then offers it only in that format.
+ */
+export function checkRegisteredKey(objectType: number, kb: KeyBlockInfo, value: Uint8Array, algorithm: number | undefined): void {
+  if (kb.form !== 'bytes' && kb.form !== 'ttlv') return;
+  const half = objectType === ObjectType.PublicKey ? 'public' : 'private';
+  if (!CONVERTIBLE_FORMATS[half].has(kb.formatType)) return;
+  let key;
+  try {
+    key = importKey(half, kb.formatType, keyMaterialNode(kb, value), algorithm);
+  } catch (e) {
+    const structural = e instanceof KmipError && (e.reason === ResultReason.InvalidField || e.reason === ResultReason.MissingData);
+    if (kb.form === 'ttlv' && structural) throw e;
+    return;
+  }
+  if (algorithm !== undefined && !algorithmFits(algorithm, key)) throw invalidField('The Cryptographic Algorithm does not describe the key material');
 }

@@ -20,6 +20,7 @@ import { enm, int, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
+import { checkRegisteredKey } from './key-conversion.js';
 import { wrapSecret } from './material.js';
 
 interface RegisterRequest {
@@ -131,6 +132,10 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     if (alg === undefined) throw missingData('Cryptographic Algorithm is required for a Symmetric Key');
     key = await importIntoHsm(ctx, alg, value);
     blockInfo = { ...kb, form: kb.formatType === KeyFormatType.TransparentSymmetricKey ? 'ttlv' : 'bytes' };
+  }
+  if ((c.objectType === ObjectType.PublicKey || c.objectType === ObjectType.PrivateKey) && kb !== undefined) {
+    // Kept as registered; Transparent keys must be readable (objects/key-conversion.ts).
+    checkRegisteredKey(c.objectType, kb, value, alg);
   }
   if (key === undefined && kb?.form !== 'none') {
     if (isSecretType(c.objectType)) stored.secret = await wrapSecret(ctx, value);
