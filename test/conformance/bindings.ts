@@ -45,7 +45,30 @@ export function textPlaceholder(v: string): string | undefined {
   return /^\$[A-Z][A-Z0-9_]*$/.test(v) ? v : undefined;
 }
 
+/**
+ * Values that describe the server rather than the case — the Random Number Generator attribute
+ * (KMIP 1.4 §3.44, 2.1 §4.48: the generator the server used; the vectors show their server's
+ * ANSI X9.31 one) — bound once per run: every case must see the same value.
+ */
+export class ServerFacts {
+  private readonly facts = new Map<string, string>();
+
+  bind(name: string, canonical: string): string | undefined {
+    const had = this.facts.get(name);
+    if (had === undefined) {
+      this.facts.set(name, canonical);
+      return undefined;
+    }
+    return had === canonical ? undefined : `${name} differs from the value the server reported earlier in this run`;
+  }
+}
+
 export class Bindings {
+  constructor(readonly server: ServerFacts = new ServerFacts()) {}
+
+  /** Canonical forms of values the case's client set itself (see compare.ts `clientRngValues`). */
+  readonly clientValues = new Set<string>();
+
   private readonly text = new Map<string, string>();
   private readonly bytes = new Map<string, Uint8Array>();
   /** Values implied by a tag's name (see compare.ts); an explicit placeholder binding wins. */

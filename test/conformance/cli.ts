@@ -19,9 +19,11 @@ import { parseArgs } from 'node:util';
 import { operations } from '../../src/operations/index.js';
 import { OASIS_SKIP, listOasisFiles } from '../helpers/oasis.js';
 import { startTestKmipd, testPki } from '../helpers/kmipd.js';
-import { loadClientCerts } from '../helpers/tls-client.js';
+import { type ClientCerts, loadClientCerts } from '../helpers/tls-client.js';
 import { type CaseResult, caseId, loadCase, missingOperations, replayCase } from './replay.js';
 import { renderReport } from './report.js';
+import { clientName, scenarios } from './scenarios.js';
+import { ServerFacts } from './bindings.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BASELINE = join(ROOT, 'test', 'conformance', 'baseline.json');
@@ -29,10 +31,45 @@ const BASELINE = join(ROOT, 'test', 'conformance', 'baseline.json');
 /** Cases not replayed, with the reason (besides unimplemented operations and unreadable files). */
 export const CONFORMANCE_SKIP: Readonly<Record<string, string>> = {
   ...OASIS_SKIP,
+  // RNG Seed (KMIP 1.3 §4.36): the v1.3 "mandatory" folder holds three optional cases that record
+  // mutually exclusive answers to the same 32-byte seed. kmipd uses all 32 bytes (Data Length 32),
+  // the behaviour CS-RNG-O-1 records; it cannot also behave as these three.
+  'profiles/v1.3/mandatory/CS-RNG-O-2-13.xml': 'optional alternative: records a server that uses 16 of the 32 seed bytes; kmipd uses all 32 (as CS-RNG-O-1)',
+  'profiles/v1.3/mandatory/CS-RNG-O-3-13.xml': 'optional alternative: records a server that ignores the seed (Data Length 0); kmipd uses all 32 bytes (as CS-RNG-O-1)',
+  'profiles/v1.3/mandatory/CS-RNG-O-4-13.xml': 'optional alternative: records a server that refuses seeding (Permission Denied); kmipd accepts it (as CS-RNG-O-1)',
+  'testcases/v1.3/TC-RNG-ATTR-2-13.xml': 'upstream defect: Create answers $UNIQUE_IDENTIFIER_1 but the next request asks for $UNIQUE_IDENTIFIER_0, which nothing bound (fixed in TC-RNG-ATTR-2-14, which passes)',
+  // Locate paging: the v1.3 draft lists the five keys newest first without Maximum Items and then
+  // pages them oldest first (key1, key2, ...), contradicting itself; the v1.4 files page newest
+  // first (key5, key4, ...), consistent with the unpaged order, and pass.
+  'testcases/v1.3/TC-OFFSET-1-13.xml': 'upstream defect: the recording pages Locate results in the opposite order to its own unpaged Locate (fixed in TC-OFFSET-1-14, which passes)',
+  'testcases/v1.3/TC-OFFSET-2-13.xml': 'upstream defect: the recording pages Locate results in the opposite order to its own unpaged Locate (fixed in TC-OFFSET-2-14, which passes)',
 };
 
 function selected(): string[] {
   return listOasisFiles().filter((f) => /^profiles\/v(1\.3|1\.4|2\.0|2\.1)\/mandatory\//.test(f) || /^testcases\/v(1\.3|1\.4|2\.0|2\.1)\//.test(f));
+}
+
+/** Loads and replays one file (or explains why it is skipped). */
+async function runCase(file: string, implemented: ReadonlySet<number>, port: number, certs: ClientCerts, facts: ServerFacts): Promise<CaseResult> {
+  const id = caseId(file);
+  const skip = CONFORMANCE_SKIP[file];
+  if (skip !== undefined) return { file, id, status: 'skipped', reason: skip };
+  let messages;
+  try {
+    messages = loadCase(file);
+  } catch (e) {
+    return { file, id, status: 'failed', reason: `cannot load: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const missing = missingOperations(messages, implemented);
+  if (file.startsWith('testcases/') && missing.length > 0) {
+    return { file, id, status: 'skipped', reason: `needs ${missing.join(', ')} (not implemented yet)` };
+  }
+  try {
+    const r = await replayCase(file, messages, port, certs, facts);
+    return r.status === 'failed' && missing.length > 0 ? { ...r, reason: `${r.reason} [not implemented: ${missing.join(', ')}]` } : r;
+  } catch (e) {
+    return { file, id, status: 'failed', reason: `replay error: ${e instanceof Error ? e.message : String(e)}` };
+  }
 }
 
 async function main(): Promise<number> {
@@ -52,34 +89,25 @@ async function main(): Promise<number> {
   const results: CaseResult[] = [];
   try {
     const certDir = join(work, 'certs');
-    testPki(certDir, ['conformance']);
-    const certs = loadClientCerts(certDir, 'conformance');
+    const units = scenarios(files, selected());
+    // One client identity per scenario (see scenarios.ts): a case sees only its own objects.
+    testPki(certDir, units.map((_, n) => clientName(n)));
     const kmipd = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
+    const facts = new ServerFacts();
     try {
-      for (const file of files) {
-        const id = caseId(file);
-        const skip = CONFORMANCE_SKIP[file];
-        if (skip !== undefined) {
-          results.push({ file, id, status: 'skipped', reason: skip });
-          continue;
+      for (const [n, unit] of units.entries()) {
+        const certs = loadClientCerts(certDir, clientName(n));
+        let fixtureError: string | undefined;
+        for (const fixture of unit.fixtures) {
+          const r = await runCase(fixture, implemented, kmipd.port, certs, facts);
+          if (r.status !== 'passed' && fixtureError === undefined) fixtureError = `set-up ${caseId(fixture)} did not pass: ${r.reason ?? r.status}`;
         }
-        let messages;
-        try {
-          messages = loadCase(file);
-        } catch (e) {
-          results.push({ file, id, status: 'failed', reason: `cannot load: ${e instanceof Error ? e.message : String(e)}` });
-          continue;
-        }
-        const missing = missingOperations(messages, implemented);
-        if (file.startsWith('testcases/') && missing.length > 0) {
-          results.push({ file, id, status: 'skipped', reason: `needs ${missing.join(', ')} (not implemented yet)` });
-          continue;
-        }
-        try {
-          const r = await replayCase(file, messages, kmipd.port, certs);
-          results.push(r.status === 'failed' && missing.length > 0 ? { ...r, reason: `${r.reason} [not implemented: ${missing.join(', ')}]` } : r);
-        } catch (e) {
-          results.push({ file, id, status: 'failed', reason: `replay error: ${e instanceof Error ? e.message : String(e)}` });
+        for (const file of unit.members) {
+          if (fixtureError !== undefined && CONFORMANCE_SKIP[file] === undefined) {
+            results.push({ file, id: caseId(file), status: 'failed', reason: fixtureError });
+            continue;
+          }
+          results.push(await runCase(file, implemented, kmipd.port, certs, facts));
         }
       }
     } finally {

@@ -109,11 +109,39 @@ function leaf(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest: boo
   }
 }
 
+/** The Attribute Name of a 1.x `Attribute` structure. */
+function v1Name(e: TtlvNode): string | undefined {
+  if (e.type !== 'Structure' || e.tag !== Tag.Attribute) return undefined;
+  const n = e.value.find((c) => c.tag === Tag.AttributeName);
+  return n?.type === 'TextString' ? n.value : undefined;
+}
+
 /** A 1.x `Attribute` {Attribute Name "Digest", Attribute Value}: the Digest in its 1.x form. */
 function isV1Digest(e: TtlvNode): boolean {
-  if (e.type !== 'Structure' || e.tag !== Tag.Attribute) return false;
-  const n = e.value.find((c) => c.tag === Tag.AttributeName);
-  return n?.type === 'TextString' && n.value === 'Digest';
+  return v1Name(e) === 'Digest';
+}
+
+/** A canonical text of a subtree, for binding whole structures. */
+export function canonical(n: TtlvNode): string {
+  if (n.type === 'Structure') return `${n.tag}{${n.value.map(canonical).join(',')}}`;
+  const v = n.value instanceof Uint8Array ? Buffer.from(n.value).toString('hex') : String(n.value);
+  return `${n.tag}:${n.type}:${v}`;
+}
+
+/**
+ * The Random Number Generator attribute describes the server's generator, not the case (KMIP 1.4
+ * §3.44, 2.1 §4.48; the vectors show their server's ANSI X9.31 generator): it must be a well-formed
+ * structure naming an RNG Algorithm, and it is bound once per run (every case must see the same
+ * value) instead of compared with the recording — unless the case's client supplied that value.
+ */
+function rngFact(e: TtlvNode, a: TtlvNode, b: Bindings, path: string): Result {
+  // A generator the client named when it made the object is the client's value: compare it.
+  if (b.clientValues.has(canonical(e))) return canonical(e) === canonical(a) ? undefined : `${path}: differs from the value the client set`;
+  if (a.type !== 'Structure') return `${path}: expected a structure, got ${a.type}`;
+  if (!a.value.some((c) => c.tag === Tag.RNGAlgorithm && c.type === 'Enumeration')) return `${path}: missing RNGAlgorithm`;
+  // The value's own tag (2.x RandomNumberGenerator, 1.x AttributeValue) is not part of it.
+  const err = b.server.bind('Random Number Generator', a.value.map(canonical).join(','));
+  return err && `${path}: ${err}`;
 }
 
 /** Compares `a` (actual) against `e` (expected). Returns the first mismatch, or undefined. */
@@ -121,6 +149,15 @@ export function compareNode(e: TtlvNode, a: TtlvNode, b: Bindings, path: string,
   if (e.tag !== a.tag) return `${path}: expected ${name(e.tag)}, got ${name(a.tag)}`;
   const here = `${path}/${name(e.tag)}`;
   if (e.type !== 'Structure' || a.type !== 'Structure') return leaf(e, a, b, here, inDigest);
+  if (e.tag === Tag.RandomNumberGenerator) return rngFact(e, a, b, here);
+  if (v1Name(e) === 'Random Number Generator') {
+    const an = a.value.find((c) => c.tag === Tag.AttributeName);
+    if (an?.type !== 'TextString' || an.value !== 'Random Number Generator') return `${here}/AttributeName: text differs`;
+    const av = a.value.find((c) => c.tag === Tag.AttributeValue);
+    const ev = e.value.find((c) => c.tag === Tag.AttributeValue);
+    if (ev === undefined) return undefined;
+    return av === undefined ? `${here}: missing AttributeValue` : rngFact(ev, av, b, `${here}/AttributeValue`);
+  }
   const digest = inDigest || e.tag === Tag.Digest || isV1Digest(e);
   if (ATTRIBUTE_SETS.has(e.tag)) return compareSet(e.value, a.value, b, here, digest);
   let j = 0;
@@ -213,5 +250,49 @@ function compareItem(e: TtlvNode, a: TtlvNode, b: Bindings, path: string): Resul
   }
   if (ep === undefined) return undefined;
   if (ap === undefined) return `${path}: missing ResponsePayload`;
+  // RNG Retrieve returns random bytes: only their length is the server's to match.
+  if (op?.value === Operation.RNGRetrieve) {
+    const ed = field(ep, Tag.Data);
+    const ad = field(ap, Tag.Data);
+    if (ed?.type === 'ByteString' && ad?.type === 'ByteString') {
+      if (ed.value.length !== ad.value.length) return `${path}/ResponsePayload/Data: expected ${ed.value.length} random bytes, got ${ad.value.length}`;
+      return compareNode(withField(ep, Tag.Data, ad), ap, b, path);
+    }
+  }
   return compareNode(ep, ap, b, path);
+}
+
+/** The first child of a structure with `tag`. */
+export function field(n: TtlvNode, tag: number): TtlvNode | undefined {
+  return n.type === 'Structure' ? n.value.find((c) => c.tag === tag) : undefined;
+}
+
+/** `n` with its first child of `replacement.tag` replaced. */
+export function withField(n: TtlvNode, tag: number, replacement: TtlvNode): TtlvNode {
+  if (n.type !== 'Structure') return n;
+  let done = false;
+  return {
+    ...n,
+    value: n.value.map((c) => {
+      if (done || c.tag !== tag) return c;
+      done = true;
+      return replacement;
+    }),
+  };
+}
+
+/** Random Number Generator values the case's requests carry (client-set, so compared exactly). */
+export function clientRngValues(requests: readonly TtlvNode[]): string[] {
+  const out: string[] = [];
+  const walk = (n: TtlvNode): void => {
+    if (n.type !== 'Structure') return;
+    if (n.tag === Tag.RandomNumberGenerator) out.push(canonical(n));
+    if (v1Name(n) === 'Random Number Generator') {
+      const v = n.value.find((c) => c.tag === Tag.AttributeValue);
+      if (v !== undefined) out.push(canonical(v));
+    }
+    n.value.forEach(walk);
+  };
+  requests.forEach(walk);
+  return out;
 }

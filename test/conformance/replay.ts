@@ -10,8 +10,8 @@ import { encodeTtlv } from '../../src/ttlv/encode.js';
 import type { TtlvNode } from '../../src/ttlv/types.js';
 import { type OasisMessage, loadOasisFile } from '../helpers/oasis.js';
 import { type ClientCerts, KmipTestClient } from '../helpers/tls-client.js';
-import { Bindings, markingPlaceholders } from './bindings.js';
-import { compareResponse, substitute } from './compare.js';
+import { Bindings, ServerFacts, markingPlaceholders } from './bindings.js';
+import { clientRngValues, compareResponse, substitute } from './compare.js';
 
 export interface CaseResult {
   readonly file: string;
@@ -48,10 +48,11 @@ export function missingOperations(messages: readonly OasisMessage[], implemented
   return [...missing].sort();
 }
 
-export async function replayCase(file: string, messages: readonly OasisMessage[], port: number, certs: ClientCerts): Promise<CaseResult> {
+export async function replayCase(file: string, messages: readonly OasisMessage[], port: number, certs: ClientCerts, facts = new ServerFacts()): Promise<CaseResult> {
   const id = caseId(file);
   const client = await KmipTestClient.connect(port, certs);
-  const b = new Bindings();
+  const b = new Bindings(facts);
+  for (const v of clientRngValues(messages.filter((m) => m.kind === 'request').map((m) => m.node))) b.clientValues.add(v);
   try {
     let step = 0;
     for (let i = 0; i < messages.length; i++) {
