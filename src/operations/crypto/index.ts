@@ -1,6 +1,7 @@
 /** Cryptographic services (Encrypt, Decrypt, MAC, MAC Verify, Hash, RNG Retrieve, RNG Seed). */
 import type { OperationHandler } from '../types.js';
 import decrypt from './decrypt.js';
+import deriveKey from './derive-key.js';
 import encrypt from './encrypt.js';
 import hash from './hash.js';
 import { mac, macVerify } from './mac.js';
@@ -18,4 +19,5 @@ export const cryptoOperations: readonly OperationHandler<never, never>[] = [
   rngSeed,
   sign,
   signatureVerify,
+  deriveKey,
 ] as unknown as OperationHandler<never, never>[];

@@ -1,0 +1,83 @@
+/**
+ * Key derivation functions Derive Key runs in the server process (KMIP 1.4 §4.6, 2.1 §6.1.15),
+ * for the methods SoftHSM2 2.6 has no mechanism for (PBKDF2, HKDF, hashing a key's value): they
+ * get the base object's value only when it is extractable (see ../derive-key.ts). The HMAC-based
+ * ones take a `Prf`, so that with a base key held by the HSM the HMAC runs in the HSM (C_Sign)
+ * and the base key never leaves it.
+ *
+ * Known-answer tests: derive/kdf.test.ts (RFC 6070 PBKDF2-HMAC-SHA1, RFC 5869 HKDF, NIST SP
+ * 800-108 counter mode as PyKMIP's interop vector).
+ */
+import { createHash, createHmac, pbkdf2 } from 'node:crypto';
+import { promisify } from 'node:util';
+import { HASH_LENGTHS, type HashAlgorithm } from '../../../crypto/cipher.js';
+
+const pbkdf2Async = promisify(pbkdf2);
+
+/** node:crypto digest names. */
+const NODE_HASH: Readonly<Record<HashAlgorithm, string>> = {
+  'SHA-1': 'sha1',
+  'SHA-224': 'sha224',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+/** HMAC keyed with the base object: HMAC(base, data). */
+export type Prf = (data: Uint8Array) => Promise<Uint8Array>;
+
+/** A PRF keyed with `key` bytes, in process. */
+export function hmacPrf(hash: HashAlgorithm, key: Uint8Array): Prf {
+  return (data) => Promise.resolve(new Uint8Array(createHmac(NODE_HASH[hash], key).update(data).digest()));
+}
+
+export function digest(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(NODE_HASH[hash]).update(data).digest());
+}
+
+/** PBKDF2 (RFC 8018 §5.2) with HMAC-`hash`; runs on libuv's thread pool. */
+export async function pbkdf2Derive(hash: HashAlgorithm, password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Promise<Uint8Array> {
+  return new Uint8Array(await pbkdf2Async(password, salt, iterations, length, NODE_HASH[hash]));
+}
+
+/**
+ * HKDF (RFC 5869): PRK = HMAC(salt, IKM) (salt absent: HashLen zero bytes, §2.2), then
+ * T(i) = HMAC(PRK, T(i-1) | info | i). `length` at most 255 * HashLen.
+ */
+export function hkdf(hash: HashAlgorithm, ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number): Uint8Array {
+  const hl = HASH_LENGTHS[hash];
+  if (length > 255 * hl) throw new RangeError('HKDF output is at most 255 hash lengths');
+  const prk = createHmac(NODE_HASH[hash], salt ?? new Uint8Array(hl)).update(ikm).digest();
+  const out = Buffer.alloc(Math.ceil(length / hl) * hl);
+  let t: Buffer = Buffer.alloc(0);
+  for (let i = 1; i * hl <= out.length; i++) {
+    t = createHmac(NODE_HASH[hash], prk).update(t).update(info).update(Uint8Array.of(i)).digest();
+    t.copy(out, (i - 1) * hl);
+  }
+  prk.fill(0);
+  const r = Uint8Array.from(out.subarray(0, length));
+  out.fill(0);
+  return r;
+}
+
+/**
+ * NIST SP 800-108 KDF in counter mode with an HMAC PRF: K(i) = PRF(K_I, [i]_32 || Fixed Input
+ * Data), i = 1..n, the counter a 32-bit big-endian integer before the fixed data (the layout
+ * PyKMIP's server and the NIST CAVP "BEFORE_FIXED, RLEN 32" vectors use); the Derivation Data is
+ * the fixed input data, so any Label / Context / [L] encoding is the client's.
+ */
+export async function kbkdfCounter(prf: Prf, hashLength: number, fixed: Uint8Array, length: number): Promise<Uint8Array> {
+  const n = Math.ceil(length / hashLength);
+  const out = Buffer.alloc(n * hashLength);
+  const input = Buffer.alloc(4 + fixed.length);
+  Buffer.from(fixed).copy(input, 4);
+  for (let i = 1; i <= n; i++) {
+    input.writeUInt32BE(i, 0);
+    const k = await prf(input);
+    Buffer.from(k).copy(out, (i - 1) * hashLength);
+    k.fill(0);
+  }
+  const r = Uint8Array.from(out.subarray(0, length));
+  out.fill(0);
+  return r;
+}

@@ -1,0 +1,292 @@
+/**
+ * Derive Key live (mutual TLS, SoftHSM2, LevelDB) at KMIP 1.4 and 2.1: each method against a
+ * known answer read back with Get (RFC 6070 PBKDF2, FIPS 180-4 SHA-256 of the OASIS key, RFC 4231
+ * style HMAC-SHA256 as OASIS TC-DERIVEKEY-2 records it, RFC 5869 HKDF, NIST SP 800-38A AES-128
+ * ECB, NIST CAVP SP 800-108 counter mode), the links between base and derived objects, and the
+ * spec's errors.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BlockCipherMode,
+  CryptographicAlgorithm,
+  DerivationMethod,
+  HashingAlgorithm,
+  KeyFormatType,
+  LinkType,
+  ObjectType,
+  Operation,
+  ResultReason,
+  ResultStatus,
+  SecretDataType,
+  Tag,
+} from '../src/kmip/generated/index.js';
+import { CryptographicUsageMask as M } from '../src/kmip/generated/masks.js';
+import { bool, bytes, child, children, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
+import type { TtlvNode } from '../src/ttlv/types.js';
+import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
+import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+
+type V = [number, number];
+const work = mkdtempSync(join(tmpdir(), 'kmipd-derive-live-'));
+const certDir = join(work, 'certs');
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+let server: TestKmipd;
+let client: KmipTestClient;
+
+beforeAll(async () => {
+  testPki(certDir, ['alice']);
+  server = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
+  client = await KmipTestClient.connect(server.port, loadClientCerts(certDir, 'alice'));
+}, 60_000);
+afterAll(async () => {
+  client?.close();
+  await server?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function one(v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> {
+  return parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
+}
+function ok(r: ItemResult): ItemResult {
+  expect(r.status, r.message).toBe(ResultStatus.Success);
+  return r;
+}
+function fails(r: ItemResult, reason: number): void {
+  expect(r.status).toBe(ResultStatus.OperationFailed);
+  expect(r.reason, r.message).toBe(reason);
+}
+
+const NAMES: Record<number, string> = {
+  [Tag.CryptographicAlgorithm]: 'Cryptographic Algorithm',
+  [Tag.CryptographicLength]: 'Cryptographic Length',
+  [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
+  [Tag.ActivationDate]: 'Activation Date',
+  [Tag.Extractable]: 'Extractable',
+};
+/** Attributes in the version's request form: 2.x Attributes, 1.x Template-Attribute. */
+function attrs(v: V, list: TtlvNode[]): TtlvNode {
+  if (v[0] >= 2) return struct(Tag.Attributes, list);
+  return struct(
+    Tag.TemplateAttribute,
+    list.map((n) => struct(Tag.Attribute, [text(Tag.AttributeName, NAMES[n.tag]!), { ...n, tag: Tag.AttributeValue } as TtlvNode])),
+  );
+}
+const active = (): TtlvNode => dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000)) - 60n);
+
+async function registerKey(v: V, alg: number, material: Buffer, mask: number, extra: TtlvNode[] = []): Promise<string> {
+  const r = ok(
+    await one(v, Operation.Register, [
+      enm(Tag.ObjectType, ObjectType.SymmetricKey),
+      attrs(v, [int(Tag.CryptographicUsageMask, mask), active(), ...extra]),
+      struct(Tag.SymmetricKey, [
+        struct(Tag.KeyBlock, [
+          enm(Tag.KeyFormatType, KeyFormatType.Raw),
+          struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, material)]),
+          enm(Tag.CryptographicAlgorithm, alg),
+          int(Tag.CryptographicLength, material.length * 8),
+        ]),
+      ]),
+    ]),
+  );
+  return payloadText(r, Tag.UniqueIdentifier)!;
+}
+
+async function registerSecret(v: V, value: Buffer, mask: number, activate = true): Promise<string> {
+  const r = ok(
+    await one(v, Operation.Register, [
+      enm(Tag.ObjectType, ObjectType.SecretData),
+      attrs(v, [int(Tag.CryptographicUsageMask, mask), ...(activate ? [active()] : [])]),
+      struct(Tag.SecretData, [
+        enm(Tag.SecretDataType, SecretDataType.Password),
+        struct(Tag.KeyBlock, [enm(Tag.KeyFormatType, KeyFormatType.Opaque), struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, value)])]),
+      ]),
+    ]),
+  );
+  return payloadText(r, Tag.UniqueIdentifier)!;
+}
+
+interface DeriveOpts {
+  objectType?: number;
+  method: number;
+  params: TtlvNode[];
+  alg?: number;
+  bits?: number;
+}
+function derivePayload(v: V, base: string, o: DeriveOpts): TtlvNode[] {
+  const objectType = o.objectType ?? ObjectType.SymmetricKey;
+  const list: TtlvNode[] = [];
+  if (objectType === ObjectType.SymmetricKey) list.push(enm(Tag.CryptographicAlgorithm, o.alg ?? CryptographicAlgorithm.AES));
+  if (o.bits !== 0) list.push(int(Tag.CryptographicLength, o.bits ?? 128));
+  list.push(int(Tag.CryptographicUsageMask, M.Encrypt | M.Decrypt));
+  return [
+    enm(Tag.ObjectType, objectType),
+    text(Tag.UniqueIdentifier, base),
+    enm(Tag.DerivationMethod, o.method),
+    struct(Tag.DerivationParameters, o.params),
+    attrs(v, list),
+  ];
+}
+async function derive(v: V, base: string, o: DeriveOpts): Promise<ItemResult> {
+  return one(v, Operation.DeriveKey, derivePayload(v, base, o));
+}
+/** The derived value, read back with Get. */
+async function valueOf(v: V, uid: string): Promise<string> {
+  const g = ok(await one(v, Operation.Get, [text(Tag.UniqueIdentifier, uid)]));
+  const obj = child(g.payload!, Tag.SymmetricKey) ?? child(g.payload!, Tag.SecretData);
+  const km = child(child(child(obj!, Tag.KeyBlock)!, Tag.KeyValue)!, Tag.KeyMaterial);
+  return Buffer.from(km!.value as Uint8Array).toString('hex');
+}
+const hashParams = (h: number, extra: TtlvNode[] = []): TtlvNode[] => [struct(Tag.CryptographicParameters, [enm(Tag.HashingAlgorithm, h)]), ...extra];
+
+const OASIS_KEY = hex('00112233445566778899aabbccddeeff');
+
+describe.each([
+  ['1.4', [1, 4] as V],
+  ['2.1', [2, 1] as V],
+])('Derive Key at KMIP %s', (_n, v) => {
+  it('HASH: SHA-256 of the base key, truncated (OASIS TC-DERIVEKEY-1)', async () => {
+    const base = await registerKey(v, CryptographicAlgorithm.AES, OASIS_KEY, M.DeriveKey);
+    const uid = payloadText(ok(await derive(v, base, { method: DerivationMethod.HASH, params: hashParams(HashingAlgorithm.SHA_256) })), Tag.UniqueIdentifier)!;
+    expect(await valueOf(v, uid)).toBe('a8faed6abbf35c12a4b26e40f6feb19d');
+  });
+
+  it('HMAC without Salt: HMAC-SHA256(base, data), in the HSM (OASIS TC-DERIVEKEY-2)', async () => {
+    const base = await registerKey(v, CryptographicAlgorithm.AES, OASIS_KEY, M.DeriveKey);
+    const r = ok(await derive(v, base, { method: DerivationMethod.HMAC, params: hashParams(HashingAlgorithm.SHA_256, [bytes(Tag.DerivationData, hex('0102'))]) }));
+    expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('1e15c1f1da233629f770fb0a04a5020e');
+  });
+
+  it('HMAC with Salt is HKDF (RFC 5869 test case 4, SHA-1), into Secret Data', async () => {
+    const base = await registerSecret(v, hex('0b'.repeat(11)), M.DeriveKey);
+    const r = ok(
+      await derive(v, base, {
+        objectType: ObjectType.SecretData,
+        method: DerivationMethod.HMAC,
+        bits: 336,
+        params: hashParams(HashingAlgorithm.SHA_1, [bytes(Tag.DerivationData, hex('f0f1f2f3f4f5f6f7f8f9')), bytes(Tag.Salt, hex('000102030405060708090a0b0c'))]),
+      }),
+    );
+    expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('085a01ea1b10f36933068b56efa5ad81a4f14b822f5b091568a9cdd4f155fda2c22e422478d305f3f896');
+  });
+
+  it('PBKDF2 from a Secret Data password (RFC 6070: c = 4096, default SHA-1), 160-bit "AES" kept as a generic secret', async () => {
+    const base = await registerSecret(v, Buffer.from('password'), M.DeriveKey);
+    const r = ok(await derive(v, base, { method: DerivationMethod.PBKDF2, bits: 160, params: [bytes(Tag.Salt, Buffer.from('salt')), int(Tag.IterationCount, 4096)] }));
+    expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('4b007901b765489abead49d926f721d065a429c1');
+  });
+
+  it('ENCRYPT: AES-128 ECB of the Derivation Data in the HSM (SP 800-38A F.1.1)', async () => {
+    const base = await registerKey(v, CryptographicAlgorithm.AES, hex('2b7e151628aed2a6abf7158809cf4f3c'), M.DeriveKey);
+    const r = ok(
+      await derive(v, base, {
+        method: DerivationMethod.ENCRYPT,
+        params: [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB)]), bytes(Tag.DerivationData, hex('6bc1bee22e409f96e93d7e117393172a'))],
+      }),
+    );
+    expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('3ad77bb40d7a3660a89ecaf32466ef97');
+  });
+
+  it('NIST800-108-C with HMAC-SHA512, from an HSM HMAC key and from a generic secret (NIST CAVP KDFCTR)', async () => {
+    const ki = hex(
+      'dd5dbd45593ee2ac139748e7645b450f223d2ff297b73fd71cbcebe71d41653c950b88500de5322d99ef18dfdd30428294c4b3094f4c954334e593bd982ec614',
+    );
+    const params = hashParams(HashingAlgorithm.SHA_512, [
+      bytes(Tag.DerivationData, hex('b50b0c963c6b3034b8cf19cd3f5c4ebe4f4985af0c03e575db62e6fdf1ecfe4f28b95d7ce16df85843246e1557ce95bb26cc9a21974bbd2eb69e8355')),
+    ]);
+    for (const alg of [CryptographicAlgorithm.HMAC_SHA512, CryptographicAlgorithm.AES]) {
+      const base = await registerKey(v, alg, ki, M.DeriveKey);
+      const r = ok(await derive(v, base, { method: DerivationMethod.NIST800_108_C, params }));
+      expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('e5993bf9bd2aa1c45746042e12598155');
+    }
+  });
+
+  it('links the derived object to its base and back, and keeps the requested attributes', async () => {
+    const base = await registerKey(v, CryptographicAlgorithm.AES, OASIS_KEY, M.DeriveKey);
+    const uid = payloadText(ok(await derive(v, base, { method: DerivationMethod.HASH, params: hashParams(HashingAlgorithm.SHA_256) })), Tag.UniqueIdentifier)!;
+    const linksOf = async (u: string): Promise<[number, string][]> => {
+      const g = ok(await one([2, 1], Operation.GetAttributes, [text(Tag.UniqueIdentifier, u)]));
+      return children(child(g.payload!, Tag.Attributes)!, Tag.Link).map((l) => [child(l, Tag.LinkType)!.value as number, child(l, Tag.LinkedObjectIdentifier)!.value as string]);
+    };
+    expect(await linksOf(uid)).toEqual([[LinkType.DerivationBaseObjectLink, base]]);
+    expect(await linksOf(base)).toEqual([[LinkType.DerivedKeyLink, uid]]);
+    const g = ok(await one([2, 1], Operation.GetAttributes, [text(Tag.UniqueIdentifier, uid)]));
+    const a = child(g.payload!, Tag.Attributes)!;
+    expect(child(a, Tag.CryptographicUsageMask)?.value).toBe(M.Encrypt | M.Decrypt);
+    expect(child(a, Tag.CryptographicLength)?.value).toBe(128);
+    expect(child(a, Tag.ObjectType)?.value).toBe(ObjectType.SymmetricKey);
+  });
+
+  it('ENCRYPT and HMAC run in the HSM from non-extractable keys; HASH from one answers Not Extractable', async () => {
+    const create = async (alg: number, bits: number): Promise<string> => {
+      const c = ok(
+        await one(v, Operation.Create, [
+          enm(Tag.ObjectType, ObjectType.SymmetricKey),
+          attrs(v, [enm(Tag.CryptographicAlgorithm, alg), int(Tag.CryptographicLength, bits), int(Tag.CryptographicUsageMask, M.DeriveKey), bool(Tag.Extractable, false), active()]),
+        ]),
+      );
+      return payloadText(c, Tag.UniqueIdentifier)!;
+    };
+    const aes = await create(CryptographicAlgorithm.AES, 256);
+    const ecb = [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB)]), bytes(Tag.DerivationData, hex('00'.repeat(32)))];
+    const a = payloadText(ok(await derive(v, aes, { method: DerivationMethod.ENCRYPT, bits: 256, params: ecb })), Tag.UniqueIdentifier)!;
+    const b = payloadText(ok(await derive(v, aes, { method: DerivationMethod.ENCRYPT, bits: 256, params: ecb })), Tag.UniqueIdentifier)!;
+    // Same key, same data: the same derived value; ECB of two equal blocks gives two equal halves.
+    const va = await valueOf(v, a);
+    expect(va).toBe(await valueOf(v, b));
+    expect(va.slice(0, 32)).toBe(va.slice(32));
+    const hm = await create(CryptographicAlgorithm.HMAC_SHA256, 256);
+    ok(await derive(v, hm, { method: DerivationMethod.HMAC, params: hashParams(HashingAlgorithm.SHA_256, [bytes(Tag.DerivationData, hex('00'))]) }));
+    ok(await derive(v, hm, { method: DerivationMethod.NIST800_108_C, bits: 512, params: hashParams(HashingAlgorithm.SHA_256, [bytes(Tag.DerivationData, hex('00'))]) }));
+    const notExtractable = v[0] === 1 && v[1] < 4 ? ResultReason.PermissionDenied : ResultReason.NotExtractable;
+    fails(await derive(v, aes, { method: DerivationMethod.HASH, params: hashParams(HashingAlgorithm.SHA_256) }), notExtractable);
+    fails(await derive(v, hm, { method: DerivationMethod.PBKDF2, params: [bytes(Tag.Salt, hex('00')), int(Tag.IterationCount, 1)] }), notExtractable);
+  });
+
+  it('refuses a base without the Derive Key usage', async () => {
+    const base = await registerKey(v, CryptographicAlgorithm.AES, OASIS_KEY, M.Encrypt);
+    fails(
+      await derive(v, base, { method: DerivationMethod.HASH, params: hashParams(HashingAlgorithm.SHA_256) }),
+      v[0] >= 2 ? ResultReason.IncompatibleCryptographicUsageMask : ResultReason.PermissionDenied,
+    );
+  });
+
+  it('refuses a revoked (Deactivated) base', async () => {
+    const base = await registerKey(v, CryptographicAlgorithm.AES, OASIS_KEY, M.DeriveKey);
+    ok(await one(v, Operation.Revoke, [text(Tag.UniqueIdentifier, base), struct(Tag.RevocationReason, [enm(Tag.RevocationReasonCode, 1)])]));
+    fails(
+      await derive(v, base, { method: DerivationMethod.HASH, params: hashParams(HashingAlgorithm.SHA_256) }),
+      v[0] >= 2 ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied,
+    );
+  });
+
+  it('answers the spec errors for bad requests', async () => {
+    const base = await registerKey(v, CryptographicAlgorithm.AES, OASIS_KEY, M.DeriveKey);
+    const sha = hashParams(HashingAlgorithm.SHA_256);
+    // Methods not implemented.
+    fails(await derive(v, base, { method: DerivationMethod.NIST800_108_F, params: sha }), ResultReason.FeatureNotSupported);
+    fails(await derive(v, base, { method: DerivationMethod.AsymmetricKey, params: sha }), ResultReason.FeatureNotSupported);
+    // Missing Cryptographic Length; not whole bytes; longer than the hash.
+    fails(await derive(v, base, { method: DerivationMethod.HASH, params: sha, bits: 0 }), ResultReason.MissingData);
+    fails(await derive(v, base, { method: DerivationMethod.HASH, params: sha, bits: 100 }), ResultReason.InvalidField);
+    fails(await derive(v, base, { method: DerivationMethod.HASH, params: sha, bits: 512 }), ResultReason.InvalidField);
+    // PBKDF2 without Salt or Iteration Count; HMAC without Derivation Data; no hash named.
+    fails(await derive(v, base, { method: DerivationMethod.PBKDF2, params: [int(Tag.IterationCount, 2)] }), ResultReason.InvalidField);
+    fails(await derive(v, base, { method: DerivationMethod.PBKDF2, params: [bytes(Tag.Salt, hex('00'))] }), ResultReason.InvalidField);
+    fails(await derive(v, base, { method: DerivationMethod.HMAC, params: sha }), ResultReason.InvalidField);
+    fails(await derive(v, base, { method: DerivationMethod.HASH, params: [] }), ResultReason.InvalidField);
+    // A Public Key cannot be derived.
+    fails(await derive(v, base, { objectType: ObjectType.PublicKey, method: DerivationMethod.HASH, params: sha }), v[0] >= 2 ? ResultReason.InvalidObjectType : ResultReason.InvalidField);
+    // Unknown base object.
+    fails(await derive(v, 'no-such-object', { method: DerivationMethod.HASH, params: sha }), ResultReason.ItemNotFound);
+    // ENCRYPT from a Secret Data (no HSM cipher key).
+    const secret = await registerSecret(v, Buffer.from('password'), M.DeriveKey);
+    fails(
+      await derive(v, secret, { method: DerivationMethod.ENCRYPT, params: [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB)]), bytes(Tag.DerivationData, hex('00'.repeat(16)))] }),
+      ResultReason.FeatureNotSupported,
+    );
+  });
+});
