@@ -53,7 +53,8 @@ grep -E "✗|FAIL|×" "$LOGDIR/vitest.log" | head -n 40 || true
 count vitest "$LOGDIR/vitest.log"
 
 echo "== PyKMIP interop against a live kmipd"
-for v in 1.2 1.4 2.0; do
+# Scenarios at every version PyKMIP speaks (one fresh kmipd per version, ~15 s each).
+for v in 1.0 1.1 1.2 1.3 1.4 2.0; do
   log="$LOGDIR/pykmip-scenarios-$v.log"
   npx tsx interop/with-kmipd.ts -- bash interop/pykmip/run-scenarios.sh --version "$v" >"$log" 2>&1
   count "pykmip-scenarios@$v" "$log"

@@ -17,6 +17,7 @@ NO_CONFIG = os.devnull
 def pytest_configure(config):
     config.addinivalue_line("markers", "issue(name): the project issue a scenario proves")
     config.addinivalue_line("markers", "since(version): first KMIP version with the operations")
+    config.addinivalue_line("markers", "until(version, why): last KMIP version the pattern exists in")
 
 
 def pytest_generate_tests(metafunc):
@@ -47,6 +48,10 @@ def _scenario_metadata(request, record_property):
     since = request.node.get_closest_marker("since")
     if since and version.value < since.args[0].value:
         pytest.skip("needs KMIP %s or later" % harness.version_id(since.args[0]))
+    until = request.node.get_closest_marker("until")
+    if until and version.value > until.args[0].value:
+        pytest.skip("KMIP %s only up to %s: %s"
+                    % (harness.version_id(version), harness.version_id(until.args[0]), until.args[1]))
 
 
 @pytest.fixture

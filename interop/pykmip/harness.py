@@ -63,14 +63,17 @@ class Target:
                    os.environ["KMIP_CERT"], os.environ["KMIP_KEY"])
 
 
-def scenario(issue, since=enums.KMIPVersion.KMIP_1_0):
-    """Mark a test as an interop scenario proving ``issue``, valid from KMIP version ``since``.
+def scenario(issue, since=enums.KMIPVersion.KMIP_1_0, until=None, why=None):
+    """Mark a test as an interop scenario proving ``issue``, valid from KMIP version ``since``
+    (and up to ``until`` if given, ``why`` saying why later versions cannot express it).
 
     >>> @scenario(issue="Server core", since=enums.KMIPVersion.KMIP_1_1)
     ... def test_discover_versions(proxy, kmip_version): ...
     """
     def mark(fn):
         fn = pytest.mark.issue(issue)(fn)
+        if until is not None:
+            fn = pytest.mark.until(until, why or "not expressible after KMIP %s" % version_id(until))(fn)
         return pytest.mark.since(since)(fn)
     return mark
 
@@ -79,16 +82,20 @@ def expect_failure(call, reason, status=enums.ResultStatus.OPERATION_FAILED):
     """Run ``call()`` and assert it fails with this KMIP result status and reason.
 
     ``reason`` is one ``ResultReason`` or a tuple of the ones the specification allows here.
-    Works for the pie client (raises ``KmipOperationFailure``) and for results of the low-level
-    ``KMIPProxy`` (returned, not raised). Returns ``(reason, message)`` for further checks.
+    Works for the pie client (raises ``KmipOperationFailure``), ``KMIPProxy.send_request_payload``
+    (raises ``OperationFailure``) and the other ``KMIPProxy`` calls (results returned, not raised).
+    Returns ``(reason, message)`` for further checks.
     """
     allowed = reason if isinstance(reason, tuple) else (reason,)
     names = " or ".join(r.name for r in allowed)
+    from kmip.core.exceptions import OperationFailure
     from kmip.pie.exceptions import KmipOperationFailure
     try:
         result = call()
-    except KmipOperationFailure as exc:
-        got_status, got_reason, message = exc.status, exc.reason, exc.message
+    except (KmipOperationFailure, OperationFailure) as exc:
+        # The pie client raises the first, KMIPProxy.send_request_payload the second.
+        got_status, got_reason = exc.status, exc.reason
+        message = getattr(exc, "message", str(exc))
     else:
         if not hasattr(result, "result_status"):
             pytest.fail("expected %s/%s, but the operation succeeded" % (status.name, names))
