@@ -2,14 +2,18 @@
  * What one Get costs below the network, component by component, with the same SoftHSM2 token
  * and LevelDB store kmipd uses (in this process, no TLS):
  * - HSM export: `exportKeyMaterial` of a wrapped AES-256 key (C_UnwrapKey into a session object,
- *   C_GetAttributeValue, C_DestroyObject), which every Get of a symmetric key does;
+ *   C_GetAttributeValue, C_DestroyObject), which every Get of a symmetric key does without the key
+ *   export cache: as one job on the export worker thread (the default) and, for comparison, with
+ *   the read and destroy synchronous on the event loop (`exportInWorker: false`);
+ * - HSM export through the key export cache (1 s TTL), as repeated Gets of one key see it;
  * - store get: reading the object;
  * - audit commit: the one-record, fsync'd, group-committed write every request (Get included) makes.
  *
  *   tsx bench/load/components.ts [seconds per case, default 3]
  *
  * Each case runs closed loop at concurrency 1 and 16 for a fixed time; it reports ops/s, CPU
- * microseconds per op for this process (all threads) and p50/p99 latency.
+ * microseconds per op for this process (all threads), event-loop (main thread) busy microseconds
+ * per op, and p50/p99 latency.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +31,7 @@ async function measure(name: string, concurrency: number, op: () => Promise<unkn
   for (let i = 0; i < 50; i++) await op(); // warm-up
   const end = process.hrtime.bigint() + BigInt(Math.round(SECONDS * 1e9));
   const c0 = process.cpuUsage();
+  const e0 = performance.eventLoopUtilization();
   const t0 = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -40,17 +45,21 @@ async function measure(name: string, concurrency: number, op: () => Promise<unkn
   );
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
+  const loopUs = (performance.eventLoopUtilization(e0).active * 1000) / lat.count;
   const { p } = lat.summary([50, 99]);
   const cpuUs = (c.user + c.system) / lat.count;
   console.log(
-    `| ${name} | ${concurrency} | ${Math.round(lat.count / secs).toLocaleString('en-US')} | ${Math.round(cpuUs)} | ${(p.get(50)! / 1000).toFixed(2)} | ${(p.get(99)! / 1000).toFixed(2)} |`,
+    `| ${name} | ${concurrency} | ${Math.round(lat.count / secs).toLocaleString('en-US')} | ${Math.round(cpuUs)} | ${Math.round(loopUs)} | ${(p.get(50)! / 1000).toFixed(2)} | ${(p.get(99)! / 1000).toFixed(2)} |`,
   );
 }
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'kmipd-components-'));
   try {
-    const crypto = await openPkcs11Provider(await ensureSoftHsmToken(join(work, 'data')));
+    const token = await ensureSoftHsmToken(join(work, 'data'));
+    const crypto = await openPkcs11Provider(token);
+    const onLoop = await openPkcs11Provider(token, { exportInWorker: false });
+    const cached = await openPkcs11Provider(token, { exportCache: { ttlMs: 1_000, maxEntries: 1_024 } });
     const store = await openLevelDbStore(join(work, 'data', 'store'));
     try {
       const ref = await crypto.generateSymmetricKey({ algorithm: 'AES', lengthBits: 256, extractable: true });
@@ -60,8 +69,10 @@ async function main(): Promise<void> {
         delete: [],
         audit: [{ time: new Date().toISOString(), principal: 'alice', operation: 'Create', uids: [uid], result: 'Success' }],
       });
-      console.log('| component | concurrency | ops/s | CPU µs/op | p50 ms | p99 ms |\n|---|--:|--:|--:|--:|--:|');
-      for (const n of [1, 16]) await measure('HSM export (unwrap + read + destroy)', n, () => crypto.exportKeyMaterial(ref, 'AES'));
+      console.log('| component | concurrency | ops/s | CPU µs/op | event loop µs/op | p50 ms | p99 ms |\n|---|--:|--:|--:|--:|--:|--:|');
+      for (const n of [1, 16]) await measure('HSM export, worker thread (unwrap + read + destroy)', n, () => crypto.exportKeyMaterial(ref, 'AES'));
+      for (const n of [1, 16]) await measure('HSM export, read + destroy on the event loop', n, () => onLoop.exportKeyMaterial(ref, 'AES'));
+      for (const n of [1, 16]) await measure('HSM export via key export cache (1 s)', n, () => cached.exportKeyMaterial(ref, 'AES', { cacheAs: 'bench' }));
       for (const n of [1, 16]) await measure('store get', n, () => store.get(uid));
       for (const n of [1, 16]) {
         await measure('audit commit (1 record, fsync, group commit)', n, () =>
@@ -70,6 +81,8 @@ async function main(): Promise<void> {
       }
     } finally {
       await store.close();
+      await cached.close();
+      await onLoop.close();
       await crypto.close();
     }
   } finally {

@@ -46,4 +46,9 @@ export interface Pkcs11ProviderOptions {
    * here; the server passes its configured policy (README "Configuration", `keyExportCache`).
    */
   readonly exportCache?: { readonly ttlMs: number; readonly maxEntries: number };
+  /**
+   * Run key exports (C_UnwrapKey + C_GetAttributeValue + C_DestroyObject) as one job on a worker
+   * thread instead of partly on the event loop (export-worker.ts). Default true.
+   */
+  readonly exportInWorker?: boolean;
 }

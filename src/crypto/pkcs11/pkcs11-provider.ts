@@ -5,7 +5,9 @@
  * families) as *Async calls on libuv worker threads, so slow HSM work does not stall other
  * connections. Still synchronous on the event loop, because they are quick or rare: C_Initialize,
  * C_OpenSession, C_Login, C_FindObjects*, C_GetAttributeValue, C_CreateObject, C_DestroyObject,
- * C_GenerateRandom (bounded by MAX_RANDOM_BYTES) and C_Finalize.
+ * C_GenerateRandom (bounded by MAX_RANDOM_BYTES) and C_Finalize. Key export (Get) is the
+ * exception: its unwrap, read and destroy run together on an export worker thread
+ * (export-worker.ts), and repeated exports of one key may come from the export cache.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 
@@ -37,6 +39,7 @@ import { checkImportLength, generateLengthBytes, HMAC_GENERATE_MIN_BITS, SYMMETR
 import { p11, p11Async } from './ckr.js';
 import type { ProviderLogger } from './config.js';
 import { ExportCache, type ExportCachePolicy } from './export-cache.js';
+import { ExportWorker } from './export-worker.js';
 import { KeyHandleCache } from './key-cache.js';
 import type { ModuleRef } from './module.js';
 import { destroyQuietly, findObjects, residentSearch } from './objects.js';
@@ -83,12 +86,15 @@ export interface ProviderParts {
   readonly cacheSize: number;
   /** Policy of the cache of values exported for Get; ttlMs or maxEntries 0 disables it. */
   readonly exportCache: ExportCachePolicy;
+  /** Run exports (unwrap + read + destroy) as one job on a worker thread (export-worker.ts). */
+  readonly exportInWorker: boolean;
 }
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
 export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, AsymmetricProvider {
   private readonly cache: KeyHandleCache;
   private readonly exported: ExportCache;
+  private readonly exportWorker: ExportWorker | undefined;
   private readonly asymmetric: Pkcs11Asymmetric;
   private closing: Promise<void> | undefined;
 
@@ -106,7 +112,15 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
     this.slotKey = parts.slotKey;
     this.info = parts.info;
     this.log = parts.log;
-    this.wrapper = new MasterKeyWrapper(parts.module.p11, parts.masterLabel, parts.masterKey, parts.wrapMechanism, parts.unwrapKeepsPadding);
+    this.exportWorker = parts.exportInWorker ? new ExportWorker(parts.module.path) : undefined;
+    this.wrapper = new MasterKeyWrapper(
+      parts.module.p11,
+      parts.masterLabel,
+      parts.masterKey,
+      parts.wrapMechanism,
+      parts.unwrapKeepsPadding,
+      this.exportWorker,
+    );
     this.cache = new KeyHandleCache(parts.cacheSize, (h, s) => this.mod.C_DestroyObject(s, h));
     this.exported = new ExportCache(parts.exportCache);
     this.asymmetric = new Pkcs11Asymmetric(() => this.mod, this.pool, this.wrapper);
@@ -371,6 +385,8 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
     this.closing ??= (async () => {
       await this.pool.drain();
       this.exported.clear();
+      // Before C_Logout / C_Finalize: the worker uses this process's PKCS#11 state.
+      await this.exportWorker?.close();
       try {
         const session = this.pool.first();
         this.cache.clear(session);

@@ -10,6 +10,7 @@ import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../provider.j
 import { specOf, WRAP_MECHANISMS } from './algorithms.js';
 import { p11, p11Async } from './ckr.js';
 import { destroyQuietly, findMasterKey, readValue } from './objects.js';
+import type { ExportWorker } from './export-worker.js';
 import { checkBlob, fitValue, unwrapTemplate } from './unwrap.js';
 
 type WrappedRef = KeyRef & { kind: 'wrapped' };
@@ -21,6 +22,7 @@ export class MasterKeyWrapper {
   /**
    * @param mechanism name of the mechanism new keys are wrapped with (a key of WRAP_MECHANISMS)
    * @param unwrapKeepsPadding the module leaves RFC 5649 padding on unwrapped values (SoftHSM2 2.6)
+   * @param offload runs the HSM part of exportValue() as one job on a worker thread (export-worker.ts)
    */
   constructor(
     private readonly mod: PKCS11,
@@ -28,6 +30,7 @@ export class MasterKeyWrapper {
     masterKey: Handle,
     readonly mechanism: string,
     private readonly unwrapKeepsPadding: boolean,
+    private readonly offload?: ExportWorker,
   ) {
     this.masters.set(label, masterKey);
   }
@@ -59,6 +62,19 @@ export class MasterKeyWrapper {
 
   /** Unwraps into a transient extractable object, reads the exact key value, destroys the object. */
   async exportValue(session: Handle, ref: WrappedRef, algorithm: SymmetricAlgorithm): Promise<Uint8Array> {
+    if (this.offload !== undefined) {
+      const mech = this.check(ref);
+      const master = this.masterFor(session, ref.masterKeyLabel);
+      const value = await this.offload.export(session, master, mech, ref.blob, unwrapTemplate(specOf(algorithm), 'export'));
+      let exact: Buffer | undefined;
+      try {
+        exact = fitValue(value, ref, algorithm);
+        return Uint8Array.from(exact);
+      } finally {
+        value.fill(0);
+        exact?.fill(0);
+      }
+    }
     const key = await this.unwrap(session, ref, algorithm, 'export');
     let value: Buffer | undefined;
     let exact: Buffer | undefined;
