@@ -8,6 +8,7 @@
 import { type CipherGCMTypes, createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 import { type AsymmetricProvider, nodeAsymmetric } from './asymmetric.js';
+import { type EdDsaProvider, nodeEdDsa } from './eddsa.js';
 import { type CipherProvider, MAX_SEED_BYTES } from './cipher.js';
 import {
   checkMacInput,
@@ -38,7 +39,7 @@ export interface FakeCryptoProviderOptions {
 }
 
 /** The fake plus test hooks. Its CipherProvider half has the PKCS#11 provider's contract (see cipher.ts). */
-export interface FakeCryptoProvider extends CryptoProvider, CipherProvider, AsymmetricProvider {
+export interface FakeCryptoProvider extends CryptoProvider, CipherProvider, AsymmetricProvider, EdDsaProvider {
   /** Number of resident keys currently held (to assert Destroy). */
   residentCount(): number;
   /** Whether close() was called. */
@@ -129,6 +130,7 @@ export function createFakeCryptoProvider(opts: FakeCryptoProviderOptions = {}): 
   };
   // Key pairs in node:crypto, private keys as PKCS#8 wrapped like any other value (asymmetric.ts).
   const asymmetric = nodeAsymmetric({ wrap, unwrap: (r) => (live(), unwrap(r)), resident });
+  const edDsa = nodeEdDsa(resident);
   const newKey = (algorithm: SymmetricAlgorithm, bytes: number): Buffer =>
     algorithm === 'TDES' ? oddParity(randomBytes(bytes)) : randomBytes(bytes);
 
@@ -141,6 +143,8 @@ export function createFakeCryptoProvider(opts: FakeCryptoProviderOptions = {}): 
     exportPrivateKey: async (ref, algorithm) => (live(), asymmetric.exportPrivateKey(ref, algorithm)),
     sign: async (key, algorithm, params, data) => (live(), asymmetric.sign(key, algorithm, params, data)),
     verify: async (spki, algorithm, params, data, signature) => (live(), asymmetric.verify(spki, algorithm, params, data, signature)),
+    generateEdDsaKeyPair: async (curve, extractable) => (live(), edDsa.generateEdDsaKeyPair(curve, extractable)),
+    signEdDsa: async (key, curve, data) => (live(), edDsa.signEdDsa(key, curve, data)),
     async generateSymmetricKey(req: GenerateSymmetricKeyRequest): Promise<KeyRef> {
       live();
       const bytes = generateLengthBytes(req.algorithm, req.lengthBits);

@@ -33,6 +33,8 @@ import type {
   SignatureParams,
 } from '../asymmetric.js';
 import { Pkcs11Asymmetric } from './asymmetric.js';
+import type { EdCurve, EdDsaProvider, EdPrivateKey, GeneratedEdPair } from '../eddsa.js';
+import { Pkcs11EdDsa } from './eddsa.js';
 import type { CipherParams, EncryptResult } from './cipher-params.js';
 import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, seedIn } from './cipher.js';
 import { checkImportLength, generateLengthBytes, HMAC_GENERATE_MIN_BITS, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
@@ -91,8 +93,9 @@ export interface ProviderParts {
 }
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
-export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, AsymmetricProvider {
+export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, AsymmetricProvider, EdDsaProvider {
   private readonly cache: KeyHandleCache;
+  private readonly edDsa: Pkcs11EdDsa;
   private readonly exported: ExportCache;
   private readonly exportWorker: ExportWorker | undefined;
   private readonly asymmetric: Pkcs11Asymmetric;
@@ -124,6 +127,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
     this.cache = new KeyHandleCache(parts.cacheSize, (h, s) => this.mod.C_DestroyObject(s, h));
     this.exported = new ExportCache(parts.exportCache);
     this.asymmetric = new Pkcs11Asymmetric(() => this.mod, this.pool, this.wrapper);
+    this.edDsa = new Pkcs11EdDsa(() => this.mod, this.pool);
   }
 
   private get mod(): PKCS11 {
@@ -348,6 +352,16 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
   /** Checks a signature with a public key (KMIP Signature Verify). */
   verify(spki: Uint8Array, algorithm: AsymmetricAlgorithm, params: SignatureParams, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
     return this.asymmetric.verify(spki, algorithm, params, data, signature);
+  }
+
+  /** Generates an Ed25519 / Ed448 pair in the HSM (KMIP Create Key Pair); see eddsa.ts. */
+  generateEdDsaKeyPair(curve: EdCurve, extractable: boolean): Promise<GeneratedEdPair> {
+    return this.edDsa.generate(curve, extractable);
+  }
+
+  /** Signs with an EdDSA key inside the HSM (KMIP Sign). */
+  signEdDsa(key: EdPrivateKey, curve: EdCurve, data: Uint8Array): Promise<Uint8Array> {
+    return this.edDsa.sign(key, curve, data);
   }
 
   async destroyKey(ref: KeyRef): Promise<void> {

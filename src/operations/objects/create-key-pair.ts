@@ -9,7 +9,8 @@
  * and take precedence over the Common ones (2.1 §6.1.13); 1.x sends them as Common / Private Key /
  * Public Key Template-Attribute, 2.x as Common / Private Key / Public Key Attributes.
  * Supported: RSA 2048..4096 bits; EC (or ECDSA / ECDH as the algorithm) on P-256, P-384, P-521,
- * named by Recommended Curve or by Cryptographic Length.
+ * named by Recommended Curve or by Cryptographic Length; Ed25519 and Ed448 (KMIP 2.0+, where the
+ * HSM implements PKCS#11 v3.0 EdDSA; see crypto/eddsa.ts for where their private keys live).
  */
 import { initialAttributes } from '../server-attributes.js';
 import { createHash } from 'node:crypto';
@@ -21,6 +22,7 @@ import {
   type NamedCurve,
   asymmetricProviderOf,
 } from '../../crypto/asymmetric.js';
+import { type EdCurve, edDsaProviderOf } from '../../crypto/eddsa.js';
 import { CryptoError, type KeyRef } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../../kmip/errors.js';
@@ -41,6 +43,7 @@ import { bytes, enm, int, struct, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
+import { wrapSecret } from './material.js';
 
 interface CreateKeyPairRequest {
   readonly common: Attribute[];
@@ -97,12 +100,34 @@ const CURVE_BY_LENGTH: ReadonlyMap<number, NamedCurve> = new Map([
 const CURVE_BITS: Readonly<Record<NamedCurve, number>> = { 'P-256': 256, 'P-384': 384, 'P-521': 521, secp256k1: 256 };
 const EC_ALGORITHMS = new Set<number>([CryptographicAlgorithm.EC, CryptographicAlgorithm.ECDSA, CryptographicAlgorithm.ECDH]);
 
+/** KMIP 2.0 Ed25519 / Ed448 (2.1 §11.8): curve, Recommended Curve, Cryptographic Lengths accepted (the first is recorded). */
+const ED_ALGORITHMS: ReadonlyMap<number, { curve: EdCurve; rc: number; lengths: readonly number[] }> = new Map([
+  [CryptographicAlgorithm.Ed25519, { curve: 'Ed25519', rc: RecommendedCurve.CURVE25519, lengths: [256, 255] }],
+  [CryptographicAlgorithm.Ed448, { curve: 'Ed448', rc: RecommendedCurve.CURVE448, lengths: [456, 448] }],
+]);
+
+interface Generation {
+  /** RSA / EC: the AsymmetricProvider request. */
+  readonly req?: GenerateKeyPairRequest;
+  /** Ed25519 / Ed448: the EdDsaProvider curve. */
+  readonly ed?: EdCurve;
+  readonly length: number;
+  readonly algorithm: AsymmetricAlgorithm | EdCurve;
+}
+
 /** The generation request an attribute set names, and the Cryptographic Length to record. */
-function generation(attrs: readonly Attribute[], extractable: boolean): { req: GenerateKeyPairRequest; length: number; algorithm: AsymmetricAlgorithm } {
+function generation(attrs: readonly Attribute[], extractable: boolean): Generation {
   const probe = { attributes: attrs };
   const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
   if (alg === undefined) throw missingData('Cryptographic Algorithm is required');
   const len = attrNumber(probe, Tag.CryptographicLength);
+  const ed = ED_ALGORITHMS.get(alg);
+  if (ed !== undefined) {
+    const rc = attrNumber(probe, Tag.RecommendedCurve);
+    if (rc !== undefined && rc !== ed.rc) throw invalidField(`Recommended Curve does not match ${ed.curve}`);
+    if (len !== undefined && !ed.lengths.includes(len)) throw invalidField(`Cryptographic Length does not match ${ed.curve}`);
+    return { ed: ed.curve, length: len ?? ed.lengths[0]!, algorithm: ed.curve };
+  }
   if (alg === CryptographicAlgorithm.RSA) {
     if (len === undefined) throw missingData('Cryptographic Length is required for RSA');
     if (len < 2048 || len > 4096 || len % 8 !== 0) throw invalidField('RSA keys are 2048 to 4096 bits');
@@ -122,7 +147,7 @@ function generation(attrs: readonly Attribute[], extractable: boolean): { req: G
     }
     return { req: { algorithm: 'EC', curve, extractable }, length: CURVE_BITS[curve], algorithm: 'EC' };
   }
-  throw featureNotSupported('Cryptographic Algorithm not supported for key pairs (RSA, EC, ECDSA, ECDH are)');
+  throw featureNotSupported('Cryptographic Algorithm not supported for key pairs (RSA, EC, ECDSA, ECDH, Ed25519, Ed448 are)');
 }
 
 function checkClientAttributes(ctx: RequestContext, attrs: readonly Attribute[]): void {
@@ -155,6 +180,24 @@ async function privateKeyDigest(asym: AsymmetricProvider, ref: KeyRef, algorithm
   const der = await asym.exportPrivateKey(ref, algorithm);
   try {
     return createHash('sha256').update(der).digest();
+  } finally {
+    der.fill(0);
+  }
+}
+
+/**
+ * An Ed25519 / Ed448 pair from the HSM (crypto/eddsa.ts). The private key stays resident when
+ * not extractable; otherwise its PKCS#8 comes back (the module cannot wrap it) and is kept
+ * wrapped under the master key as a secret value (objects/material.ts), like a registered key.
+ */
+async function edDsaPair(ctx: RequestContext, curve: EdCurve, extractable: boolean): Promise<{ publicKey: Uint8Array; content: Pick<StoredContent, 'privateKey' | 'secret'>; digest?: Buffer }> {
+  const ed = edDsaProviderOf(ctx.crypto);
+  if (ed === undefined) throw featureNotSupported('The cryptographic module offers no EdDSA');
+  const p = await ed.generateEdDsaKeyPair(curve, extractable);
+  if (p.privateKey.kind === 'resident') return { publicKey: p.publicKey, content: { privateKey: p.privateKey } };
+  const der = p.privateKey.der;
+  try {
+    return { publicKey: p.publicKey, content: { secret: await wrapSecret(ctx, der) }, digest: createHash('sha256').update(der).digest() };
   } finally {
     der.fill(0);
   }
@@ -223,9 +266,16 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
       const rc = attr({ attributes: privAttrs }, Tag.RecommendedCurve);
       if (rc !== undefined && attr({ attributes: pubAttrs }, Tag.RecommendedCurve) === undefined) pubAttrs.push({ tag: Tag.RecommendedCurve, value: rc });
     }
-    let pair;
+    let pair: { publicKey: Uint8Array; content: Pick<StoredContent, 'privateKey' | 'secret'>; digest?: Buffer };
     try {
-      pair = await asym.generateKeyPair(gen.req);
+      if (gen.ed !== undefined) {
+        // Ed25519 / Ed448 are KMIP 2.0 enumerations (2.1 §11.8); 1.x has no way to name them.
+        if (!is2x(ctx.version)) throw invalidField(`${gen.ed} is a KMIP 2.0 Cryptographic Algorithm`);
+        pair = await edDsaPair(ctx, gen.ed, isExtractable);
+      } else {
+        const p = await asym.generateKeyPair(gen.req!);
+        pair = { publicKey: p.publicKey, content: { privateKey: p.privateKey }, digest: await privateKeyDigest(asym, p.privateKey, gen.algorithm as AsymmetricAlgorithm) };
+      }
     } catch (e) {
       if (e instanceof CryptoError && e.code === 'UNSUPPORTED') throw invalidField(e.message);
       throw e;
@@ -235,7 +285,7 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
     const algorithm = attrNumber({ attributes: privAttrs }, Tag.CryptographicAlgorithm) as number;
     const length = { tag: Tag.CryptographicLength, value: int(Tag.CryptographicLength, gen.length) };
     const keyBlock = (formatType: number) => ({ formatType, algorithm, length: gen.length, form: 'bytes' as const, keyValueAttributes: [] });
-    const privDigest = await privateKeyDigest(asym, pair.privateKey, gen.algorithm);
+    const privDigest = pair.digest;
     const priv = buildObject(
       ctx,
       privateUid,
@@ -247,7 +297,7 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
         link(LinkType.PublicKeyLink, publicUid),
         ...(privDigest ? [digest(privDigest, KeyFormatType.PKCS_8)] : []),
       ],
-      { fields: [], keyBlock: keyBlock(KeyFormatType.PKCS_8), privateKey: pair.privateKey },
+      { fields: [], keyBlock: keyBlock(KeyFormatType.PKCS_8), ...pair.content },
     );
     const pub = buildObject(
       ctx,
