@@ -42,6 +42,7 @@ import { unwrapSecret } from '../objects/material.js';
 import { type ManagedObject, attr, attrNumber } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { refuseStreaming } from './common.js';
+import { edCurveOfKey, edDsaSign } from './eddsa.js';
 
 /** The fields of Cryptographic Parameters a signature reads. */
 export interface SignParamFields {
@@ -245,6 +246,8 @@ export default defineOperation<SignRequest, { uid: string; signature: Uint8Array
   async handle(ctx: RequestContext, req: SignRequest): Promise<{ uid: string; signature: Uint8Array }> {
     const asym = asymmetricServices(ctx.crypto);
     const obj = await signatureKey(ctx, req.uid, 'sign');
+    const ed = edCurveOfKey(obj);
+    if (ed !== undefined) return edDsaSign(ctx, obj, ed, req); // Ed25519 / Ed448: eddsa.ts
     const algorithm = keyAlgorithm(obj);
     const params = signatureParams(ctx.version, req.params, obj, algorithm, req.digested);
     const source = await privateSource(ctx, obj);

@@ -15,6 +15,7 @@ import type { TtlvNode } from '../../ttlv/types.js';
 import type { ManagedObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { refuseStreaming } from './common.js';
+import { edCurveOfKey, edDsaVerify } from './eddsa.js';
 import {
   type SignParamFields,
   asymmetricServices,
@@ -68,6 +69,8 @@ export default defineOperation<VerifyRequest, VerifyResponse>({
   async handle(ctx: RequestContext, req: VerifyRequest): Promise<VerifyResponse> {
     const asym = asymmetricServices(ctx.crypto);
     const obj = await signatureKey(ctx, req.uid, 'verify');
+    const ed = edCurveOfKey(obj);
+    if (ed !== undefined) return edDsaVerify(ctx, obj, ed, req); // Ed25519 / Ed448: eddsa.ts
     const algorithm = keyAlgorithm(obj);
     const params = signatureParams(ctx.version, req.params, obj, algorithm, req.digested);
     const spki = spkiOf(obj);
