@@ -12,10 +12,9 @@
 import { type EdCurve, type EdPrivateKey, edDsaProviderOf, verifyEdDsa } from '../../crypto/eddsa.js';
 import { CryptoError } from '../../crypto/provider.js';
 import { KmipError, featureNotSupported, keyFormatTypeNotSupported } from '../../kmip/errors.js';
-import { CryptographicAlgorithm, KeyFormatType, ResultReason, Tag } from '../../kmip/generated/index.js';
-import { keyMaterialNode } from '../../kmip/key-block.js';
-import { convertKey } from '../../kmip/key-formats.js';
+import { CryptographicAlgorithm, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { type ProtocolVersion, is2x } from '../../kmip/protocol-version.js';
+import { registeredKeyDer } from '../objects/key-conversion.js';
 import { unwrapSecret } from '../objects/material.js';
 import { type ManagedObject, attrNumber } from '../objects.js';
 import type { RequestContext } from '../types.js';
@@ -54,12 +53,8 @@ function cryptoError(v: ProtocolVersion, e: unknown): unknown {
 /** The key material of a registered key, as PKCS#8 (private) or X.509 (public). */
 function asDer(obj: ManagedObject, value: Uint8Array, half: 'private' | 'public'): Uint8Array {
   const kb = obj.content?.keyBlock;
-  const want = half === 'private' ? KeyFormatType.PKCS_8 : KeyFormatType.X_509;
-  if (kb === undefined || (kb.form !== 'bytes' && kb.form !== 'ttlv')) throw keyFormatTypeNotSupported('The key has no usable value');
-  if (kb.formatType === want) return value;
-  const m = convertKey(half, { format: kb.formatType, material: keyMaterialNode(kb, value), algorithm: kb.algorithm ?? attrNumber(obj, Tag.CryptographicAlgorithm) }, { format: want });
-  if (m.type !== 'ByteString') throw new KmipError(ResultReason.GeneralFailure, 'unexpected key encoding');
-  return m.value;
+  if (kb === undefined) throw keyFormatTypeNotSupported('The key has no usable value');
+  return registeredKeyDer(kb, value, half, attrNumber(obj, Tag.CryptographicAlgorithm));
 }
 
 async function privateKey(ctx: RequestContext, obj: ManagedObject): Promise<EdPrivateKey> {

@@ -13,7 +13,7 @@
  * the client asked for one.
  */
 import { KmipError, invalidField, keyFormatTypeNotSupported } from '../../kmip/errors.js';
-import { ObjectType, ResultReason, isEnumValueInVersion, kmipVersionOf } from '../../kmip/generated/index.js';
+import { KeyFormatType, ObjectType, ResultReason, isEnumValueInVersion, kmipVersionOf } from '../../kmip/generated/index.js';
 import { type KeyBlockInfo, keyMaterialNode } from '../../kmip/key-block.js';
 import { CONVERTIBLE_FORMATS, algorithmFits, convertKey, importKey } from '../../kmip/key-formats.js';
 import type { ProtocolVersion } from '../../kmip/protocol-version.js';
@@ -85,4 +85,24 @@ export function checkRegisteredKey(objectType: number, kb: KeyBlockInfo, value: 
     return;
   }
   if (algorithm !== undefined && !algorithmFits(algorithm, key)) throw invalidField('The Cryptographic Algorithm does not describe the key material');
+}
+
+/**
+ * A registered Public or Private Key as DER for the signature code: X.509 SubjectPublicKeyInfo or
+ * PKCS#8, converted from whatever format it was registered in (Transparent RSA / EC, SEC1, ...).
+ * Key Format Type Not Supported when the material cannot be read.
+ */
+export function registeredKeyDer(kb: KeyBlockInfo, value: Uint8Array, half: 'private' | 'public', algorithm?: number): Uint8Array {
+  const want = half === 'private' ? KeyFormatType.PKCS_8 : KeyFormatType.X_509;
+  if (kb.form !== 'bytes' && kb.form !== 'ttlv') throw keyFormatTypeNotSupported('The key has no usable value');
+  if (kb.formatType === want) return value;
+  let m;
+  try {
+    m = convertKey(half, { format: kb.formatType, material: keyMaterialNode(kb, value), algorithm: kb.algorithm ?? algorithm }, { format: want });
+  } catch (e) {
+    if (e instanceof KmipError && e.reason === ResultReason.InvalidField) throw keyFormatTypeNotSupported(`The key cannot be used: ${e.message}`);
+    throw e;
+  }
+  if (m.type !== 'ByteString') throw new KmipError(ResultReason.GeneralFailure, 'unexpected key encoding');
+  return m.value;
 }
