@@ -4,7 +4,7 @@
  * key; Create Key Pair keys are generated in it) and LevelDB, at KMIP 1.4 and 2.1. node:crypto's
  * own encodings of the same keys are the independent check.
  */
-import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { type KeyObject, constants, createPrivateKey, createPublicKey, generateKeyPairSync, verify as nodeVerify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,16 +13,19 @@ import {
   CertificateType,
   CryptographicAlgorithm as A,
   CryptographicUsageMask,
+  HashingAlgorithm,
   KeyCompressionType as C,
   KeyFormatType as K,
   ObjectType,
   Operation,
+  PaddingMethod,
   ResultReason,
   ResultStatus,
   Tag,
+  ValidityIndicator,
 } from '../src/kmip/generated/index.js';
 import { exportKey, importKey } from '../src/kmip/key-formats.js';
-import { bigInt, bytes, child, enm, int, struct, text } from '../src/ttlv/build.js';
+import { bigInt, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import { encodeTtlv } from '../src/ttlv/encode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
@@ -182,6 +185,34 @@ describe.each([
         expect(createPublicKey({ key: spki, format: 'der', type: 'spki' }).equals(pubKey)).toBe(true);
         expect(spki.subarray(spki.length - q.length).equals(Buffer.from(q))).toBe(true);
       }
+    }
+  });
+
+  it('keys registered in Transparent and SEC1 formats sign and verify (converted for the HSM)', async () => {
+    const data = Buffer.from('signed by a registered key');
+    for (const [k, privFormat, pubFormat, params] of [
+      [KEYS[0]!, K.TransparentRSAPrivateKey, K.TransparentRSAPublicKey, [struct(Tag.CryptographicParameters, [enm(Tag.PaddingMethod, PaddingMethod.PSS), enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)])]],
+      [KEYS[1]!, K.TransparentECPrivateKey, K.TransparentECPublicKey, []],
+      [KEYS[2]!, K.ECPrivateKey, K.TransparentECPublicKey, []],
+    ] as const) {
+      const attrs = (mask: number): TtlvNode =>
+        v[0] >= 2
+          ? struct(Tag.Attributes, [int(Tag.CryptographicUsageMask, mask), dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000) - 60))])
+          : struct(Tag.TemplateAttribute, [
+              struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Usage Mask'), int(Tag.AttributeValue, mask)]),
+              struct(Tag.Attribute, [text(Tag.AttributeName, 'Activation Date'), dateTime(Tag.AttributeValue, BigInt(Math.floor(Date.now() / 1000) - 60))]),
+            ]);
+      const reg = async (type: number, format: number, m: TtlvNode, mask: number): Promise<string> => {
+        const block = struct(Tag.KeyBlock, [enm(Tag.KeyFormatType, format), struct(Tag.KeyValue, [m]), enm(Tag.CryptographicAlgorithm, k.algorithm), int(Tag.CryptographicLength, k.length)]);
+        return payloadText(ok(await send(Operation.Register, [enm(Tag.ObjectType, type), attrs(mask), struct(objTag(type), [block])])), Tag.UniqueIdentifier)!;
+      };
+      const priv = await reg(ObjectType.PrivateKey, privFormat, exportKey('private', k.pair.privateKey, privFormat), CryptographicUsageMask.Sign);
+      const pub = await reg(ObjectType.PublicKey, pubFormat, exportKey('public', k.pair.publicKey, pubFormat), CryptographicUsageMask.Verify);
+      const sig = Buffer.from(child(ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), ...params, bytes(Tag.Data, data)])).payload!, Tag.SignatureData)!.value as Uint8Array);
+      const opts = k.algorithm === A.RSA ? { key: k.pair.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING } : { key: k.pair.publicKey, dsaEncoding: 'der' as const };
+      expect(nodeVerify('sha256', data, opts, sig), `${privFormat}`).toBe(true);
+      const vr = ok(await send(Operation.SignatureVerify, [text(Tag.UniqueIdentifier, pub), ...params, bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)]));
+      expect(child(vr.payload!, Tag.ValidityIndicator)!.value).toBe(ValidityIndicator.Valid);
     }
   });
 

@@ -38,6 +38,7 @@ import { type ProtocolVersion, atLeast, is2x } from '../../kmip/protocol-version
 import { bytes, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { dateAttr, loadCurrent, requireUsableState, requireUsage, seconds } from '../lifecycle/state.js';
+import { registeredKeyDer } from '../objects/key-conversion.js';
 import { unwrapSecret } from '../objects/material.js';
 import { type ManagedObject, attr, attrNumber } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
@@ -223,11 +224,17 @@ const PRIVATE_DER: ReadonlyMap<number, 'pkcs1' | 'pkcs8' | 'sec1'> = new Map([
 async function privateSource(ctx: RequestContext, obj: ManagedObject): Promise<PrivateKeySource> {
   const c = obj.content;
   if (c?.privateKey !== undefined) return c.privateKey;
-  const format = c?.keyBlock !== undefined ? PRIVATE_DER.get(c.keyBlock.formatType) : undefined;
-  if (c?.secret === undefined || format === undefined) {
-    throw keyFormatTypeNotSupported('Private keys registered as PKCS#1, PKCS#8 or ECPrivateKey can sign');
+  const kb = c?.keyBlock;
+  if (c?.secret === undefined || kb === undefined) throw keyFormatTypeNotSupported('This private key has no usable value');
+  const format = PRIVATE_DER.get(kb.formatType);
+  const stored = await unwrapSecret(ctx, c.secret);
+  if (format !== undefined) return { kind: 'der', der: stored, format };
+  // Other registered formats (Transparent RSA / EC Private Key) as PKCS#8: objects/key-conversion.ts.
+  try {
+    return { kind: 'der', der: registeredKeyDer(kb, stored, 'private', attrNumber(obj, Tag.CryptographicAlgorithm)), format: 'pkcs8' };
+  } finally {
+    stored.fill(0);
   }
-  return { kind: 'der', der: await unwrapSecret(ctx, c.secret), format };
 }
 
 interface SignRequest {

@@ -3,7 +3,8 @@
  * Data) with a Public Key and answers a Validity Indicator: Valid, or Invalid for a signature
  * that does not verify (a wrong or malformed signature is not an error). Key checks and
  * Cryptographic Parameters as Sign (sign.ts); the key may be Deactivated or Compromised.
- * Public keys are used as stored: X.509 (SubjectPublicKeyInfo) or PKCS#1 (RSAPublicKey).
+ * Public keys are used as stored: X.509 (SubjectPublicKeyInfo) or PKCS#1 (RSAPublicKey); those
+ * registered as Transparent RSA / EC Public Keys are converted to X.509 (objects/key-conversion.ts).
  */
 import { createPublicKey } from 'node:crypto';
 
@@ -12,7 +13,8 @@ import type { Fields } from '../../kmip/fields.js';
 import { KeyFormatType, Operation, ResultReason, Tag, ValidityIndicator } from '../../kmip/generated/index.js';
 import { enm, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
-import type { ManagedObject } from '../objects.js';
+import { registeredKeyDer } from '../objects/key-conversion.js';
+import { type ManagedObject, attrNumber } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { refuseStreaming } from './common.js';
 import { edCurveOfKey, edDsaVerify } from './eddsa.js';
@@ -55,7 +57,9 @@ function spkiOf(obj: ManagedObject): Uint8Array {
       throw new KmipError(ResultReason.CryptographicFailure, 'The public key is not a valid PKCS#1 RSAPublicKey');
     }
   }
-  throw keyFormatTypeNotSupported('Public keys registered as X.509 or PKCS#1 can verify');
+  // Other registered formats (Transparent RSA / EC Public Key) as X.509: objects/key-conversion.ts.
+  if (c.keyBlock === undefined) throw keyFormatTypeNotSupported('The public key has no usable value');
+  return registeredKeyDer(c.keyBlock, c.clear, 'public', attrNumber(obj, Tag.CryptographicAlgorithm));
 }
 
 export default defineOperation<VerifyRequest, VerifyResponse>({
