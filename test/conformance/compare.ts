@@ -189,7 +189,12 @@ function compareSet(es: readonly TtlvNode[], as: readonly TtlvNode[], b: Binding
         found = true;
       } else firstErr ??= err;
     }
-    if (!found) return firstErr ?? `${path}: missing ${name(ec.tag)}`;
+    if (!found) {
+      // A missing name is clearer than the first near miss.
+      if (ec.type === 'TextString' && textPlaceholder(ec.value) === undefined) return `${path}: missing ${name(ec.tag)} "${ec.value}"`;
+      if (ec.type === 'Enumeration') return `${path}: missing ${name(ec.tag)} ${kmipDictionary.enumName(ec.tag, ec.value) ?? ec.value}`;
+      return firstErr ?? `${path}: missing ${name(ec.tag)}`;
+    }
   }
   return undefined;
 }
@@ -258,6 +263,20 @@ function compareItem(e: TtlvNode, a: TtlvNode, b: Bindings, path: string): Resul
       if (ed.value.length !== ad.value.length) return `${path}/ResponsePayload/Data: expected ${ed.value.length} random bytes, got ${ad.value.length}`;
       return compareNode(withField(ep, Tag.Data, ad), ap, b, path);
     }
+  }
+  // Get Attributes / Get Attribute List answer a set of attributes or names (KMIP 1.4 §4.12-4.13,
+  // 2.1 §6.1.22-6.1.23 give no order): after the Unique Identifier, order-free, extras allowed.
+  if ((op?.value === Operation.GetAttributes || op?.value === Operation.GetAttributeList) && ep.type === 'Structure' && ap.type === 'Structure') {
+    const here = `${path}/ResponsePayload`;
+    const eu = field(ep, Tag.UniqueIdentifier);
+    const au = field(ap, Tag.UniqueIdentifier);
+    if (eu !== undefined) {
+      if (au === undefined) return `${here}: missing UniqueIdentifier`;
+      const err = compareNode(eu, au, b, here);
+      if (err) return err;
+    }
+    const rest = (n: readonly TtlvNode[]) => n.filter((c) => c.tag !== Tag.UniqueIdentifier);
+    return compareSet(rest(ep.value), rest(ap.value), b, here, false);
   }
   return compareNode(ep, ap, b, path);
 }
