@@ -89,7 +89,14 @@ for (const ver of [
       await ok(Operation.AddAttribute, [uidOf(uid), newAttr(vendor('tc', 'Set', text(0, 'one')))]);
       const r = await ok(Operation.GetAttributeList, [uidOf(uid)]);
       const refs = children(r.payload!, Tag.AttributeReference);
-      expect(refs.slice(1, 5)).toEqual([ref(Tag.UniqueIdentifier), ref(Tag.ObjectType), ref(Tag.CryptographicAlgorithm), ref(Tag.CryptographicLength)]);
+      // The OASIS order (SKFF-M-9-20): identity, the 2.x Short Unique Identifier, then the type.
+      expect(refs.slice(1, 6)).toEqual([
+        ref(Tag.UniqueIdentifier),
+        ref(Tag.ShortUniqueIdentifier),
+        ref(Tag.ObjectType),
+        ref(Tag.CryptographicAlgorithm),
+        ref(Tag.CryptographicLength),
+      ]);
       expect(refs[0]).toEqual(vref('tc', 'Set'));
       expect(children(r.payload!, Tag.AttributeName)).toHaveLength(0);
     });

@@ -113,6 +113,15 @@ describe.each([
     expect(flat).toContain(String(LinkType.PublicKeyLink));
     const flatPub = JSON.stringify(await attrsOf(pub), (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
     expect(flatPub).toContain(priv);
+    // Both halves record the generator behind them, as Create does (KMIP 2.1 §4.48; OASIS
+    // AKLC-M-1); Random Number Generator is a 1.3+ attribute, so a 1.2 client does not see it.
+    for (const uid of [priv, pub]) {
+      const attrs = await attrsOf(uid);
+      const all = (attrs.find((n) => n.tag === Tag.Attributes) as (TtlvNode & { type: 'Structure' }) | undefined)?.value ?? attrs;
+      const names = all.map((n) => (n.tag === Tag.Attribute ? (child(n, Tag.AttributeName)?.value as string) : n.tag));
+      const hasRng = names.includes(Tag.RandomNumberGenerator) || names.includes('Random Number Generator');
+      expect(hasRng, uid).toBe(v[0] >= 2);
+    }
   });
 
   it('signs and verifies (PSS from the key attribute, PKCS#1 v1.5 from the request); node:crypto agrees both ways', async () => {

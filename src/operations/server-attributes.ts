@@ -7,8 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Attribute } from '../kmip/attributes.js';
-import { DRBGAlgorithm, CryptographicAlgorithm, HashingAlgorithm, RNGAlgorithm, State, Tag } from '../kmip/generated/index.js';
-import { bool, bytes, dateTime, enm, int, struct, text } from '../ttlv/build.js';
+import { DRBGAlgorithm, CryptographicAlgorithm, HashingAlgorithm, ObjectType, RNGAlgorithm, State, Tag } from '../kmip/generated/index.js';
+import { DEFAULT_LEASE_SECONDS } from './lifecycle/usage.js';
+import { bool, bytes, dateTime, enm, int, interval, struct, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { attr } from './objects.js';
 
@@ -49,17 +50,51 @@ export function rngAttribute(): TtlvNode {
  */
 export function generatedKeyAttributes(clientAttrs: readonly Attribute[], opts: { extractable: boolean; digest?: TtlvNode }): Attribute[] {
   const probe = { attributes: clientAttrs };
-  const sensitive = attr(probe, Tag.Sensitive);
-  const isSensitive = sensitive?.type === 'Boolean' && sensitive.value;
   const out: TtlvNode[] = [];
   if (opts.digest !== undefined) out.push(opts.digest);
   if (attr(probe, Tag.Fresh) === undefined) out.push(bool(Tag.Fresh, true));
-  if (sensitive === undefined) out.push(bool(Tag.Sensitive, false));
-  out.push(bool(Tag.AlwaysSensitive, isSensitive));
-  if (attr(probe, Tag.Extractable) === undefined) out.push(bool(Tag.Extractable, opts.extractable));
-  out.push(bool(Tag.NeverExtractable, !opts.extractable));
   if (attr(probe, Tag.RandomNumberGenerator) === undefined) out.push(rngAttribute());
   return out.map((value) => ({ tag: value.tag, value }));
+}
+
+/** Object types with a Key Block, whose value the Sensitive / Extractable flags protect. */
+const KEY_BLOCK_TYPES = new Set<number>([
+  ObjectType.SymmetricKey,
+  ObjectType.PublicKey,
+  ObjectType.PrivateKey,
+  ObjectType.SplitKey,
+  ObjectType.SecretData,
+  ObjectType.PGPKey,
+]);
+
+/**
+ * Sensitive / Always Sensitive / Extractable / Never Extractable of a new key (KMIP 1.4 §3.48–3.51,
+ * 2.1 §4.20, 4.42, 4.53, 4.58): Sensitive defaults to False and Extractable to True; Always
+ * Sensitive and Never Extractable start equal to Sensitive and not-Extractable, whoever made the
+ * key (OASIS BL-M-12-21: a public key registered with Sensitive True is Always Sensitive).
+ */
+function sensitivityAttributes(clientAttrs: readonly Attribute[]): TtlvNode[] {
+  const probe = { attributes: clientAttrs };
+  const sensitive = attr(probe, Tag.Sensitive);
+  const extractable = attr(probe, Tag.Extractable);
+  const out: TtlvNode[] = [];
+  if (sensitive === undefined) out.push(bool(Tag.Sensitive, false));
+  out.push(bool(Tag.AlwaysSensitive, sensitive?.type === 'Boolean' && sensitive.value));
+  if (extractable === undefined) out.push(bool(Tag.Extractable, true));
+  out.push(bool(Tag.NeverExtractable, extractable?.type === 'Boolean' && !extractable.value));
+  return out;
+}
+
+/** Object types the server grants a lease on (KMIP 1.4 §3.20, 2.1 §4.31: Lease Time set at creation). */
+const LEASED_TYPES = new Set<number>([...KEY_BLOCK_TYPES, ObjectType.Certificate]);
+
+/**
+ * Short Unique Identifier (a KMIP 2.0 / 2.1 attribute, set by the server): a fixed-size (32-byte) identifier the server
+ * derives from the Unique Identifier; kmipd uses the SHA-256 of the identifier's UTF-8 text, so it is
+ * as unique as the identifier itself. A 2.x attribute: `attributesForVersion` keeps it from 1.x clients.
+ */
+export function shortUniqueIdentifier(uid: string): TtlvNode {
+  return bytes(Tag.ShortUniqueIdentifier, createHash('sha256').update(uid, 'utf8').digest());
 }
 
 /**
@@ -81,5 +116,8 @@ export function initialAttributes(uid: string, objectType: number, clientAttrs: 
     dateTime(Tag.LastChangeDate, nowSeconds),
   ];
   if (attr(probe, Tag.OriginalCreationDate) === undefined) out.push(dateTime(Tag.OriginalCreationDate, nowSeconds));
+  out.push(shortUniqueIdentifier(uid));
+  if (LEASED_TYPES.has(objectType) && attr(probe, Tag.LeaseTime) === undefined) out.push(interval(Tag.LeaseTime, DEFAULT_LEASE_SECONDS));
+  if (KEY_BLOCK_TYPES.has(objectType)) out.push(...sensitivityAttributes(clientAttrs));
   return out;
 }

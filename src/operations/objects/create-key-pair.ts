@@ -12,7 +12,7 @@
  * named by Recommended Curve or by Cryptographic Length; Ed25519 and Ed448 (KMIP 2.0+, where the
  * HSM implements PKCS#11 v3.0 EdDSA; see crypto/eddsa.ts for where their private keys live).
  */
-import { initialAttributes } from '../server-attributes.js';
+import { initialAttributes, rngAttribute } from '../server-attributes.js';
 import { createHash } from 'node:crypto';
 
 import {
@@ -213,6 +213,8 @@ function buildObject(
 ): ManagedObject {
   const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
   const serverSet: TtlvNode[] = initialAttributes(uid, objectType, clientAttrs, now);
+  // The generator behind the new pair (KMIP 1.4 §3.44, 2.1 §4.48), as Create records it.
+  if (attr({ attributes: clientAttrs }, Tag.RandomNumberGenerator) === undefined) serverSet.push(rngAttribute());
   const replaced = new Set(extra.map((a) => a.tag));
   return {
     uid,

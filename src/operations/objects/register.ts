@@ -16,7 +16,7 @@ import { KmipError, invalidField, missingData } from '../../kmip/errors.js';
 import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { type KeyBlockInfo, type ObjectContent, decodeObjectContent, isSecretType, symmetricKeyBytes } from '../../kmip/key-block.js';
 import { is2x } from '../../kmip/protocol-version.js';
-import { enm, int, text } from '../../ttlv/build.js';
+import { bool, enm, int, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
@@ -146,6 +146,8 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
   const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
   const serverSet: TtlvNode[] = initialAttributes(uid, c.objectType, probe.attributes, now);
   if (blockInfo !== undefined) serverSet.push(enm(Tag.KeyFormatType, blockInfo.formatType));
+  // Key Value Present (KMIP 1.2+, set by the server): a key registered without its Key Value (e.g. OASIS TC-MDO-1) says so.
+  if (kb?.form === 'none') serverSet.push(bool(Tag.KeyValuePresent, false));
   const obj: ManagedObject = {
     uid,
     owner: ctx.principal,
