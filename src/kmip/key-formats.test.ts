@@ -234,6 +234,10 @@ describe('known vectors', () => {
     const wrongD = struct(Tag.KeyMaterial, [bigInt(Tag.Modulus, n(jwk.n)), bigInt(Tag.PrivateExponent, n(jwk.d) + 2n), bigInt(Tag.PublicExponent, n(jwk.e))]);
     expect(reason(() => importKey('private', K.TransparentRSAPrivateKey, wrongD))).toBe(ResultReason.InvalidField);
     expect(completeRsaPrivate({ n: n(jwk.n), e: n(jwk.e) })).toBeUndefined();
+    // A d that does not invert e, next to the right primes; n, e, d only beyond 4096 bits.
+    expect(completeRsaPrivate({ n: n(jwk.n), e: n(jwk.e), d: n(jwk.d) + 2n, p: n(jwk.p), q: n(jwk.q) })).toBeUndefined();
+    expect(completeRsaPrivate({ n: (1n << 4100n) + 1n, e: 65537n, d: 12345n })).toBeUndefined();
+    expect(completeRsaPrivate({ n: (1n << 9000n) + 1n, e: 65537n, p: 3n })).toBeUndefined();
   });
 });
 
