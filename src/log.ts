@@ -108,23 +108,38 @@ function noop(): void {}
  * are exactly those of `parent.child(bindings)`, since that is what it becomes on first use.
  */
 export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
-  let child: Logger | undefined;
-  const real = (): Logger => (child ??= parent.child(bindings));
-  return new Proxy(parent, {
-    get(_target, prop) {
-      if (child === undefined) {
-        if (LEVEL_METHODS.has(prop) && !parent.isLevelEnabled(prop as string)) return noop;
-        if (PARENT_READS.has(prop)) {
-          const v = Reflect.get(parent, prop, parent) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(parent) : v;
-        }
-      }
-      const c = real();
-      const v = Reflect.get(c, prop, c) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
-    },
-    set(_target, prop, value) {
-      return Reflect.set(real(), prop, value);
-    },
-  });
+  // One handler object per child, methods on its prototype: no closures per request.
+  return new Proxy(parent, new LazyChildHandler(parent, bindings));
+}
+
+class LazyChildHandler implements ProxyHandler<Logger> {
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  get(_target: Logger, prop: string | symbol): unknown {
+    if (this.child === undefined) {
+      if (LEVEL_METHODS.has(prop) && !this.parent.isLevelEnabled(prop as string)) return noop;
+      if (PARENT_READS.has(prop)) return bound(this.parent, prop);
+    }
+    return bound(this.real(), prop);
+  }
+
+  set(_target: Logger, prop: string | symbol, value: unknown): boolean {
+    return Reflect.set(this.real(), prop, value);
+  }
+
+  private real(): Logger {
+    this.child ??= this.parent.child(this.bindings);
+    return this.child;
+  }
+}
+
+/** A property of `obj`, methods bound to it. */
+function bound(obj: Logger, prop: string | symbol): unknown {
+  const v = Reflect.get(obj, prop, obj) as unknown;
+  return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
 }

@@ -33,6 +33,24 @@ describe('limits and timeouts', () => {
     busy.end();
   });
 
+  it('does not count a message in progress as idle time, and restarts the idle clock after it', async () => {
+    // The handler takes longer than the idle timeout: the idle timer may fire meanwhile and must
+    // do nothing; the full idle period then starts when the response has been written.
+    const { port, logs } = await start(new EchoHandler(() => 500), { idleTimeoutMs: 200 });
+    const sock = await connected(port);
+    const next = reader(sock);
+    const gone = closed(sock);
+    const t0 = Date.now();
+    sock.write(frame('slow'));
+    await next();
+    const answered = Date.now();
+    expect(answered - t0).toBeGreaterThanOrEqual(450);
+    await gone;
+    expect(Date.now() - answered).toBeGreaterThanOrEqual(150);
+    await sleep(20);
+    expect(logs.lines().filter((l) => l.msg === 'connection closed').map((l) => l.reason)).toEqual(['idle-timeout']);
+  });
+
   it('closes a client that starts a message and does not finish it', async () => {
     const h = new EchoHandler();
     const { port, logs } = await start(h, { messageTimeoutMs: 300, idleTimeoutMs: 60_000 });

@@ -146,13 +146,13 @@ export class KmipConnection {
   private async pump(): Promise<void> {
     if (this.processing) return;
     this.processing = true;
-    this.clearTimer('idleTimer');
     try {
       for (let msg = this.queue.shift(); msg !== undefined && !this.closed; msg = this.queue.shift()) {
         this.updateFlow();
         this.messages++;
         let response: Buffer;
-        const started = performance.now();
+        const debug = this.log.isLevelEnabled('debug');
+        const started = debug ? performance.now() : 0;
         try {
           response = await this.handler.handle(msg, this.peer);
           // A handler bug returning something else must cost one connection, not crash the process.
@@ -163,7 +163,7 @@ export class KmipConnection {
           return;
         }
         if (this.closed) return;
-        this.log.debug({ bytesIn: msg.length, bytesOut: response.length, ms: Math.round(performance.now() - started) }, 'message handled');
+        if (debug) this.log.debug({ bytesIn: msg.length, bytesOut: response.length, ms: Math.round(performance.now() - started) }, 'message handled');
         if (!this.socket.write(response)) await this.waitForDrain();
       }
     } finally {
@@ -211,20 +211,27 @@ export class KmipConnection {
     this.armMessageTimer();
   }
 
-  /** The idle clock runs only between messages: nothing queued, in progress or partly received. */
+  /**
+   * The idle clock runs only between messages: nothing queued, in progress or partly received.
+   * It is restarted (refresh(), no new timer) each time the connection becomes idle; while it is
+   * busy the timer may stay armed, and if it fires then it does nothing (the next idle moment
+   * starts a full period again). That saves a timer per message on the request path.
+   */
   private armIdle(): void {
-    if (this.closed || this.busy || this.framer.buffered > 0) {
+    if (this.closed) {
       this.clearTimer('idleTimer');
       return;
     }
+    if (this.busy || this.framer.buffered > 0) return;
     if (this.idleTimer !== undefined) this.idleTimer.refresh();
-    else {
-      this.idleTimer = setTimeout(() => {
-        this.idleTimer = undefined;
-        this.log.info({ timeoutMs: this.limits.idleTimeoutMs }, 'idle timeout; closing connection');
-        this.end('idle-timeout');
-      }, this.limits.idleTimeoutMs);
-    }
+    else this.idleTimer = setTimeout(() => this.onIdleTimeout(), this.limits.idleTimeoutMs);
+  }
+
+  private onIdleTimeout(): void {
+    this.idleTimer = undefined;
+    if (this.closed || this.busy || this.framer.buffered > 0) return; // not idle after all
+    this.log.info({ timeoutMs: this.limits.idleTimeoutMs }, 'idle timeout; closing connection');
+    this.end('idle-timeout');
   }
 
   private end(reason: CloseReason): void {

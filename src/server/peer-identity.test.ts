@@ -27,4 +27,26 @@ describe('peerIdentity', () => {
   it('returns undefined without a certificate', () => {
     expect(peerIdentity(socketWith({}), 'c4')).toBeUndefined();
   });
+
+  it('derives the identity once per certificate (by fingerprint), the same as the full path', () => {
+    let decoded = 0;
+    const cert = { subject: { O: 'Acme', CN: 'carol' } as PeerCertificate['subject'], fingerprint256: '01:02:03' };
+    const sock = (addr: string, fingerprint256 = '01:02:03') =>
+      ({
+        getPeerCertificate: () => {
+          decoded++;
+          return { ...cert, fingerprint256 };
+        },
+        getPeerX509Certificate: () => ({ fingerprint256 }),
+        remoteAddress: addr,
+      }) as unknown as TLSSocket;
+    const first = peerIdentity(sock('10.0.0.1'), 'c5');
+    const second = peerIdentity(sock('10.0.0.2'), 'c6');
+    expect(decoded).toBe(1);
+    expect(first).toEqual({ principal: 'carol', certFingerprint256: '01:02:03', subject: 'O=Acme,CN=carol', remoteAddress: '10.0.0.1', connId: 'c5' });
+    expect(second).toEqual({ ...first, remoteAddress: '10.0.0.2', connId: 'c6' });
+    // Another certificate with the same subject is another entry.
+    expect(peerIdentity(sock('10.0.0.3', '09:09'), 'c7')?.certFingerprint256).toBe('09:09');
+    expect(decoded).toBe(2);
+  });
 });
