@@ -30,7 +30,6 @@
  * Compromised or Destroyed base derives nothing (Wrong Key Lifecycle State; 1.x Permission Denied).
  */
 import { type HashAlgorithm, HASH_LENGTHS } from '../../crypto/cipher.js';
-import { CryptoError } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import type { Fields } from '../../kmip/fields.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../../kmip/errors.js';
@@ -49,15 +48,15 @@ import {
   Tag,
 } from '../../kmip/generated/index.js';
 import type { ObjectContent } from '../../kmip/key-block.js';
-import { atLeast, is2x } from '../../kmip/protocol-version.js';
+import { is2x } from '../../kmip/protocol-version.js';
 import { enm, struct, text } from '../../ttlv/build.js';
 import { effectiveState, loadCurrent, requireUsage, touched, wrongState } from '../lifecycle/state.js';
-import { type ManagedObject, attr, attrNumber, resolveUid, saveObject } from '../objects.js';
-import { unwrapSecret } from '../objects/material.js';
+import { type ManagedObject, attrNumber, resolveUid, saveObject } from '../objects.js';
 import { registerObject } from '../objects/register.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { cipherServices } from './common.js';
 import { type Prf, digest, hkdf, hmacPrf, kbkdfCounter, pbkdf2Derive } from './derive/kdf.js';
+import { secretValue as baseValue } from './derive/value.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, withCipherErrors } from './params.js';
 
 interface DeriveParams {
@@ -122,33 +121,6 @@ function hashOf(p: DeriveParams, fallback?: HashAlgorithm): HashAlgorithm {
   const r = HASHES.get(h);
   if (r === undefined) throw featureNotSupported('Hashing Algorithm not supported for derivation (SHA-1, SHA-224, SHA-256, SHA-384 and SHA-512 are)');
   return r;
-}
-
-function notExtractable(ctx: RequestContext): KmipError {
-  return new KmipError(
-    atLeast(ctx.version, 1, 4) ? ResultReason.NotExtractable : ResultReason.PermissionDenied,
-    'This derivation method needs the base object\'s value, and the base object is not extractable',
-  );
-}
-
-/** The base object's value, for the methods computed in process; never of a non-extractable object. */
-async function baseValue(ctx: RequestContext, base: ManagedObject): Promise<Uint8Array> {
-  const ex = attr(base, Tag.Extractable);
-  if (ex?.type === 'Boolean' && !ex.value) throw notExtractable(ctx);
-  if (base.key !== undefined) {
-    if (base.key.ref.kind === 'resident') throw notExtractable(ctx);
-    try {
-      return await ctx.crypto.exportKeyMaterial(base.key.ref, base.key.algorithm);
-    } catch (e) {
-      if (e instanceof CryptoError && e.code === 'NOT_EXTRACTABLE') throw notExtractable(ctx);
-      throw e;
-    }
-  }
-  const c = base.content;
-  if (c?.secret !== undefined && c.keyBlock?.wrappingData === undefined && c.keyBlock?.form !== 'keyvalue') {
-    return unwrapSecret(ctx, c.secret);
-  }
-  throw featureNotSupported('The base object\'s value is not held by the server in a form it can derive from');
 }
 
 /** HMAC keyed with the base object: in the HSM when it holds the key, else in process. */

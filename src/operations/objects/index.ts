@@ -2,10 +2,14 @@
 import type { OperationHandler } from '../types.js';
 import createKeyPair from './create-key-pair.js';
 import register from './register.js';
+import { createSplitKey, joinSplitKey } from './split-key.js';
 
 // Register (KMIP 1.4 §4.3, 2.1 §6.1.43).
 const registerOperations = [register] as unknown as OperationHandler<never, never>[];
 // Create Key Pair (KMIP 1.4 §4.2, 2.1 §6.1.13).
 const keyPairOperations = [createKeyPair] as unknown as OperationHandler<never, never>[];
 
-export const objectOperations: readonly OperationHandler<never, never>[] = [...registerOperations, ...keyPairOperations];
+// Create Split Key / Join Split Key (KMIP 1.4 §4.38-4.39, 2.1 §6.1.14, §6.1.27).
+const splitOperations = [createSplitKey, joinSplitKey] as unknown as OperationHandler<never, never>[];
+
+export const objectOperations: readonly OperationHandler<never, never>[] = [...registerOperations, ...keyPairOperations, ...splitOperations];
