@@ -70,6 +70,31 @@ export interface AsymmetricProvider {
   verify(spki: Uint8Array, algorithm: AsymmetricAlgorithm, params: SignatureParams, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
 
+/**
+ * RSA encryption parameters (KMIP 2.1 §11.3 Cryptographic Parameters; RFC 8017 §7): OAEP with a
+ * hash, MGF1 over `mgfHash` (the OAEP hash unless the request names another, KMIP 1.4+ Mask
+ * Generator Hashing Algorithm) and an optional label (P Source); PKCS#1 v1.5; or None (raw RSA,
+ * RSAEP/RSADP on a block of the modulus' length).
+ */
+export type RsaCipherParams =
+  | { readonly padding: 'OAEP'; readonly hash: SignatureHash; readonly mgfHash: SignatureHash; readonly label?: Uint8Array }
+  | { readonly padding: 'PKCS1v15' }
+  | { readonly padding: 'None' };
+
+/** RSA Encrypt / Decrypt (KMIP 2.1 §6.1.18, §6.1.12) and RSA key transport; optional half of a provider. */
+export interface RsaCipherProvider {
+  /** Encrypts with an RSA public key (DER SubjectPublicKeyInfo). UNSUPPORTED when the data does not fit. */
+  rsaEncrypt(spki: Uint8Array, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array>;
+  /** Decrypts with an RSA private key held by the HSM; BAD_KEY when the padding does not check out. */
+  rsaDecrypt(key: PrivateKeySource, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** The provider's RSA cipher services, or undefined when it has none. */
+export function rsaCipherOf(p: CryptoProvider): (CryptoProvider & RsaCipherProvider) | undefined {
+  const o = p as unknown as Record<string, unknown>;
+  return typeof o['rsaEncrypt'] === 'function' && typeof o['rsaDecrypt'] === 'function' ? (p as CryptoProvider & RsaCipherProvider) : undefined;
+}
+
 const METHODS = ['generateKeyPair', 'exportPrivateKey', 'sign', 'verify'] as const;
 
 /** The provider's asymmetric services, or undefined when it has none. */
@@ -273,7 +298,8 @@ function pssVerify(emFull: Buffer, mHash: Buffer, hash: SignatureHash, emBits: n
   return h2.equals(h);
 }
 
-function mgf1(seed: Buffer, len: number, hash: SignatureHash): Buffer {
+/** MGF1 (RFC 8017 §B.2.1). */
+export function mgf1(seed: Buffer, len: number, hash: SignatureHash): Buffer {
   const out: Buffer[] = [];
   for (let c = 0; out.length * HASH_BYTES[hash] < len; c++) {
     const ctr = Buffer.alloc(4);

@@ -31,6 +31,7 @@ import {
   hashLength,
   type NamedCurve,
   type PrivateKeySource,
+  type RsaCipherParams,
   type SignatureHash,
   type SignatureParams,
   spkiFromJwk,
@@ -40,6 +41,7 @@ import { CryptoError, type KeyRef } from '../provider.js';
 import { WRAP_MECHANISMS } from './algorithms.js';
 import { p11, p11Async } from './ckr.js';
 import { destroyQuietly, findObjects } from './objects.js';
+import { rsaDecryptIn, rsaEncryptIn } from './rsa-cipher.js';
 import type { SessionPool } from './session-pool.js';
 import type { MasterKeyWrapper } from './wrapping.js';
 
@@ -111,7 +113,12 @@ function importTemplate(der: PrivateKeySource & { kind: 'der' }): { algorithm: A
       [pkcs11js.CKA_COEFFICIENT, 'qi'],
     ];
     const values = parts.map(([type, k]) => ({ type, value: fromB64u(jwk[k]) }));
-    return { algorithm: 'RSA', template: [...base, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA }, ...values], wipe: values.map((v) => v.value) };
+    const rsaUse: Template = [
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA },
+      { type: pkcs11js.CKA_DECRYPT, value: true },
+      { type: pkcs11js.CKA_UNWRAP, value: true },
+    ];
+    return { algorithm: 'RSA', template: [...base, ...rsaUse, ...values], wipe: values.map((v) => v.value) };
   }
   const curve = (Object.keys(CURVES) as NamedCurve[]).find((c) => c === jwk['crv']);
   if (jwk['kty'] !== 'EC' || curve === undefined) throw new CryptoError('UNSUPPORTED', 'unsupported private key type');
@@ -183,6 +190,12 @@ export class Pkcs11Asymmetric {
       { type: pkcs11js.CKA_SENSITIVE, value: true },
       { type: pkcs11js.CKA_EXTRACTABLE, value: req.extractable },
       { type: pkcs11js.CKA_SIGN, value: true },
+      ...(req.algorithm === 'RSA'
+        ? [
+            { type: pkcs11js.CKA_DECRYPT, value: true },
+            { type: pkcs11js.CKA_UNWRAP, value: true },
+          ]
+        : []),
       ...(id ? [{ type: pkcs11js.CKA_ID, value: id }] : []),
     ];
     const pub: Template = [
@@ -255,6 +268,29 @@ export class Pkcs11Asymmetric {
   async sign(source: PrivateKeySource, algorithm: AsymmetricAlgorithm, params: SignatureParams, data: Uint8Array): Promise<Uint8Array> {
     if ((params.scheme === 'ECDSA') !== (algorithm === 'EC')) throw new CryptoError('UNSUPPORTED', 'the signature scheme does not match the key');
     const { mechanism, input } = signInput(params, data);
+    return this.withPrivateKey(source, algorithm, async (session, key) => {
+      p11('crypto', () => this.mod.C_SignInit(session, mechanism, key));
+      const out = await p11Async('crypto', () => this.mod.C_SignAsync(session, input, Buffer.alloc(1024)));
+      return algorithm === 'EC' ? new Uint8Array(ecdsaRawToDer(out)) : Uint8Array.from(out);
+    });
+  }
+
+  /** Encrypts with an RSA public key in the module (KMIP Encrypt); see rsa-cipher.ts. */
+  rsaEncrypt(spki: Uint8Array, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array> {
+    return this.pool.use((session) => rsaEncryptIn(this.mod, session, spki, params, data));
+  }
+
+  /** Decrypts with an RSA private key that stays in the module (KMIP Decrypt). */
+  rsaDecrypt(source: PrivateKeySource, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array> {
+    return this.withPrivateKey(source, 'RSA', (session, key) => rsaDecryptIn(this.mod, session, key, params, data));
+  }
+
+  /**
+   * Lends a usable object of the private key to `fn`: a registered DER key imported as a
+   * transient, sensitive object; a resident key found by CKA_ID; a wrapped key unwrapped under
+   * the master key. Transient objects are destroyed when `fn` settles.
+   */
+  async withPrivateKey<T>(source: PrivateKeySource, algorithm: AsymmetricAlgorithm, fn: (session: Handle, key: Handle) => Promise<T>): Promise<T> {
     return this.pool.use(async (session) => {
       let key: Handle;
       let transient = true;
@@ -262,7 +298,7 @@ export class Pkcs11Asymmetric {
         const t = importTemplate(source);
         if (t.algorithm !== algorithm) {
           for (const b of t.wipe) b.fill(0);
-          throw new CryptoError('UNSUPPORTED', 'the key does not match the signature algorithm');
+          throw new CryptoError('UNSUPPORTED', 'the key does not match the algorithm');
         }
         try {
           key = p11('create', () => this.mod.C_CreateObject(session, t.template));
@@ -278,9 +314,7 @@ export class Pkcs11Asymmetric {
         key = await this.unwrap(session, source, algorithm, 'use');
       }
       try {
-        p11('crypto', () => this.mod.C_SignInit(session, mechanism, key));
-        const out = await p11Async('crypto', () => this.mod.C_SignAsync(session, input, Buffer.alloc(1024)));
-        return algorithm === 'EC' ? new Uint8Array(ecdsaRawToDer(out)) : Uint8Array.from(out);
+        return await fn(session, key);
       } finally {
         if (transient) destroyQuietly(this.mod, session, key);
       }
@@ -370,6 +404,13 @@ export class Pkcs11Asymmetric {
       { type: pkcs11js.CKA_SENSITIVE, value: !exporting },
       { type: pkcs11js.CKA_EXTRACTABLE, value: exporting },
       { type: pkcs11js.CKA_SIGN, value: !exporting },
+      // RSA keys also decrypt and unwrap (KMIP Decrypt, RSA key transport).
+      ...(algorithm === 'RSA' && !exporting
+        ? [
+            { type: pkcs11js.CKA_DECRYPT, value: true },
+            { type: pkcs11js.CKA_UNWRAP, value: true },
+          ]
+        : []),
     ];
     return p11Async('unwrap', () => this.mod.C_UnwrapKeyAsync(session, { mechanism: mech }, master, Buffer.from(ref.blob), template));
   }

@@ -30,6 +30,8 @@ import type {
   GenerateKeyPairRequest,
   GeneratedKeyPair,
   PrivateKeySource,
+  RsaCipherParams,
+  RsaCipherProvider,
   SignatureParams,
 } from '../asymmetric.js';
 import { Pkcs11Asymmetric } from './asymmetric.js';
@@ -93,7 +95,7 @@ export interface ProviderParts {
 }
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
-export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, AsymmetricProvider, EdDsaProvider {
+export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, AsymmetricProvider, EdDsaProvider, RsaCipherProvider {
   private readonly cache: KeyHandleCache;
   private readonly edDsa: Pkcs11EdDsa;
   private readonly exported: ExportCache;
@@ -362,6 +364,16 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
   /** Signs with an EdDSA key inside the HSM (KMIP Sign). */
   signEdDsa(key: EdPrivateKey, curve: EdCurve, data: Uint8Array): Promise<Uint8Array> {
     return this.edDsa.sign(key, curve, data);
+  }
+
+  /** Encrypts with an RSA public key (KMIP Encrypt); see rsa-cipher.ts. */
+  rsaEncrypt(spki: Uint8Array, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array> {
+    return this.asymmetric.rsaEncrypt(spki, params, data);
+  }
+
+  /** Decrypts with an RSA private key inside the HSM (KMIP Decrypt). */
+  rsaDecrypt(key: PrivateKeySource, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array> {
+    return this.asymmetric.rsaDecrypt(key, params, data);
   }
 
   async destroyKey(ref: KeyRef): Promise<void> {

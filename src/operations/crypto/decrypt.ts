@@ -10,6 +10,7 @@ import { bytes, text } from '../../ttlv/build.js';
 import { defineOperation } from '../types.js';
 import { cipherServices, refuseStreaming, requireData } from './common.js';
 import { usableKey } from './key.js';
+import { asymmetricCipherKey, rsaDecrypt } from './rsa-cipher.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
 
 interface DecryptRequest {
@@ -43,6 +44,8 @@ export default defineOperation<DecryptRequest, DecryptResponse>({
     };
   },
   async handle(ctx, req) {
+    const asym = await asymmetricCipherKey(ctx, req.uid);
+    if (asym !== undefined) return rsaDecrypt(ctx, asym, req.params, req.data);
     const services = cipherServices(ctx);
     const key = await usableKey(ctx, req.uid, 'process', CryptographicUsageMask.Decrypt);
     const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'decrypt');

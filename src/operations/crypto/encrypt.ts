@@ -10,6 +10,7 @@ import type { TtlvNode } from '../../ttlv/types.js';
 import { defineOperation } from '../types.js';
 import { cipherServices, refuseStreaming, requireData } from './common.js';
 import { chargeUsage, usableKey } from './key.js';
+import { asymmetricCipherKey, rsaEncrypt } from './rsa-cipher.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
 
 interface EncryptRequest {
@@ -42,6 +43,8 @@ export default defineOperation<EncryptRequest, EncryptResponse>({
     };
   },
   async handle(ctx, req) {
+    const asym = await asymmetricCipherKey(ctx, req.uid);
+    if (asym !== undefined) return rsaEncrypt(ctx, asym, req.params, req.data);
     const services = cipherServices(ctx);
     const key = await usableKey(ctx, req.uid, 'protect', CryptographicUsageMask.Encrypt);
     const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'encrypt');

@@ -56,7 +56,7 @@ export async function usableKey(ctx: RequestContext, uid: string | undefined, pu
  * new count. Exhausted: Permission Denied, which the OASIS vectors answer in every version
  * (CS-BC-M-7-13 ... CS-BC-M-7-21).
  */
-export function chargeUsage(ctx: RequestContext, key: UsableKey, bytes: number): void {
+export function chargeUsage(ctx: RequestContext, key: Pick<UsableKey, 'obj'>, bytes: number): void {
   const left = remainingUsage(key.obj);
   if (left === undefined) return;
   const u = attr(key.obj, Tag.UsageLimits);

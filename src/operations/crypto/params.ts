@@ -26,6 +26,10 @@ export interface CryptoParamFields {
   /** Counter Length, in bits (CTR). */
   readonly counterLength?: number;
   readonly initialCounterValue?: number;
+  /** RSA OAEP (KMIP 1.4+): Mask Generator (MGF1 only), its hash, and the label (P Source). */
+  readonly maskGenerator?: number;
+  readonly maskGeneratorHashingAlgorithm?: number;
+  readonly pSource?: Uint8Array;
 }
 
 function fieldsOf(node: TtlvNode | undefined): CryptoParamFields {
@@ -36,6 +40,7 @@ function fieldsOf(node: TtlvNode | undefined): CryptoParamFields {
     return c?.type === 'Enumeration' || c?.type === 'Integer' ? c.value : undefined;
   };
   const rnd = one(Tag.RandomIV);
+  const psrc = one(Tag.PSource);
   return {
     blockCipherMode: num(Tag.BlockCipherMode),
     paddingMethod: num(Tag.PaddingMethod),
@@ -46,6 +51,9 @@ function fieldsOf(node: TtlvNode | undefined): CryptoParamFields {
     ivLength: num(Tag.IVLength),
     counterLength: num(Tag.CounterLength),
     initialCounterValue: num(Tag.InitialCounterValue),
+    maskGenerator: num(Tag.MaskGenerator),
+    maskGeneratorHashingAlgorithm: num(Tag.MaskGeneratorHashingAlgorithm),
+    pSource: psrc?.type === 'ByteString' ? psrc.value : undefined,
   };
 }
 
@@ -62,6 +70,9 @@ export function decodeCryptoParams(payload: Fields | undefined): CryptoParamFiel
   p.int(Tag.IVLength);
   p.int(Tag.CounterLength);
   p.int(Tag.InitialCounterValue);
+  p.enum(Tag.MaskGenerator);
+  p.enum(Tag.MaskGeneratorHashingAlgorithm);
+  p.bytes(Tag.PSource);
   return fieldsOf(p.node);
 }
 
@@ -79,6 +90,9 @@ export function effectiveParams(req: CryptoParamFields | undefined, obj: Managed
     ivLength: r.ivLength ?? key.ivLength,
     counterLength: r.counterLength ?? key.counterLength,
     initialCounterValue: r.initialCounterValue ?? key.initialCounterValue,
+    maskGenerator: r.maskGenerator ?? key.maskGenerator,
+    maskGeneratorHashingAlgorithm: r.maskGeneratorHashingAlgorithm ?? key.maskGeneratorHashingAlgorithm,
+    pSource: r.pSource ?? key.pSource,
   };
 }
 

@@ -220,8 +220,8 @@ const PRIVATE_DER: ReadonlyMap<number, 'pkcs1' | 'pkcs8' | 'sec1'> = new Map([
   [KeyFormatType.ECPrivateKey, 'sec1'],
 ]);
 
-/** The private key to sign with: the HSM's (Create Key Pair) or the registered DER. */
-async function privateSource(ctx: RequestContext, obj: ManagedObject): Promise<PrivateKeySource> {
+/** The private key to use: the HSM's (Create Key Pair) or the registered DER. */
+export async function privateKeySource(ctx: RequestContext, obj: ManagedObject): Promise<PrivateKeySource> {
   const c = obj.content;
   if (c?.privateKey !== undefined) return c.privateKey;
   const kb = c?.keyBlock;
@@ -257,7 +257,7 @@ export default defineOperation<SignRequest, { uid: string; signature: Uint8Array
     if (ed !== undefined) return edDsaSign(ctx, obj, ed, req); // Ed25519 / Ed448: eddsa.ts
     const algorithm = keyAlgorithm(obj);
     const params = signatureParams(ctx.version, req.params, obj, algorithm, req.digested);
-    const source = await privateSource(ctx, obj);
+    const source = await privateKeySource(ctx, obj);
     try {
       const signature = await asym.sign(source, algorithm, params, req.data);
       ctx.idPlaceholder = obj.uid;

@@ -43,7 +43,7 @@ interface VerifyResponse {
 }
 
 /** The stored public key as DER SubjectPublicKeyInfo. */
-function spkiOf(obj: ManagedObject): Uint8Array {
+export function spkiOf(obj: ManagedObject): Uint8Array {
   const c = obj.content;
   const format = c?.keyBlock?.formatType;
   if (c?.clear === undefined) throw keyFormatTypeNotSupported('The public key has no usable value');
