@@ -89,6 +89,18 @@ export interface RsaCipherProvider {
   rsaDecrypt(key: PrivateKeySource, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array>;
 }
 
+/** Largest message the padding takes with a k-byte modulus (RFC 8017 §7.1.1, §7.2.1). */
+export function maxMessageLength(params: RsaCipherParams, k: number): number {
+  switch (params.padding) {
+    case 'OAEP':
+      return k - 2 * HASH_BYTES[params.hash] - 2;
+    case 'PKCS1v15':
+      return k - 11;
+    case 'None':
+      return k;
+  }
+}
+
 /** The provider's RSA cipher services, or undefined when it has none. */
 export function rsaCipherOf(p: CryptoProvider): (CryptoProvider & RsaCipherProvider) | undefined {
   const o = p as unknown as Record<string, unknown>;

@@ -14,7 +14,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import type { Handle, Mechanism, PKCS11 } from 'pkcs11js';
 
-import { type RsaCipherParams, type SignatureHash, hashLength, mgf1, nodeHash, publicKeyObject } from '../asymmetric.js';
+import { type RsaCipherParams, type SignatureHash, hashLength, maxMessageLength, mgf1, nodeHash, publicKeyObject } from '../asymmetric.js';
 import { CryptoError } from '../provider.js';
 import { ckrOf, p11, p11Async } from './ckr.js';
 import { destroyQuietly } from './objects.js';
@@ -47,18 +47,6 @@ export function rsaPublicParts(spki: Uint8Array): { n: Buffer; e: Buffer; k: num
   const n = Buffer.from(jwk.n ?? '', 'base64url');
   const e = Buffer.from(jwk.e ?? '', 'base64url');
   return { n, e, k: n.length };
-}
-
-/** Largest message the padding takes with a k-byte modulus (RFC 8017 §7.1.1, §7.2.1). */
-export function maxMessageLength(params: RsaCipherParams, k: number): number {
-  switch (params.padding) {
-    case 'OAEP':
-      return k - 2 * hashLength(params.hash) - 2;
-    case 'PKCS1v15':
-      return k - 11;
-    case 'None':
-      return k;
-  }
 }
 
 function checkMessageLength(params: RsaCipherParams, k: number, length: number): void {

@@ -13,7 +13,14 @@
  * Key checks as the symmetric path (key.ts): State and dates for the purpose (Decrypt also works
  * with a Deactivated or Compromised key), the Cryptographic Usage Mask bit, Usage Limits.
  */
-import { type PrivateKeySource, type RsaCipherParams, type SignatureHash, rsaCipherOf } from '../../crypto/asymmetric.js';
+import {
+  type PrivateKeySource,
+  type RsaCipherParams,
+  type SignatureHash,
+  describePublicKey,
+  maxMessageLength,
+  rsaCipherOf,
+} from '../../crypto/asymmetric.js';
 import { CryptoError } from '../../crypto/provider.js';
 import { KmipError, featureNotSupported } from '../../kmip/errors.js';
 import { CryptographicAlgorithm, CryptographicUsageMask, HashingAlgorithm, MaskGenerator, ObjectType, PaddingMethod, ResultReason } from '../../kmip/generated/index.js';
@@ -114,6 +121,8 @@ export async function rsaEncrypt(ctx: RequestContext, obj: ManagedObject, reqPar
   checkKey(ctx, obj, 'encrypt');
   const params = rsaCipherParams(ctx.version, effectiveParams(reqParams, obj));
   const spki = spkiOf(obj);
+  const max = maxMessageLength(params, Math.ceil(describePublicKey(spki).bits / 8));
+  if (data.length > max) throw new KmipError(ResultReason.InvalidField, `Data is too long for this key and padding (at most ${Math.max(max, 0)} bytes)`);
   chargeUsage(ctx, { obj }, data.length);
   try {
     return { uid: obj.uid, data: await rsa.rsaEncrypt(spki, params, data) };
