@@ -19,6 +19,12 @@
  * --server-prof DIR (run the server under --cpu-prof, profile written to DIR on exit),
  * --json FILE (write the machine and results as JSON). The server inherits the environment, so
  * e.g. KMIPD_KEY_EXPORT_CACHE_TTL_MS=0 measures it without the key export cache.
+ *
+ * Lifecycle and crypto groups (bench/load/scenarios-lifecycle.ts, scenarios-crypto.ts):
+ * create-key-pair, register, locate (against a store of --objects N objects, default 10,000,
+ * written by bench/populate.ts and cached under .tmp/bench-store/N), and crypto (Encrypt/Decrypt
+ * AES-GCM, Sign/Verify ECDSA and RSA, HMAC, each followed by its in-process pkcs11js ceiling and
+ * the ratio). All groups run by default except that the store is populated only for `locate`.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -31,8 +37,11 @@ import { KmipSocket } from './load/kmip-socket.js';
 import { startKmipdProcess } from './load/kmipd-process.js';
 import { cpuPressure, describeMachine, machineLine, tableHeader, tableRow } from './load/report.js';
 import { runScenario, type RunLimits, type ScenarioResult, type ScenarioSpec } from './load/scenarios.js';
+import { CRYPTO_GROUPS, cryptoScenarioCount, cryptoSpecs, ratioTable, runCryptoCeiling, setupCryptoRequests } from './load/scenarios-crypto.js';
+import { LIFECYCLE_GROUPS, checkLocate, lifecycleSpecs } from './load/scenarios-lifecycle.js';
+import { populateInChild } from './populate-child.js';
 
-const GROUPS = ['get', 'create', 'connect', 'connect-full'] as const;
+const GROUPS = ['get', 'create', 'connect', 'connect-full', ...LIFECYCLE_GROUPS, ...CRYPTO_GROUPS] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values: args } = parseArgs({
@@ -46,6 +55,7 @@ const { values: args } = parseArgs({
     tls12: { type: 'boolean', default: false },
     'server-prof': { type: 'string' },
     json: { type: 'string' },
+    objects: { type: 'string', default: process.env['BENCH_OBJECTS'] ?? '10000' },
   },
 });
 
@@ -62,6 +72,7 @@ const limits: RunLimits = {
   maxTlsVersion: args.tls12 ? 'TLSv1.2' : 'TLSv1.3',
 };
 const runs = Math.floor(positive('runs', args.runs, 20));
+const storedObjects = Math.floor(positive('objects', args.objects, 100_000_000));
 const connectionCounts = (args.connections ?? '').split(',').map((c) => Math.floor(positive('connections', c, 256)));
 const groups = (args.only ?? '').split(',').map((g) => {
   if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (known: ${GROUPS.join(', ')})`);
@@ -87,6 +98,10 @@ const createAes256 = request([1, 2], [
 ]);
 const getKey = (uid: string): Buffer => request([1, 2], [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
 
+let cryptoRequests: Awaited<ReturnType<typeof setupCryptoRequests>> | undefined;
+/** Populating 1M objects takes a while on a busy machine; the watchdog allows for it. */
+const POPULATE_ALLOWANCE_MS = 3 * 3600_000;
+
 function scenarios(getReq: Buffer): ScenarioSpec[] {
   const out: ScenarioSpec[] = [];
   for (const g of groups) {
@@ -97,6 +112,8 @@ function scenarios(getReq: Buffer): ScenarioSpec[] {
       if (g === 'connect-full') out.push({ name: 'Get, new TLS conn each, full handshake', mode: 'connect-per-op', connections: n, request: getReq, resume: false });
     }
   }
+  out.push(...lifecycleSpecs(groups, connectionCounts, storedObjects));
+  if (cryptoRequests !== undefined) out.push(...cryptoSpecs(cryptoRequests, connectionCounts));
   return out;
 }
 
@@ -123,7 +140,10 @@ async function main(): Promise<number> {
   console.log(
     `method: closed loop, warm-up ${limits.warmupMs / 1000} s, measured ${limits.durationMs / 1000} s per scenario, TLS up to ${limits.maxTlsVersion}, server in its own process${args['server-prof'] === undefined ? '' : ' (under --cpu-prof)'}`,
   );
-  const server = await startKmipdProcess({ cpuProfDir: args['server-prof'] });
+  // Locate runs against a store of --objects objects, populated with the server stopped.
+  const seedDataDir = groups.includes('locate') ? await populateInChild(storedObjects) : undefined;
+  if (seedDataDir !== undefined) console.log(`store: ${storedObjects.toLocaleString('en-US')} objects from ${seedDataDir} (a copy)`);
+  const server = await startKmipdProcess({ cpuProfDir: args['server-prof'], seedDataDir });
   stopServer = () => process.kill(server.pid, 'SIGKILL');
   const results: ScenarioResult[] = [];
   // 1-minute load average after each scenario: other work on the machine skews the figures.
@@ -139,6 +159,8 @@ async function main(): Promise<number> {
     const getReq = getKey(uid);
     const got = parseResponse(await setup.roundTrip(getReq)).items[0];
     if (got?.status !== ResultStatus.Success) throw new Error(`setup Get failed: ${got?.message ?? 'no item'}`);
+    if (groups.includes('crypto')) cryptoRequests = await setupCryptoRequests(setup);
+    if (groups.includes('locate')) await checkLocate(setup, storedObjects);
     setup.end();
     const exportCache = `key export cache ttlMs ${process.env['KMIPD_KEY_EXPORT_CACHE_TTL_MS'] || 'default'}, maxEntries ${process.env['KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES'] || 'default'}`;
     console.log(`server pid ${server.pid} on 127.0.0.1:${server.port}; key ${uid}; Get request ${getReq.length} bytes, Create request ${createAes256.length} bytes; ${exportCache}\n`);
@@ -158,6 +180,11 @@ async function main(): Promise<number> {
     if (runs > 1) printMedians(results);
   } finally {
     await server.stop();
+  }
+  if (groups.includes('crypto')) {
+    // The ceiling runs after the server has stopped, so the two never compete for the CPUs.
+    console.log(`\nCrypto: kmipd over TLS beside the same mechanism in-process (pkcs11js, fresh SoftHSM2 token), ${limits.durationMs / 1000} s per case:\n`);
+    console.log(ratioTable(results, await runCryptoCeiling(connectionCounts, limits.durationMs / 1000)));
   }
   const profDir = args['server-prof'];
   if (profDir !== undefined) {
@@ -187,7 +214,10 @@ async function main(): Promise<number> {
 }
 
 // Stops by itself: a hard limit well past the planned run time (scenarios x (warm-up + window)).
-const planned = runs * scenarios(Buffer.alloc(0)).length * (limits.warmupMs + limits.durationMs);
+const planned =
+  runs * (scenarios(Buffer.alloc(0)).length + (groups.includes('crypto') ? cryptoScenarioCount(connectionCounts) : 0)) * (limits.warmupMs + limits.durationMs) +
+  (groups.includes('crypto') ? cryptoScenarioCount(connectionCounts) * limits.durationMs + 60_000 : 0) +
+  (groups.includes('locate') ? POPULATE_ALLOWANCE_MS : 0);
 let stopServer: (() => void) | undefined;
 const watchdog = setTimeout(() => {
   console.error('bench: watchdog expired; killing the server and exiting');

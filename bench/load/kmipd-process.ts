@@ -5,7 +5,7 @@
  * dev PKI with client "alice", a free loopback port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevPki } from '../../src/server/pki/dev-pki.js';
@@ -29,6 +29,8 @@ export interface KmipdProcessOptions {
   readonly cpuProfDir?: string | undefined;
   /** Server log level (default warn: per-connection info lines would cost the server time). */
   readonly logLevel?: string;
+  /** Start on a copy of this data dir (token + store; bench/populate.ts) instead of an empty one. */
+  readonly seedDataDir?: string | undefined;
 }
 
 /** utime + stime of a process, fields 14 and 15 of /proc/PID/stat, in clock ticks (USER_HZ, 100 on Linux). */
@@ -44,6 +46,7 @@ export async function startKmipdProcess(opts: KmipdProcessOptions = {}): Promise
   const work = mkdtempSync(join(tmpdir(), 'kmipd-bench-'));
   const certs = join(work, 'certs');
   generateDevPki({ dir: certs, clients: ['alice'], keyType: 'ec' });
+  if (opts.seedDataDir !== undefined) cpSync(opts.seedDataDir, join(work, 'data'), { recursive: true });
   const port = await freePort();
   const nodeArgs = ['--import', 'tsx'];
   if (opts.cpuProfDir !== undefined) {
