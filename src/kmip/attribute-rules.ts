@@ -121,6 +121,8 @@ const ROWS: readonly Row[] = [
   [Tag.ShortUniqueIdentifier, 'N', S, 'N', 'N', 'N', '2.0'],
   [Tag.KeyFormatType, 'N', S, 'N', 'N', 'N', '2.0', null, { appliesTo: KEYS, creationInput: true }],
   [Tag.ProtectionStorageMasks, 'N', S, 'N', 'N', 'N', '2.0', null, { creationInput: true }],
+  // The storage protection the server gave the object (the OASIS vectors list it, e.g. SKFF-M-9-20).
+  [Tag.ProtectionStorageMask, 'N', S, 'N', 'N', 'N', '2.0'],
   [Tag.ProtectionLevel, 'N', E, 'Y', 'N', 'N', '2.0'],
   [Tag.ProtectionPeriod, 'N', E, 'Y', 'N', 'N', '2.0'],
   [Tag.QuantumSafe, 'N', E, 'Y', 'N', 'N', '2.0'],

@@ -1,13 +1,15 @@
 /**
- * Attributes the server sets when it generates a key (Create; shared so Create Key Pair and
- * Register can adopt it): Digest, Sensitive / Always Sensitive / Extractable / Never Extractable,
- * Random Number Generator and Fresh. They are stored whatever the request's version; responses
- * filter them per version with `attributesForVersion` (Fresh is 1.1+, Random Number Generator
- * 1.3+, the sensitivity flags 1.4+), so a 1.x client never sees a 2.x-only one.
+ * Attributes the server sets on new objects: those every object starts with (`initialAttributes`,
+ * for Create, Create Key Pair and Register: identity, state, dates, Short Unique Identifier, Lease
+ * Time, Fresh, the sensitivity flags, Protection Storage Mask) and those only a server-generated key
+ * has (`generatedKeyAttributes`: Digest, Random Number Generator). They are stored whatever the
+ * request's version; responses filter them per version with `attributesForVersion` (Fresh is 1.1+,
+ * Random Number Generator 1.3+, the sensitivity flags 1.4+, Short Unique Identifier and Protection
+ * Storage Mask 2.0+), so a 1.x client never sees a 2.x-only one.
  */
 import { createHash } from 'node:crypto';
 import type { Attribute } from '../kmip/attributes.js';
-import { DRBGAlgorithm, CryptographicAlgorithm, HashingAlgorithm, ObjectType, RNGAlgorithm, State, Tag } from '../kmip/generated/index.js';
+import { DRBGAlgorithm, CryptographicAlgorithm, HashingAlgorithm, ObjectType, ProtectionStorageMask, RNGAlgorithm, State, Tag } from '../kmip/generated/index.js';
 import { DEFAULT_LEASE_SECONDS } from './lifecycle/usage.js';
 import { bool, bytes, dateTime, enm, int, interval, struct, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
@@ -42,22 +44,19 @@ export function rngAttribute(): TtlvNode {
 }
 
 /**
- * The server-set attributes of a key generated now: Fresh = True (1.4 §3.34, 2.1 §4.22: not yet
- * served to a client), the sensitivity flags from how the key was generated (1.4 §3.48–3.51,
- * 2.1 §4.20, 4.42: Sensitive defaults to False, Extractable to True; Always Sensitive and Never
- * Extractable start equal to them), and the Random Number Generator. Attributes the client
- * supplied (Sensitive, Extractable, Fresh, Random Number Generator may be set by either) are kept.
+ * The attributes only a server-generated key has: its Digest (when its value may be read) and the
+ * Random Number Generator behind it, unless the client supplied one. (Fresh and the sensitivity
+ * flags every new object gets from `initialAttributes`.)
  */
 export function generatedKeyAttributes(clientAttrs: readonly Attribute[], opts: { extractable: boolean; digest?: TtlvNode }): Attribute[] {
   const probe = { attributes: clientAttrs };
   const out: TtlvNode[] = [];
   if (opts.digest !== undefined) out.push(opts.digest);
-  if (attr(probe, Tag.Fresh) === undefined) out.push(bool(Tag.Fresh, true));
   if (attr(probe, Tag.RandomNumberGenerator) === undefined) out.push(rngAttribute());
   return out.map((value) => ({ tag: value.tag, value }));
 }
 
-/** Object types with a Key Block, whose value the Sensitive / Extractable flags protect. */
+/** Object types with a Key Block. */
 const KEY_BLOCK_TYPES = new Set<number>([
   ObjectType.SymmetricKey,
   ObjectType.PublicKey,
@@ -68,10 +67,12 @@ const KEY_BLOCK_TYPES = new Set<number>([
 ]);
 
 /**
- * Sensitive / Always Sensitive / Extractable / Never Extractable of a new key (KMIP 1.4 §3.48–3.51,
- * 2.1 §4.20, 4.42, 4.53, 4.58): Sensitive defaults to False and Extractable to True; Always
- * Sensitive and Never Extractable start equal to Sensitive and not-Extractable, whoever made the
- * key (OASIS BL-M-12-21: a public key registered with Sensitive True is Always Sensitive).
+ * Sensitive / Always Sensitive / Extractable / Never Extractable of a new object (KMIP 1.4
+ * §3.48–3.51, 2.1 §4.20, 4.42, 4.53, 4.58; they apply to every object type, and the OASIS vectors
+ * show them on certificates too, TC-CERTATTR-1-20): Sensitive defaults to False and Extractable to
+ * True; Always Sensitive and Never Extractable start equal to Sensitive and not-Extractable,
+ * whoever made the object (BL-M-12-21: a public key registered with Sensitive True is Always
+ * Sensitive).
  */
 function sensitivityAttributes(clientAttrs: readonly Attribute[]): TtlvNode[] {
   const probe = { attributes: clientAttrs };
@@ -102,7 +103,9 @@ export function shortUniqueIdentifier(uid: string): TtlvNode {
  * Identifier, Object Type, State (Active at once when the client's Activation Date is at or before
  * now, KMIP 1.4 §3.24 / 2.1 §4.13, else Pre-Active), Initial and Last Change Date, and Original
  * Creation Date unless the client supplied one (a 1.2+ attribute, 1.4 §3.43 / 2.1 §4.46; stored
- * whatever the version and left out of responses to 1.0 / 1.1 clients by `attributesForVersion`).
+ * whatever the version and left out of responses to 1.0 / 1.1 clients by `attributesForVersion`),
+ * and the server-set attributes the OASIS vectors show on every object (SKFF-M-9, TC-CERTATTR-1,
+ * TC-PGP-1): Short Unique Identifier, Lease Time, Fresh, sensitivity flags, Protection Storage Mask.
  */
 export function initialAttributes(uid: string, objectType: number, clientAttrs: readonly Attribute[], nowSeconds: bigint): TtlvNode[] {
   const probe = { attributes: clientAttrs };
@@ -118,6 +121,11 @@ export function initialAttributes(uid: string, objectType: number, clientAttrs: 
   if (attr(probe, Tag.OriginalCreationDate) === undefined) out.push(dateTime(Tag.OriginalCreationDate, nowSeconds));
   out.push(shortUniqueIdentifier(uid));
   if (LEASED_TYPES.has(objectType) && attr(probe, Tag.LeaseTime) === undefined) out.push(interval(Tag.LeaseTime, DEFAULT_LEASE_SECONDS));
-  if (KEY_BLOCK_TYPES.has(objectType)) out.push(...sensitivityAttributes(clientAttrs));
+  // Fresh (1.4 §3.34, 2.1 §4.22): not yet served to a client.
+  if (attr(probe, Tag.Fresh) === undefined) out.push(bool(Tag.Fresh, true));
+  out.push(...sensitivityAttributes(clientAttrs));
+  // Protection Storage Mask (a 2.x attribute the server sets): kmipd keeps every object's value in its
+  // LevelDB store (wrapped under the HSM's key) — software storage.
+  out.push(int(Tag.ProtectionStorageMask, ProtectionStorageMask.Software));
   return out;
 }

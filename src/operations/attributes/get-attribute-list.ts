@@ -26,7 +26,7 @@ function order(r: AttrRef, objectType: number): [number, string] {
       : [Tag.UniqueIdentifier, Tag.ShortUniqueIdentifier, Tag.ObjectType, Tag.CryptographicAlgorithm, Tag.CryptographicLength];
   const i = head.indexOf(r.tag);
   if (i >= 0) return [1 + i, ''];
-  if (r.tag === Tag.ProtectionStorageMasks) return [20, ''];
+  if (r.tag === Tag.ProtectionStorageMasks || r.tag === Tag.ProtectionStorageMask) return [20, ''];
   if (r.tag === Tag.KeyFormatType) return [10, 'Digest\u0001'];
   return [10, v1Name(r) ?? ''];
 }
