@@ -5,8 +5,21 @@
  * (an independent OAEP / PKCS#1 v1.5 implementation) with registered keys, and through the HSM
  * with Create Key Pair keys (wrapped and resident). Errors: wrong padding or hash, oversized data,
  * wrong object type, usage mask, lifecycle (Decrypt allowed when Deactivated, Encrypt not).
+ * Sign / Signature Verify over Digested Data: PKCS#1 v1.5 byte-exact against node:crypto, PSS
+ * and ECDSA verified by node:crypto over the message.
  */
-import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  privateDecrypt,
+  publicDecrypt,
+  publicEncrypt,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +38,7 @@ import {
   ResultStatus,
   RevocationReasonCode,
   Tag,
+  ValidityIndicator,
 } from '../src/kmip/generated/index.js';
 import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
@@ -248,4 +262,81 @@ describe('RSA Encrypt / Decrypt round trips', () => {
   it('the node:crypto private key and the registered public key match (fixture sanity)', () => {
     expect(createPublicKey(createPrivateKey({ key: pkcs1, format: 'der', type: 'pkcs1' })).export({ format: 'der', type: 'spki' })).toEqual(spki);
   });
+});
+
+describe('Sign / Signature Verify over Digested Data', () => {
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pkcs1 = pair.privateKey.export({ format: 'der', type: 'pkcs1' });
+  const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const M = Buffer.from('message whose digest the client computed');
+  const sha = (alg: string): Buffer => createHash(alg).update(M).digest();
+  const sig = (r: ItemResult): Buffer => Buffer.from(child(r.payload!, Tag.SignatureData)!.value as Uint8Array);
+  const validity = (r: ItemResult): unknown => child(ok(r).payload!, Tag.ValidityIndicator)!.value;
+  const pss = (hash: number): TtlvNode => params([enm(Tag.PaddingMethod, PaddingMethod.PSS), enm(Tag.HashingAlgorithm, hash)]);
+  const v15 = (hash: number): TtlvNode => params([enm(Tag.PaddingMethod, PaddingMethod.PKCS1V1_5), enm(Tag.HashingAlgorithm, hash)]);
+
+  it('RSA PKCS#1 v1.5: the DigestInfo for the named (or length-implied) hash; byte-exact against node:crypto', async () => {
+    const priv = await registerRsa('private', pkcs1, KeyFormatType.PKCS_1, CryptographicUsageMask.Sign);
+    const pub = await registerRsa('public', spki, KeyFormatType.X_509, CryptographicUsageMask.Verify);
+    for (const [hash, alg] of [
+      [HashingAlgorithm.SHA_1, 'sha1'],
+      [HashingAlgorithm.SHA_256, 'sha256'],
+      [HashingAlgorithm.SHA_384, 'sha384'],
+      [HashingAlgorithm.SHA_512, 'sha512'],
+    ] as const) {
+      const expected = nodeSign(alg, M, pair.privateKey);
+      expect(sig(ok(await one(V21, Operation.Sign, [uidNode(priv), v15(hash), bytes(Tag.DigestedData, sha(alg))])))).toEqual(expected);
+      // No Hashing Algorithm named: the digest's length names it.
+      expect(sig(ok(await one(V21, Operation.Sign, [uidNode(priv), bytes(Tag.DigestedData, sha(alg))])))).toEqual(expected);
+      expect(validity(await one(V21, Operation.SignatureVerify, [uidNode(pub), v15(hash), bytes(Tag.DigestedData, sha(alg)), bytes(Tag.SignatureData, expected)]))).toBe(
+        ValidityIndicator.Valid,
+      );
+      expect(validity(await one(V21, Operation.SignatureVerify, [uidNode(pub), v15(hash), bytes(Tag.Data, M), bytes(Tag.SignatureData, expected)]))).toBe(ValidityIndicator.Valid);
+    }
+    // A digest of the wrong length for the named hash.
+    failed(await one(V21, Operation.Sign, [uidNode(priv), v15(HashingAlgorithm.SHA_256), bytes(Tag.DigestedData, sha('sha1'))]), ResultReason.BadCryptographicParameters);
+  }, 60_000);
+
+  it('RSA PKCS#1 v1.5 over Digested Data of no hash length and no hash named: signed as given (TC-RSA-SIGN-DIGESTEDDATA-1)', async () => {
+    const priv = await registerRsa('private', pkcs1, KeyFormatType.PKCS_1, CryptographicUsageMask.Sign);
+    const pub = await registerRsa('public', spki, KeyFormatType.X_509, CryptographicUsageMask.Verify);
+    const d = Buffer.from('01020304050607080910111213141516', 'hex');
+    const s = sig(ok(await one(V14, Operation.Sign, [uidNode(priv), bytes(Tag.DigestedData, d)])));
+    expect(publicDecrypt({ key: pair.publicKey, padding: constants.RSA_PKCS1_PADDING }, s)).toEqual(d);
+    expect(validity(await one(V14, Operation.SignatureVerify, [uidNode(pub), bytes(Tag.DigestedData, d), bytes(Tag.SignatureData, s)]))).toBe(ValidityIndicator.Valid);
+    expect(validity(await one(V14, Operation.SignatureVerify, [uidNode(pub), pss(HashingAlgorithm.SHA_1), bytes(Tag.Data, d), bytes(Tag.SignatureData, s)]))).toBe(
+      ValidityIndicator.Invalid,
+    );
+    // PSS needs the hash: a 16-byte digest names none.
+    failed(await one(V21, Operation.Sign, [uidNode(priv), params([enm(Tag.PaddingMethod, PaddingMethod.PSS)]), bytes(Tag.DigestedData, d)]), ResultReason.BadCryptographicParameters);
+  }, 60_000);
+
+  it('RSA-PSS and ECDSA sign the digest directly; node:crypto verifies over the message', async () => {
+    const priv = await registerRsa('private', pkcs1, KeyFormatType.PKCS_1, CryptographicUsageMask.Sign);
+    const pub = await registerRsa('public', spki, KeyFormatType.X_509, CryptographicUsageMask.Verify);
+    const s = sig(ok(await one(V21, Operation.Sign, [uidNode(priv), pss(HashingAlgorithm.SHA_256), bytes(Tag.DigestedData, sha('sha256'))])));
+    expect(nodeVerify('sha256', M, { key: pair.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, s)).toBe(true);
+    expect(validity(await one(V21, Operation.SignatureVerify, [uidNode(pub), pss(HashingAlgorithm.SHA_256), bytes(Tag.DigestedData, sha('sha256')), bytes(Tag.SignatureData, s)]))).toBe(
+      ValidityIndicator.Valid,
+    );
+
+    const ecPriv = ok(
+      await one(V21, Operation.Register, [
+        enm(Tag.ObjectType, ObjectType.PrivateKey),
+        struct(Tag.Attributes, [int(Tag.CryptographicUsageMask, CryptographicUsageMask.Sign), dateTime(Tag.ActivationDate, now() - 60n)]),
+        struct(Tag.PrivateKey, [
+          struct(Tag.KeyBlock, [
+            enm(Tag.KeyFormatType, KeyFormatType.PKCS_8),
+            struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, ec.privateKey.export({ format: 'der', type: 'pkcs8' }))]),
+            enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.EC),
+            int(Tag.CryptographicLength, 256),
+          ]),
+        ]),
+      ]),
+    );
+    const ecUid = payloadText(ecPriv, Tag.UniqueIdentifier)!;
+    const es = sig(ok(await one(V21, Operation.Sign, [uidNode(ecUid), params([enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]), bytes(Tag.DigestedData, sha('sha256'))])));
+    expect(nodeVerify('sha256', M, ec.publicKey, es)).toBe(true);
+  }, 60_000);
 });

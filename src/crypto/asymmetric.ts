@@ -51,6 +51,12 @@ export interface SignatureParams {
   readonly hash: SignatureHash;
   /** The data is already the digest (KMIP Digested Data). */
   readonly digested?: boolean;
+  /**
+   * No Hashing Algorithm was named (request, key attribute or Digital Signature Algorithm), so
+   * `hash` is the default. Over Digested Data the hash is then the one whose output length the
+   * digest has; see effectiveSignatureParams().
+   */
+  readonly hashImplied?: boolean;
 }
 
 /**
@@ -162,6 +168,28 @@ export function digestFor(params: SignatureParams, data: Uint8Array): Buffer {
     return Buffer.from(data);
   }
   return createHash(nodeHash(params.hash)).update(data).digest();
+}
+
+/**
+ * Over Digested Data with no hash named, the hash whose output length the digest has (20 bytes:
+ * SHA-1, 32: SHA-256, ...). A digest of no such length keeps `hashImplied`: PKCS#1 v1.5 then
+ * signs it as given (pkcs1SignatureInput), ECDSA signs it directly, PSS refuses it.
+ */
+export function effectiveSignatureParams(params: SignatureParams, data: Uint8Array): SignatureParams {
+  if (!params.digested || !params.hashImplied) return params;
+  const hash = (Object.keys(HASH_BYTES) as SignatureHash[]).find((h) => HASH_BYTES[h] === data.length);
+  return hash === undefined ? params : { ...params, hash, hashImplied: false };
+}
+
+/**
+ * The PKCS#1 v1.5 signature input T (RFC 8017 §9.2 step 2): the DER DigestInfo of the digest.
+ * Digested Data with no hash named and of no hash's length is taken as T itself (the client
+ * did the encoding; OASIS TC-RSA-SIGN-DIGESTEDDATA-1 signs 16 bytes that way).
+ */
+export function pkcs1SignatureInput(params: SignatureParams, data: Uint8Array): Buffer {
+  const p = effectiveSignatureParams(params, data);
+  if (p.digested && p.hashImplied) return Buffer.from(data);
+  return digestInfo(p.hash, digestFor(p, data));
 }
 
 /** DER DigestInfo prefixes (RFC 8017 §9.2 note 1) for PKCS#1 v1.5 signatures. */
@@ -284,10 +312,12 @@ function verifyRsaDigest(key: KeyObject, params: SignatureParams, digest: Buffer
   // the DigestInfo recovered with the public key, and PSS checks EMSA-PSS on the raw RSA output.
   if (params.scheme === 'PKCS1v15') {
     const em = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, sig);
-    return em.equals(digestInfo(params.hash, digest));
+    return em.equals(pkcs1SignatureInput(params, digest));
   }
+  const p = effectiveSignatureParams(params, digest);
+  if (p.hashImplied || digest.length !== HASH_BYTES[p.hash]) return false;
   const em = publicDecrypt({ key, padding: constants.RSA_NO_PADDING }, sig);
-  return pssVerify(em, digest, params.hash, (key.asymmetricKeyDetails?.modulusLength ?? 0) - 1);
+  return pssVerify(em, digest, p.hash, (key.asymmetricKeyDetails?.modulusLength ?? 0) - 1);
 }
 
 /** EMSA-PSS-VERIFY (RFC 8017 §9.1.2) with MGF1 on the same hash, any salt length. */
@@ -385,9 +415,8 @@ export function nodeAsymmetric(vault: NodeKeyVault): AsymmetricProvider {
         throw new CryptoError('UNSUPPORTED', 'the signature scheme does not match the key');
       }
       if (params.digested) {
-        const digest = digestFor(params, data);
         if (params.scheme !== 'PKCS1v15') throw new CryptoError('UNSUPPORTED', 'the fake signs Digested Data with PKCS#1 v1.5 only');
-        return new Uint8Array(privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(params.hash, digest)));
+        return new Uint8Array(privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, pkcs1SignatureInput(params, data)));
       }
       const opts =
         params.scheme === 'ECDSA'

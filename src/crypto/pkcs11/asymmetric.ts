@@ -24,7 +24,8 @@ import {
   digestFor,
   ecPublicPoint,
   ecdsaToRaw,
-  digestInfo,
+  effectiveSignatureParams,
+  pkcs1SignatureInput,
   ecdsaRawToDer,
   type GenerateKeyPairRequest,
   type GeneratedKeyPair,
@@ -137,17 +138,18 @@ function importTemplate(der: PrivateKeySource & { kind: 'der' }): { algorithm: A
 
 /** The mechanism and input of a signature over `data`. */
 function signInput(params: SignatureParams, data: Uint8Array): { mechanism: Mechanism; input: Buffer } {
-  const digest = digestFor(params, data);
-  switch (params.scheme) {
+  const p = effectiveSignatureParams(params, data);
+  switch (p.scheme) {
     case 'PKCS1v15':
-      return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS }, input: digestInfo(params.hash, digest) };
+      return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS }, input: pkcs1SignatureInput(p, data) };
     case 'PSS': {
-      const h = HASH_MECH[params.hash];
-      const parameter = { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: h.mech, mgf: h.mgf, saltLen: hashLength(params.hash) };
-      return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter }, input: digest };
+      if (p.digested && p.hashImplied) throw new CryptoError('UNSUPPORTED', 'Digested Data has the length of no supported hash; name the Hashing Algorithm');
+      const h = HASH_MECH[p.hash];
+      const parameter = { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: h.mech, mgf: h.mgf, saltLen: hashLength(p.hash) };
+      return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter }, input: digestFor(p, data) };
     }
     case 'ECDSA':
-      return { mechanism: { mechanism: pkcs11js.CKM_ECDSA }, input: digest };
+      return { mechanism: { mechanism: pkcs11js.CKM_ECDSA }, input: digestFor(p, data) };
   }
 }
 

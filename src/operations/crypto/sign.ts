@@ -154,7 +154,7 @@ export function signatureParams(v: ProtocolVersion, req: SignParamFields | undef
     throw unsupported(v, 'Padding Method not supported for signatures (PSS, PKCS1 v1.5 are)');
   }
   if ((scheme === 'ECDSA') !== (algorithm === 'EC')) throw bad(v, 'The signature algorithm does not match the key');
-  return { scheme, hash: hash ?? 'SHA-256', ...(digested ? { digested } : {}) };
+  return { scheme, hash: hash ?? 'SHA-256', ...(digested ? { digested } : {}), ...(digested && hash === undefined ? { hashImplied: true } : {}) };
 }
 
 /**
