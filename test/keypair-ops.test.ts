@@ -204,8 +204,10 @@ describe.each([
     expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, priv), ecdsa, bytes(Tag.Data, DATA)])).toBe(
       v[0] >= 2 ? ResultReason.BadCryptographicParameters : ResultReason.InvalidField,
     );
-    // Digested Data must have the hash's length.
-    expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, priv), bytes(Tag.DigestedData, DATA)])).toBe(
+    // Digested Data must have the named hash's length (with no hash named, a 16-byte digest is
+    // signed as given: OASIS TC-RSA-SIGN-DIGESTEDDATA-1).
+    const sha256 = params([enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]);
+    expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, priv), sha256, bytes(Tag.DigestedData, DATA)])).toBe(
       v[0] >= 2 ? ResultReason.BadCryptographicParameters : ResultReason.InvalidField,
     );
     expect(await reason(Operation.Sign, [text(Tag.UniqueIdentifier, 'nope'), bytes(Tag.Data, DATA)])).toBe(ResultReason.ItemNotFound);
