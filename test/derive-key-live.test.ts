@@ -18,6 +18,7 @@ import {
   LinkType,
   ObjectType,
   Operation,
+  PaddingMethod,
   ResultReason,
   ResultStatus,
   SecretDataType,
@@ -188,6 +189,24 @@ describe.each([
       }),
     );
     expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('3ad77bb40d7a3660a89ecaf32466ef97');
+  });
+
+  it('ENCRYPT with a Blowfish key (kept as a generic secret), CBC + PKCS#5, in process (Eric Young\'s CBC vector, as PyKMIP uses it)', async () => {
+    const base = await registerKey(v, CryptographicAlgorithm.Blowfish, hex('0123456789abcdeff0e1d2c3b4a59687'), M.DeriveKey);
+    const params = [
+      struct(Tag.CryptographicParameters, [
+        enm(Tag.BlockCipherMode, BlockCipherMode.CBC),
+        enm(Tag.PaddingMethod, PaddingMethod.PKCS5),
+        enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.Blowfish),
+      ]),
+      bytes(Tag.InitializationVector, hex('fedcba9876543210')),
+      bytes(Tag.DerivationData, hex('37363534333231204e6f77206973207468652074696d6520666f722000')),
+    ];
+    const r = ok(await derive(v, base, { objectType: ObjectType.SecretData, method: DerivationMethod.ENCRYPT, bits: 256, params }));
+    expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('6b77b4d63006dee605b156e27403979358deb9e7154616d9749decbec05d264b');
+    // Without padding, 29 bytes are not whole blocks.
+    const noPad = [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.CBC)]), ...params.slice(1)];
+    fails(await derive(v, base, { objectType: ObjectType.SecretData, method: DerivationMethod.ENCRYPT, bits: 256, params: noPad }), ResultReason.InvalidField);
   });
 
   it('NIST800-108-C with HMAC-SHA512, from an HSM HMAC key and from a generic secret (NIST CAVP KDFCTR)', async () => {

@@ -9,8 +9,9 @@
  * Methods (Derivation Parameters: Cryptographic Parameters, Initialization Vector, Derivation
  * Data, Salt, Iteration Count):
  * - ENCRYPT: the Derivation Data encrypted with the base key under the Cryptographic Parameters,
- *   in the HSM (C_Encrypt; the base key may be non-extractable). AES and 3DES only: the HSM and
- *   Node's OpenSSL 3 have no Blowfish, so PyKMIP's Blowfish vector answers Feature Not Supported.
+ *   in the HSM (C_Encrypt; the base key may be non-extractable) for AES and 3DES. A Blowfish key
+ *   (PyKMIP's interop vector) is kept as a generic secret, since neither the HSM nor Node's
+ *   OpenSSL 3 has Blowfish; it is used in process (derive/blowfish.ts), if extractable.
  * - HMAC without Salt: HMAC(base, Derivation Data), truncated (OASIS TC-DERIVEKEY-2). With a Salt:
  *   HKDF (RFC 5869) with that salt and the Derivation Data as info, which is what PyKMIP's server
  *   computes for HMAC (its interop vector is RFC 5869 test case 7).
@@ -34,6 +35,7 @@ import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.j
 import type { Fields } from '../../kmip/fields.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../../kmip/errors.js';
 import {
+  BlockCipherMode,
   CryptographicAlgorithm,
   CryptographicUsageMask,
   DerivationMethod,
@@ -42,6 +44,7 @@ import {
   LinkType,
   ObjectType,
   Operation,
+  PaddingMethod,
   ResultReason,
   SecretDataType,
   State,
@@ -55,6 +58,7 @@ import { type ManagedObject, attrNumber, resolveUid, saveObject } from '../objec
 import { registerObject } from '../objects/register.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { cipherServices } from './common.js';
+import { blowfishEncrypt } from './derive/blowfish.js';
 import { type Prf, digest, hkdf, hmacPrf, kbkdfCounter, pbkdf2Derive } from './derive/kdf.js';
 import { secretValue as baseValue } from './derive/value.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, withCipherErrors } from './params.js';
@@ -209,8 +213,11 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
 async function deriveByEncryption(ctx: RequestContext, base: ManagedObject, p: DeriveParams, length: number): Promise<Uint8Array> {
   if (p.data === undefined) throw invalidField('ENCRYPT derivation needs Derivation Data');
   const k = base.key;
+  if (k === undefined && base.objectType === ObjectType.SymmetricKey && attrNumber(base, Tag.CryptographicAlgorithm) === CryptographicAlgorithm.Blowfish) {
+    return deriveByBlowfish(ctx, base, p, length);
+  }
   if (k === undefined || (k.algorithm !== 'AES' && k.algorithm !== 'TDES')) {
-    throw featureNotSupported('ENCRYPT derivation needs an AES or 3DES base key held by the HSM');
+    throw featureNotSupported('ENCRYPT derivation needs an AES or 3DES base key held by the HSM, or a Blowfish key');
   }
   const named = p.crypto?.cryptographicAlgorithm;
   const keyAlg = k.algorithm === 'AES' ? CryptographicAlgorithm.AES : CryptographicAlgorithm.DES3;
@@ -225,6 +232,34 @@ async function deriveByEncryption(ctx: RequestContext, base: ManagedObject, p: D
   const out = r.data.slice(0, length);
   r.data.fill(0);
   return out;
+}
+
+/** ENCRYPT with a Blowfish base key, in process (derive/blowfish.ts): ECB or CBC, PKCS#5 or no padding. */
+async function deriveByBlowfish(ctx: RequestContext, base: ManagedObject, p: DeriveParams, length: number): Promise<Uint8Array> {
+  const named = p.crypto?.cryptographicAlgorithm;
+  if (named !== undefined && named !== CryptographicAlgorithm.Blowfish) throw invalidField('The Cryptographic Algorithm does not match the base key');
+  const bcm = p.crypto?.blockCipherMode;
+  const mode = bcm === BlockCipherMode.CBC ? 'CBC' : bcm === BlockCipherMode.ECB ? 'ECB' : undefined;
+  if (mode === undefined) throw featureNotSupported('Blowfish derivation offers the ECB and CBC modes');
+  const pad = p.crypto?.paddingMethod;
+  if (pad !== undefined && pad !== PaddingMethod.PKCS5 && pad !== PaddingMethod.None) throw featureNotSupported('Padding Method not supported (None and PKCS5 are)');
+  if (mode === 'CBC' && p.iv?.length !== 8) throw invalidField('Blowfish CBC needs an 8-byte Initialization Vector');
+  if (mode === 'ECB' && p.iv !== undefined) throw invalidField('ECB takes no Initialization Vector');
+  if (pad !== PaddingMethod.PKCS5 && (p.data as Uint8Array).length % 8 !== 0) throw invalidField('Without padding the Derivation Data must be whole 8-byte blocks');
+  const key = await baseValue(ctx, base);
+  let out: Uint8Array;
+  try {
+    out = blowfishEncrypt(key, mode, pad === PaddingMethod.PKCS5 ? 'PKCS5' : 'none', p.iv, p.data as Uint8Array);
+  } catch (e) {
+    if (e instanceof RangeError) throw invalidField('The Blowfish key must be 32 to 448 bits');
+    throw e;
+  } finally {
+    key.fill(0);
+  }
+  if (out.length < length) throw invalidField('The encrypted Derivation Data is shorter than the requested length');
+  const r = out.slice(0, length);
+  out.fill(0);
+  return r;
 }
 
 function link(type: number, uid: string): Attribute {
