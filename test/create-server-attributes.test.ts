@@ -182,4 +182,21 @@ describe('Create: server-set attributes', () => {
     const metadataOnly = await attributes(v, uidOf(await register([], false)));
     expect(metadataOnly.get(Tag.KeyValuePresent)?.value).toBe(false);
   });
+
+  it('the first Get serves the key: Fresh becomes False (TL-M-3), at 1.x and 2.x alike', async () => {
+    for (const v of [[1, 4], [2, 1]] as V[]) {
+      const uid = uidOf(await create(v));
+      const key = v[0] >= 2 ? Tag.Fresh : 'Fresh';
+      expect((await attributes(v, uid)).get(key)?.value).toBe(true);
+      const g = await send(v, [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+      expect(g.items[0]!.status).toBe(ResultStatus.Success);
+      expect((await attributes(v, uid)).get(key)?.value).toBe(false);
+      if (v[0] < 2) continue;
+      // A refused Get serves nothing.
+      const other = uidOf(await create(v, [bool(Tag.Extractable, false)]));
+      const refused = await send(v, [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, other)] }]);
+      expect(refused.items[0]!.status).toBe(ResultStatus.OperationFailed);
+      expect((await attributes(v, other)).get(key)?.value).toBe(true);
+    }
+  });
 });

@@ -86,6 +86,7 @@ describe('dispatcher', () => {
   for (const [label, version, v2] of [
     ['1.2', [1, 2], false],
     ['2.0', [2, 0], true],
+    ['2.1', [2, 1], true],
   ] as const) {
     it(`Create AES-256, Get twice (stable 32 bytes), Destroy, then Get fails at ${label}`, async () => {
       const c = await send(request([...version], [createItem(v2)]));
@@ -110,8 +111,8 @@ describe('dispatcher', () => {
       expect(del.items[0]!.status).toBe(ResultStatus.Success);
       const after = await send(request([...version], [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]));
       expect(after.items[0]!.status).toBe(ResultStatus.OperationFailed);
-      // 1.x has no Object Destroyed reason; 2.x has (the OASIS BL-M-8 case expects it).
-      expect(after.items[0]!.reason).toBe(v2 ? ResultReason.ObjectDestroyed : ResultReason.ItemNotFound);
+      // Item Not Found at 1.x and 2.0 (the issue's rule); Object Destroyed from 2.1 (OASIS BL-M-8-21).
+      expect(after.items[0]!.reason).toBe(label === '2.1' ? ResultReason.ObjectDestroyed : ResultReason.ItemNotFound);
     });
   }
 

@@ -65,7 +65,11 @@ async function createKey(): Promise<string> {
     ]),
   ]);
   expect(r.status).toBe(ResultStatus.Success);
-  return payloadText(r, Tag.UniqueIdentifier)!;
+  const uid = payloadText(r, Tag.UniqueIdentifier)!;
+  // The first Get serves the key and so clears Fresh (a write, which invalidates): the counts
+  // below start from a key that has been served once.
+  expect((await one(Operation.Get, [text(Tag.UniqueIdentifier, uid)])).status).toBe(ResultStatus.Success);
+  return uid;
 }
 
 function keyMaterial(node: TtlvNode | undefined): Uint8Array | undefined {

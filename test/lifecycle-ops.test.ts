@@ -133,7 +133,8 @@ describe('lifecycle operations', () => {
 
   for (const [label, v] of VERSIONS) {
     const wrongState = is2(v) ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied;
-    const destroyedReason = is2(v) ? ResultReason.ObjectDestroyed : ResultReason.ItemNotFound;
+    // Item Not Found at 1.x and 2.0; Object Destroyed from 2.1 (OASIS BL-M-8-21).
+    const destroyedReason = v[0] === 2 && v[1] >= 1 ? ResultReason.ObjectDestroyed : ResultReason.ItemNotFound;
 
     describe(`KMIP ${label}`, () => {
       it('Activate: Pre-Active -> Active with Activation Date; again is a lifecycle error (SKLC-M-2)', async () => {

@@ -45,7 +45,7 @@ import type { TtlvNode } from '../ttlv/types.js';
 import { convertAsymmetric, needsConversion } from './objects/key-conversion.js';
 import { unwrapSecret } from './objects/material.js';
 import { loadCurrent, requireUsage, wrongState } from './lifecycle/state.js';
-import { type ManagedObject, attr, attrNumber, objectState } from './objects.js';
+import { type ManagedObject, attr, attrNumber, markServed, objectState } from './objects.js';
 import { type RequestContext, defineOperation } from './types.js';
 
 interface WrappingSpec {
@@ -380,6 +380,7 @@ export default defineOperation<GetRequest, GetResponse>({
       object = encodeObjectContent({ objectType: obj.objectType, fields: c.fields, ...(keyBlock ? { keyBlock } : {}), value });
     }
     if (req.wrapping !== undefined) object = await wrapObject(ctx, object, req.wrapping);
+    markServed(ctx, obj);
     ctx.idPlaceholder = obj.uid;
     return { obj, object };
   },

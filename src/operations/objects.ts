@@ -22,6 +22,7 @@ import type { KeyRef, SymmetricAlgorithm } from '../crypto/provider.js';
 import { type Attribute, decodeV2Attribute, encodeAttribute } from '../kmip/attributes.js';
 import { itemNotFound, objectDestroyed } from '../kmip/errors.js';
 import { State, Tag } from '../kmip/generated/index.js';
+import { atLeast } from '../kmip/protocol-version.js';
 import type { KeyBlockInfo } from '../kmip/key-block.js';
 import { encodeIndexString, encodeIndexUint32 } from '../store/index-keys.js';
 import type { IndexTerm, StoredObject } from '../store/object-store.js';
@@ -250,14 +251,26 @@ export async function loadObject(ctx: RequestContext, uid: string, opts: { allow
   if (obj.owner !== ctx.principal) throw itemNotFound(uid);
   const st = objectState(obj);
   if (!opts.allowDestroyed && (st === State.Destroyed || st === State.DestroyedCompromised)) {
-    // KMIP 1.x has no "Object Destroyed" reason (added in 2.0); 1.x clients get Item Not Found.
-    throw ctx.version.major >= 2 ? objectDestroyed(uid) : itemNotFound(uid);
+    // A destroyed object is Item Not Found at KMIP 1.x and 2.0 (the rule) and Object
+    // Destroyed from 2.1 on (OASIS BL-M-8-21, the only vector that names it).
+    throw atLeast(ctx.version, 2, 1) ? objectDestroyed(uid) : itemNotFound(uid);
   }
   return obj;
 }
 
 export function saveObject(ctx: RequestContext, obj: ManagedObject): void {
   ctx.tx.put(serializeObject(obj));
+}
+
+/**
+ * Records that the object's value was served to a client: Fresh becomes False (KMIP 1.4 §3.34,
+ * 2.1 §4.22; OASIS TL-M-3 reads Fresh False after the Get in TL-M-2). Written once, on the first
+ * Get; an object that is not Fresh (or never was) is left alone.
+ */
+export function markServed(ctx: RequestContext, obj: ManagedObject): void {
+  const fresh = attr(obj, Tag.Fresh);
+  if (fresh?.type !== 'Boolean' || !fresh.value) return;
+  saveObject(ctx, { ...withAttribute(obj, Tag.Fresh, { ...fresh, value: false }), revision: obj.revision + 1 });
 }
 
 
