@@ -295,6 +295,10 @@ describe.each([
     // PBKDF2 without Salt or Iteration Count; HMAC without Derivation Data; no hash named.
     fails(await derive(v, base, { method: DerivationMethod.PBKDF2, params: [int(Tag.IterationCount, 2)] }), ResultReason.InvalidField);
     fails(await derive(v, base, { method: DerivationMethod.PBKDF2, params: [bytes(Tag.Salt, hex('00'))] }), ResultReason.InvalidField);
+    // PBKDF2 beyond the work bound (4,000,000 HMAC pairs): 5,000,000 iterations of one block; 0 iterations.
+    const secret1 = await registerSecret(v, Buffer.from('password'), M.DeriveKey);
+    fails(await derive(v, secret1, { method: DerivationMethod.PBKDF2, params: [bytes(Tag.Salt, hex('00')), int(Tag.IterationCount, 5_000_000)] }), ResultReason.InvalidField);
+    fails(await derive(v, secret1, { method: DerivationMethod.PBKDF2, params: [bytes(Tag.Salt, hex('00')), int(Tag.IterationCount, 0)] }), ResultReason.InvalidField);
     fails(await derive(v, base, { method: DerivationMethod.HMAC, params: sha }), ResultReason.InvalidField);
     fails(await derive(v, base, { method: DerivationMethod.HASH, params: [] }), ResultReason.InvalidField);
     // A Public Key cannot be derived.

@@ -205,6 +205,7 @@ describe.each([
     fails(await create(splitReq(v, base, 3, 2, SplitKeyMethod.PolynomialSharingGF2_16)), ResultReason.FeatureNotSupported);
     fails(await create(splitReq(v, base, 3, 2, SplitKeyMethod.PolynomialSharingPrimeField)), ResultReason.MissingData);
     fails(await create(splitReq(v, base, 3, 2, SplitKeyMethod.PolynomialSharingPrimeField, [bigInt(Tag.PrimeFieldSize, 251n)])), ResultReason.InvalidField);
+    fails(await create(splitReq(v, base, 3, 2, SplitKeyMethod.PolynomialSharingPrimeField, [bigInt(Tag.PrimeFieldSize, (1n << 521n) + 1n)])), ResultReason.InvalidField); // not prime
     fails(await create([enm(Tag.ObjectType, ObjectType.SymmetricKey), ...splitReq(v, base, 3, 2, SplitKeyMethod.XOR).slice(1)]), badType);
     fails(await create(splitReq(v, 'no-such-object', 3, 2, SplitKeyMethod.PolynomialSharingGF2_8)), ResultReason.ItemNotFound);
     // A non-extractable key cannot be split: its value would leave through the parts.

@@ -81,8 +81,12 @@ interface DeriveKeyRequest {
 
 /** Largest derived value, in bytes: bounds memory and the HMAC/PBKDF2 block count. */
 export const MAX_DERIVED_BYTES = 1024;
-/** Largest PBKDF2 Iteration Count: bounds the thread-pool time one request can take. */
-export const MAX_ITERATIONS = 10_000_000;
+/**
+ * PBKDF2 work bound: Iteration Count times output blocks, i.e. HMAC pairs computed on one libuv
+ * pool thread (about a second or two of one core). Keeps one request from holding a pool thread
+ * for minutes; ordinary password hashing (e.g. 600,000 iterations, one block) stays well within it.
+ */
+export const MAX_PBKDF2_WORK = 4_000_000;
 
 const HASHES: ReadonlyMap<number, HashAlgorithm> = new Map([
   [HashingAlgorithm.SHA_1, 'SHA-1'],
@@ -147,7 +151,10 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
       const hash = hashOf(p, 'SHA-1');
       if (p.salt === undefined) throw invalidField('PBKDF2 needs a Salt');
       if (p.iterations === undefined) throw invalidField('PBKDF2 needs an Iteration Count');
-      if (p.iterations < 1 || p.iterations > MAX_ITERATIONS) throw invalidField(`Iteration Count must be 1..${MAX_ITERATIONS}`);
+      if (p.iterations < 1) throw invalidField('Iteration Count must be positive');
+      if (p.iterations * Math.ceil(length / HASH_LENGTHS[hash]) > MAX_PBKDF2_WORK) {
+        throw invalidField(`Iteration Count times output blocks exceeds ${MAX_PBKDF2_WORK}`);
+      }
       const password = await baseValue(ctx, base);
       try {
         return await pbkdf2Derive(hash, password, p.salt, p.iterations, length);

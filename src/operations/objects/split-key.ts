@@ -29,12 +29,14 @@ import { type ManagedObject, attrNumber, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { unwrapSecret } from './material.js';
 import { registerObject } from './register.js';
-import { type Share, joinGf256, joinPrime, joinXor, primeBytes, splitGf256, splitPrime, splitXor } from './split/shares.js';
+import { type Share, isProbablePrime, joinGf256, joinPrime, joinXor, primeBytes, splitGf256, splitPrime, splitXor } from './split/shares.js';
 
 /** Most parts one request may create (GF(2^8) has 255 non-zero points). */
 export const MAX_SPLIT_PARTS = 255;
 /** Largest value split or joined, in bytes. */
 const MAX_SPLIT_BYTES = 1024;
+/** Largest Prime Field Size, in bits: bounds the big-integer work of a split or a join. */
+const MAX_PRIME_BITS = 4096;
 
 interface CreateSplitKeyRequest {
   readonly objectType: number;
@@ -96,7 +98,8 @@ async function makeShares(ctx: RequestContext, req: CreateSplitKeyRequest, value
     case SplitKeyMethod.PolynomialSharingPrimeField: {
       const p = req.prime;
       if (p === undefined) throw missingData('Polynomial Sharing Prime Field needs a Prime Field Size');
-      if (p <= BigInt(req.parts) || p.toString(16).length > MAX_SPLIT_BYTES * 2) throw invalidField('Prime Field Size is out of range');
+      if (p <= BigInt(req.parts) || p.toString(2).length > MAX_PRIME_BITS) throw invalidField(`Prime Field Size must exceed the part count and have at most ${MAX_PRIME_BITS} bits`);
+      if (!isProbablePrime(p)) throw invalidField('Prime Field Size is not prime');
       try {
         return await splitPrime(value, p, req.parts, req.threshold, random);
       } catch (e) {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type Share, gfMul, joinGf256, joinPrime, joinXor, splitGf256, splitPrime, splitXor } from './shares.js';
+import { type Share, gfMul, isProbablePrime, joinGf256, joinPrime, joinXor, splitGf256, splitPrime, splitXor } from './shares.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
@@ -119,5 +119,12 @@ describe('prime field', () => {
 
   it('refuses a secret not below the prime', async () => {
     await expect(splitPrime(hex('0b'), 11n, 3, 2, random)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('isProbablePrime', () => {
+  it('tells primes from composites, Carmichael numbers included', () => {
+    for (const p of [2n, 3n, 11n, 251n, 65537n, (1n << 127n) - 1n, (1n << 521n) - 1n]) expect(isProbablePrime(p)).toBe(true);
+    for (const c of [0n, 1n, 4n, 561n, 41041n, 3215031751n, (1n << 128n) - 1n, ((1n << 127n) - 1n) * 3n]) expect(isProbablePrime(c)).toBe(false);
   });
 });
