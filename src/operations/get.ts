@@ -14,8 +14,11 @@
  * key of the same principal whose usage mask allows Wrap Key, Block Cipher Mode NIST Key Wrap
  * (RFC 3394, the default), Encoding Option No Encoding (the Key Material bytes) or TTLV Encoding
  * (the default: the Key Value structure). The wrapping key is one the client may Get itself, so it
- * is read like a Get and the wrap runs in node:crypto. MAC/Sign wrapping, other modes, attribute
- * wrapping and non-extractable wrapping keys are Feature Not Supported.
+ * is read like a Get and the wrap runs in node:crypto. An RSA Public Key wraps with RSA-OAEP or
+ * PKCS#1 v1.5 in the HSM (objects/key-wrap-rsa.ts). A key registered wrapped is unwrapped first
+ * (under its AES key, or the RSA Private Key) when Not Wrapped or another wrapping is asked for.
+ * MAC/Sign wrapping, other modes, attribute wrapping and non-extractable AES wrapping keys are
+ * Feature Not Supported.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { asymmetricProviderOf } from '../crypto/asymmetric.js';
@@ -45,6 +48,8 @@ import type { TtlvNode } from '../ttlv/types.js';
 import { convertAsymmetric, needsConversion } from './objects/key-conversion.js';
 import { unwrapSecret } from './objects/material.js';
 import { loadCurrent, requireUsage, wrongState } from './lifecycle/state.js';
+import { decodeWrappingParams, isRsaWrappingKey, rsaUnwrap, rsaWrap } from './objects/key-wrap-rsa.js';
+import type { CryptoParamFields } from './crypto/params.js';
 import { type ManagedObject, attr, attrNumber, markServed, objectState } from './objects.js';
 import { type RequestContext, defineOperation } from './types.js';
 
@@ -53,6 +58,8 @@ interface WrappingSpec {
   readonly keyUid: string;
   readonly mode?: number;
   readonly encoding?: number;
+  /** The Encryption Key Information's Cryptographic Parameters (RSA wrapping reads them all). */
+  readonly params?: CryptoParamFields;
   readonly other: boolean; // MAC/Signature Key Information or Attribute Names
 }
 
@@ -74,6 +81,7 @@ function decodeWrapping(f: Fields | undefined): WrappingSpec | undefined {
     method: f.req(Tag.WrappingMethod, 'Enumeration').value,
     keyUid,
     mode: eki?.struct(Tag.CryptographicParameters)?.enum(Tag.BlockCipherMode),
+    params: decodeWrappingParams(eki),
     encoding: f.enum(Tag.EncodingOption),
     other: f.has(Tag.MACSignatureKeyInformation) || f.has(Tag.AttributeName),
   };
@@ -108,16 +116,27 @@ async function unwrapRegistered(ctx: RequestContext, kb: KeyBlockInfo, kvBytes: 
   const eki = wd.struct(Tag.EncryptionKeyInformation);
   const mode = eki?.struct(Tag.CryptographicParameters)?.enum(Tag.BlockCipherMode);
   const uid = eki?.text(Tag.UniqueIdentifier);
-  if (wd.enum(Tag.WrappingMethod) !== WrappingMethod.Encrypt || uid === undefined || (mode !== undefined && mode !== BlockCipherMode.NISTKeyWrap)) {
-    throw featureNotSupported('Only keys wrapped by Encrypt with NIST Key Wrap can be unwrapped');
+  if (wd.enum(Tag.WrappingMethod) !== WrappingMethod.Encrypt || uid === undefined) {
+    throw featureNotSupported('Only keys wrapped by Encrypt with NIST Key Wrap or RSA can be unwrapped');
   }
   const wk = await loadCurrent(ctx, uid);
-  if (wk.objectType !== ObjectType.SymmetricKey || wk.key === undefined) throw featureNotSupported('The wrapping key must be an AES key held here');
-  const mask = attrNumber(wk, Tag.CryptographicUsageMask);
-  if (mask !== undefined && (mask & (CryptographicUsageMask.WrapKey | CryptographicUsageMask.UnwrapKey)) === 0) {
-    requireUsage(wk, CryptographicUsageMask.UnwrapKey, ctx.version);
+  let kek: Uint8Array | undefined;
+  let unwrap: (wrapped: Uint8Array) => Promise<Uint8Array> | Uint8Array;
+  if (isRsaWrappingKey(wk)) {
+    // Wrapped under an RSA Public Key: the Private Key unwraps inside the HSM (objects/key-wrap-rsa.ts).
+    const params = decodeWrappingParams(eki);
+    unwrap = (w) => rsaUnwrap(ctx, wk, params, w);
+  } else {
+    if (mode !== undefined && mode !== BlockCipherMode.NISTKeyWrap) throw featureNotSupported('Only keys wrapped by Encrypt with NIST Key Wrap or RSA can be unwrapped');
+    if (wk.objectType !== ObjectType.SymmetricKey || wk.key === undefined) throw featureNotSupported('The wrapping key must be an AES key held here');
+    const mask = attrNumber(wk, Tag.CryptographicUsageMask);
+    if (mask !== undefined && (mask & (CryptographicUsageMask.WrapKey | CryptographicUsageMask.UnwrapKey)) === 0) {
+      requireUsage(wk, CryptographicUsageMask.UnwrapKey, ctx.version);
+    }
+    const k = await exportHsmKey(ctx, wk);
+    kek = k;
+    unwrap = (w) => aesKeyUnwrap(k, w);
   }
-  const kek = await exportHsmKey(ctx, wk);
   try {
     const kv = decodeTtlv(Buffer.from(kvBytes));
     const encoding = wd.enum(Tag.EncodingOption) ?? EncodingOption.TTLVEncoding;
@@ -126,10 +145,10 @@ async function unwrapRegistered(ctx: RequestContext, kb: KeyBlockInfo, kvBytes: 
       // 1.x: Key Value { Key Material = wrapped }; 2.x: Key Value = wrapped (TC-WRAP-2-14 / -20).
       const m = kv.type === 'Structure' ? kv.value.find((n) => n.tag === Tag.KeyMaterial) : kv;
       if (m?.type !== 'ByteString') throw invalidField('The wrapped Key Value has no Key Material');
-      plainKv = struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, aesKeyUnwrap(kek, m.value))]);
+      plainKv = struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, await unwrap(m.value))]);
     } else {
       if (kv.type !== 'ByteString') throw invalidField('A TTLV-encoded wrapped Key Value must be a Byte String');
-      plainKv = decodeTtlv(Buffer.from(aesKeyUnwrap(kek, kv.value)));
+      plainKv = decodeTtlv(Buffer.from(await unwrap(kv.value)));
       if (plainKv.tag !== Tag.KeyValue || plainKv.type !== 'Structure') throw new KmipError(ResultReason.CryptographicFailure, 'The unwrapped value is not a Key Value');
     }
     const material = plainKv.type === 'Structure' ? plainKv.value.find((n) => n.tag === Tag.KeyMaterial) : undefined;
@@ -139,14 +158,38 @@ async function unwrapRegistered(ctx: RequestContext, kb: KeyBlockInfo, kvBytes: 
     const { wrappingData: _w, ...rest } = kb;
     return { info: { ...rest, form, keyValueAttributes: plainKv.type === 'Structure' ? plainKv.value.filter((n) => n.tag === Tag.Attribute) : [] }, value };
   } finally {
-    kek.fill(0);
+    kek?.fill(0);
   }
+}
+
+/** The AES wrapping key checked (Active, Wrap Key) and its RFC 3394 wrap, run on its exported value. */
+function aesWrapper(ctx: RequestContext, wk: ManagedObject, spec: WrappingSpec): (plain: Uint8Array) => Promise<{ wrapped: Uint8Array; params: TtlvNode }> {
+  if (spec.mode !== undefined && spec.mode !== BlockCipherMode.NISTKeyWrap) throw featureNotSupported('Only NIST Key Wrap is supported for wrapping');
+  const key = wk.key;
+  if (wk.objectType !== ObjectType.SymmetricKey || key === undefined || attrNumber(wk, Tag.CryptographicAlgorithm) !== CryptographicAlgorithm.AES) {
+    throw featureNotSupported('Wrapping keys must be AES or RSA keys');
+  }
+  if (objectState(wk) !== State.Active) throw wrongState(ctx.version, 'The wrapping key must be Active');
+  requireUsage(wk, CryptographicUsageMask.WrapKey, ctx.version);
+  return async (plain) => {
+    let kek: Uint8Array;
+    try {
+      kek = await ctx.crypto.exportKeyMaterial(key.ref, key.algorithm);
+    } catch (e) {
+      if (e instanceof CryptoError && e.code === 'NOT_EXTRACTABLE') throw featureNotSupported('Wrapping with a non-extractable key is not supported yet');
+      throw e;
+    }
+    try {
+      return { wrapped: aesKeyWrap(kek, plain), params: struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)]) };
+    } finally {
+      kek.fill(0);
+    }
+  };
 }
 
 /** Replaces the Key Block's Key Value by its wrapped form and adds Key Wrapping Data. */
 async function wrapObject(ctx: RequestContext, object: TtlvNode, spec: WrappingSpec): Promise<TtlvNode> {
   if (spec.method !== WrappingMethod.Encrypt || spec.other) throw featureNotSupported('Only the Encrypt wrapping method is supported');
-  if (spec.mode !== undefined && spec.mode !== BlockCipherMode.NISTKeyWrap) throw featureNotSupported('Only NIST Key Wrap is supported for wrapping');
   const encoding = spec.encoding ?? EncodingOption.TTLVEncoding;
   if (object.type !== 'Structure') throw new KmipError(ResultReason.GeneralFailure, 'unexpected object');
   const kbIndex = object.value.findIndex((n) => n.tag === Tag.KeyBlock);
@@ -154,11 +197,8 @@ async function wrapObject(ctx: RequestContext, object: TtlvNode, spec: WrappingS
   if (kb === undefined || kb.type !== 'Structure') throw invalidField('Only objects with a Key Block can be wrapped');
   if (kb.value.some((n) => n.tag === Tag.KeyWrappingData)) throw featureNotSupported('The key is already wrapped');
   const wk = await loadCurrent(ctx, spec.keyUid);
-  if (wk.objectType !== ObjectType.SymmetricKey || wk.key === undefined || attrNumber(wk, Tag.CryptographicAlgorithm) !== CryptographicAlgorithm.AES) {
-    throw featureNotSupported('Wrapping keys must be AES keys');
-  }
-  if (objectState(wk) !== State.Active) throw wrongState(ctx.version, 'The wrapping key must be Active');
-  requireUsage(wk, CryptographicUsageMask.WrapKey, ctx.version);
+  // An RSA Public Key wraps with RSA-OAEP / PKCS#1 v1.5 (objects/key-wrap-rsa.ts), checked there.
+  const wrapWith = isRsaWrappingKey(wk) ? (plain: Uint8Array) => rsaWrap(ctx, wk, spec.params, plain) : aesWrapper(ctx, wk, spec);
   const kv = kb.value.find((n) => n.tag === Tag.KeyValue)!;
   let plain: Uint8Array;
   if (encoding === EncodingOption.TTLVEncoding) plain = new Uint8Array(encodeTtlv(kv));
@@ -167,26 +207,16 @@ async function wrapObject(ctx: RequestContext, object: TtlvNode, spec: WrappingS
     if (m?.type !== 'ByteString') throw featureNotSupported('No Encoding applies to Byte String key material only');
     plain = m.value;
   } else throw invalidField('Unknown Encoding Option');
-  let kek: Uint8Array | undefined;
-  try {
-    kek = await ctx.crypto.exportKeyMaterial(wk.key.ref, wk.key.algorithm);
-  } catch (e) {
-    if (e instanceof CryptoError && e.code === 'NOT_EXTRACTABLE') throw featureNotSupported('Wrapping with a non-extractable key is not supported yet');
-    throw e;
-  }
   let wrapped: Uint8Array;
+  let params: TtlvNode;
   try {
-    wrapped = aesKeyWrap(kek, plain);
+    ({ wrapped, params } = await wrapWith(plain));
   } finally {
-    kek.fill(0);
     if (encoding === EncodingOption.TTLVEncoding) plain.fill(0);
   }
   const kwd = struct(Tag.KeyWrappingData, [
     enm(Tag.WrappingMethod, WrappingMethod.Encrypt),
-    struct(Tag.EncryptionKeyInformation, [
-      text(Tag.UniqueIdentifier, wk.uid),
-      struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)]),
-    ]),
+    struct(Tag.EncryptionKeyInformation, [text(Tag.UniqueIdentifier, wk.uid), params]),
     // Echoed only when the client named it (OASIS AX-M-2 answers without it).
     ...(spec.encoding !== undefined ? [enm(Tag.EncodingOption, encoding)] : []),
   ]);
@@ -280,6 +310,14 @@ async function storedValue(ctx: RequestContext, obj: ManagedObject): Promise<Uin
   throw new KmipError(ResultReason.GeneralFailure, 'The object has no value');
 }
 
+/**
+ * Whether a key registered wrapped is unwrapped first: for Key Wrap Type Not Wrapped, and for a
+ * Key Wrapping Specification, which re-wraps it as asked (OASIS TC-WRAP-3-14 step 5).
+ */
+function unwrapsRegistered(req: GetRequest): boolean {
+  return req.keyWrapType === KeyWrapType.NotWrapped || req.wrapping !== undefined;
+}
+
 /** Symmetric Key in Raw or Transparent Symmetric Key format (KMIP 2.1 §2.1.7.1). */
 async function symmetricKey(ctx: RequestContext, obj: ManagedObject, req: GetRequest): Promise<TtlvNode> {
   const stored: KeyBlockInfo = obj.content?.keyBlock ?? {
@@ -290,7 +328,7 @@ async function symmetricKey(ctx: RequestContext, obj: ManagedObject, req: GetReq
     keyValueAttributes: [],
   };
   const format = req.keyFormatType ?? stored.formatType;
-  if (stored.form === 'keyvalue' && req.keyWrapType === KeyWrapType.NotWrapped) {
+  if (stored.form === 'keyvalue' && unwrapsRegistered(req)) {
     const plain = await unwrapRegistered(ctx, stored, await storedValue(ctx, obj));
     if (format !== plain.info.formatType && !(SYMMETRIC_FORMATS.has(format) && SYMMETRIC_FORMATS.has(plain.info.formatType))) {
       throw keyFormatTypeNotSupported('Symmetric keys are available as Raw or Transparent Symmetric Key, or as registered');
@@ -372,7 +410,7 @@ export default defineOperation<GetRequest, GetResponse>({
       }
       let value = await storedValue(ctx, obj);
       let keyBlock = kb;
-      if (kb?.form === 'keyvalue' && req.keyWrapType === KeyWrapType.NotWrapped) {
+      if (kb?.form === 'keyvalue' && unwrapsRegistered(req)) {
         const plain = await unwrapRegistered(ctx, kb, value);
         keyBlock = plain.info;
         value = plain.value;
