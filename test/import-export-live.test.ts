@@ -212,6 +212,22 @@ describe.each([
     expect(Buffer.from(wrapped).toString('hex')).toBe('1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5');
   });
 
+  it('Key Wrap Type: Not Wrapped unwraps a wrapped export with the named key; As Registered keeps it wrapped', async () => {
+    const kek = await registerKey(v, CryptographicAlgorithm.AES, hex('000102030405060708090a0b0c0d0e0f'), M.WrapKey | M.UnwrapKey);
+    const key = await registerKey(v, CryptographicAlgorithm.AES, KEY, M.Encrypt);
+    const spec = struct(Tag.KeyWrappingSpecification, [enm(Tag.WrappingMethod, WrappingMethod.Encrypt), struct(Tag.EncryptionKeyInformation, [text(Tag.UniqueIdentifier, kek)])]);
+    const ex = await exportOf(v, key, [spec]);
+    expect(child(child(ex.object, Tag.KeyBlock)!, Tag.KeyWrappingData)).toBeDefined();
+    const plain = `unwrapped-${n}-${Date.now()}`;
+    ok(await one(v, Operation.Import, [...importReq(plain, ObjectType.SymmetricKey, false, ex.attrs, ex.object).slice(0, 3), enm(Tag.KeyWrapType, 1), ex.attrs, ex.object]));
+    expect(material((await exportOf(v, plain)).object)).toBe(KEY.toString('hex'));
+    expect(await ecb(v, plain)).toBe(await ecb(v, key));
+    const kept = `as-registered-${n}-${Date.now()}`;
+    ok(await one(v, Operation.Import, [...importReq(kept, ObjectType.SymmetricKey, false, ex.attrs, ex.object).slice(0, 3), enm(Tag.KeyWrapType, 2), ex.attrs, ex.object]));
+    const g = ok(await one(v, Operation.Get, [text(Tag.UniqueIdentifier, kept)]));
+    expect(child(child(child(g.payload!, Tag.SymmetricKey)!, Tag.KeyBlock)!, Tag.KeyWrappingData)).toBeDefined();
+  });
+
   it('answers Invalid Field for a bad Key Wrap Type and Missing Data without an object', async () => {
     const uid = await registerKey(v, CryptographicAlgorithm.AES, KEY, M.Encrypt);
     const ex = await exportOf(v, uid);

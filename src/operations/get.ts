@@ -111,7 +111,7 @@ function aesKeyUnwrap(kek: Uint8Array, data: Uint8Array): Uint8Array {
  * principal's AES keys), unwrapped for Key Wrap Type Not Wrapped (OASIS TC-WRAP-2): the plain
  * Key Block info and value in the usual forms.
  */
-async function unwrapRegistered(ctx: RequestContext, kb: KeyBlockInfo, kvBytes: Uint8Array): Promise<{ info: KeyBlockInfo; value: Uint8Array }> {
+export async function unwrapRegistered(ctx: RequestContext, kb: KeyBlockInfo, kvBytes: Uint8Array): Promise<{ info: KeyBlockInfo; value: Uint8Array }> {
   const wd = new Fields(kb.wrappingData!, 'Key Wrapping Data');
   const eki = wd.struct(Tag.EncryptionKeyInformation);
   const mode = eki?.struct(Tag.CryptographicParameters)?.enum(Tag.BlockCipherMode);

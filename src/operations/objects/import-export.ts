@@ -13,19 +13,19 @@
  * with that identifier (even a destroyed one, whose metadata remains) is replaced only with
  * Replace Existing = True, else Object Already Exists (OASIS TC-IMPEXP-3-20); another owner's
  * object is never replaced (Permission Denied). Key Wrap Type As Registered (or none) keeps a
- * wrapped key wrapped; Not Wrapped asks the server to unwrap it first, which kmipd does not offer
- * for Import (Feature Not Supported).
+ * wrapped key wrapped, as Register does; Not Wrapped unwraps it first with the key its Key
+ * Wrapping Data names (Get's unwrapping: NIST Key Wrap under an AES key held here).
  */
 import type { Attribute } from '../../kmip/attributes.js';
 import { decodeRequestAttributes } from '../../kmip/attributes.js';
-import { KmipError, featureNotSupported, invalidField, missingData, operationNotSupported, permissionDenied } from '../../kmip/errors.js';
+import { KmipError, invalidField, missingData, operationNotSupported, permissionDenied } from '../../kmip/errors.js';
 import { KeyWrapType, Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { type ObjectContent, decodeObjectContent } from '../../kmip/key-block.js';
 import { atLeast, is2x } from '../../kmip/protocol-version.js';
 import { struct, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import getAttributes from '../attributes/get-attributes.js';
-import get from '../get.js';
+import get, { unwrapRegistered } from '../get.js';
 import { deserializeObject, saveObject } from '../objects.js';
 import { shortUniqueIdentifier } from '../server-attributes.js';
 import { type OperationHandler, type RequestContext, defineOperation } from '../types.js';
@@ -109,8 +109,12 @@ const importOp = defineOperation<ImportRequest, { uid: string }>({
     if (req.keyWrapType !== undefined && req.keyWrapType !== KeyWrapType.NotWrapped && req.keyWrapType !== KeyWrapType.AsRegistered) {
       throw invalidField('Key Wrap Type must be Not Wrapped or As Registered');
     }
-    if (req.keyWrapType === KeyWrapType.NotWrapped && req.content.keyBlock?.wrappingData !== undefined) {
-      throw featureNotSupported('Unwrapping an imported key (Key Wrap Type Not Wrapped) is not supported; import it As Registered');
+    let content = req.content;
+    const kb = content.keyBlock;
+    if (req.keyWrapType === KeyWrapType.NotWrapped && kb?.wrappingData !== undefined) {
+      // Unwrapped with the named key, as Get does for Key Wrap Type Not Wrapped.
+      const plain = await unwrapRegistered(ctx, kb, content.value);
+      content = { ...content, keyBlock: plain.info, value: plain.value };
     }
     const stored = await ctx.tx.get(req.uid);
     const existing = stored === undefined ? undefined : deserializeObject(stored);
@@ -120,7 +124,7 @@ const importOp = defineOperation<ImportRequest, { uid: string }>({
     }
     const given = req.attributes.filter((a) => a.vendor === undefined && SERVER_SET.has(a.tag));
     const client = req.attributes.filter((a) => !(a.vendor === undefined && SERVER_SET.has(a.tag)));
-    const made = await registerObject(ctx, { objectType: req.objectType, attributes: client, content: req.content });
+    const made = await registerObject(ctx, { objectType: req.objectType, attributes: client, content });
     ctx.tx.delete(made.uid);
 
     // The given values win over the ones Register set; the identifiers are the request's.
