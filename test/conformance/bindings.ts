@@ -89,6 +89,11 @@ export class Bindings {
     return had === actual ? undefined : `${token} was bound to another value earlier`;
   }
 
+  /** Drops a byte binding (a stream's Correlation Value once a new stream starts). */
+  forgetBytes(token: string): void {
+    this.bytes.delete(token);
+  }
+
   bindBytes(token: string, actual: Uint8Array): string | undefined {
     const had = this.bytes.get(token);
     if (had === undefined) {
