@@ -121,3 +121,55 @@ describe('encodeTtlv: validation', () => {
     expect(decodeTtlv(out)).toEqual(tree);
   });
 });
+
+describe('encodeTtlv: 64-bit values either side of the 2^53 fast path', () => {
+  const edges = [0n, -1n, 1n, 2n ** 31n, -(2n ** 31n) - 1n, 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), -(2n ** 32n) - 1n,
+    2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) + 1n, -(2n ** 53n), -(2n ** 53n) - 1n,
+    2n ** 63n - 1n, -(2n ** 63n)];
+  for (const type of ['LongInteger', 'DateTime', 'DateTimeExtended'] as const) {
+    for (const n of edges) {
+      it(`${type} ${n}`, () => {
+        dirtyPool();
+        const out = encodeTtlv({ tag: T, type, value: n });
+        const want = Buffer.alloc(8);
+        want.writeBigInt64BE(n);
+        expect(out.length).toBe(16);
+        expect(out.readUInt32BE(4)).toBe(8);
+        expect(out.subarray(8).toString('hex')).toBe(want.toString('hex'));
+        expect(decodeTtlv(out).value).toBe(n);
+      });
+    }
+  }
+});
+
+describe('encodeTtlv: output growth', () => {
+  it('is byte-identical whether a message fits the initial buffer or outgrows it many times', () => {
+    dirtyPool();
+    for (const count of [0, 1, 31, 32, 33, 100, 5000]) {
+      const kids: TtlvNode[] = [];
+      for (let i = 0; i < count; i++) {
+        kids.push(i % 3 === 0 ? { tag: T, type: 'TextString', value: 'x'.repeat(i % 17) } : { tag: T, type: 'Integer', value: i });
+      }
+      const tree: TtlvNode = { tag: 0x420078, type: 'Structure', value: kids };
+      const out = encodeTtlv(tree);
+      const expected = 8 + kids.reduce((n, k) => n + 8 + (k.type === 'Integer' ? 8 : Math.ceil((k.value as string).length / 8) * 8), 0);
+      expect(out.length).toBe(expected);
+      expect(out.readUInt32BE(4)).toBe(expected - 8);
+      expect(decodeTtlv(out)).toEqual(tree);
+    }
+  });
+
+  it('fails cleanly on a bad value after the output has grown', () => {
+    const kids: TtlvNode[] = Array.from({ length: 200 }, (_, i) => ({ tag: T, type: 'Integer', value: i }));
+    kids.push({ tag: 0x420005, type: 'Integer', value: 2 ** 31 });
+    try {
+      encodeTtlv({ tag: T, type: 'Structure', value: kids });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(TtlvError);
+      expect((e as TtlvError).tag).toBe(0x420005);
+    }
+    // The encoder still works afterwards.
+    expect(encodeTtlv({ tag: T, type: 'Integer', value: 7 }).toString('hex')).toBe('42002002000000040000000700000000');
+  });
+});
