@@ -166,6 +166,12 @@ describe('attribute operations at KMIP 1.x', () => {
     expect(got.map(([, , v]) => v.value)).toEqual(['one', 'TWO', secs(clock), secs(T0)]);
     const m0 = await ok(Operation.ModifyAttribute, [uidOf(uid), attr('x-a', text(0, 'ONE'))]);
     expect(attrsOf(m0)[0]![1]).toBe(0);
+    // No index asked, none echoed (the OASIS vectors); index 0 named, index 0 echoed (PyKMIP).
+    expect(child(children(m0.payload!, Tag.Attribute)[0]!, Tag.AttributeIndex)).toBeUndefined();
+    const named0 = await ok(Operation.ModifyAttribute, [uidOf(uid), attr('x-a', text(0, 'One'), 0)]);
+    expect(child(children(named0.payload!, Tag.Attribute)[0]!, Tag.AttributeIndex)?.value).toBe(0);
+    const del0 = await ok(Operation.DeleteAttribute, [uidOf(uid), text(Tag.AttributeName, 'x-a'), int(Tag.AttributeIndex, 0)]);
+    expect(child(children(del0.payload!, Tag.Attribute)[0]!, Tag.AttributeIndex)?.value).toBe(0);
   });
 
   it('Modify Attribute errors: read-only, absent attribute, index out of range, duplicate name', async () => {

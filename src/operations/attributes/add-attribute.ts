@@ -25,13 +25,15 @@ export interface EchoResponse {
   /** The attribute as stored and its 1.x index, echoed to 1.x clients. */
   readonly attr?: Attribute;
   readonly index?: number;
+  /** The request named the Attribute Index: the 1.x answer names it too, even 0 (KMIP 1.4 §4.15-4.16). */
+  readonly indexNamed?: boolean;
 }
 
 /** 1.x: Unique Identifier + Attribute; 2.x: Unique Identifier only. */
 export function encodeEcho(res: EchoResponse, ctx: { version: { major: number; minor: number } }): TtlvNode[] {
   const out: TtlvNode[] = [text(Tag.UniqueIdentifier, res.uid)];
   if (!is2x(ctx.version) && res.attr !== undefined) {
-    const a = encodeV1Attribute(res.attr, res.index ?? 0);
+    const a = encodeV1Attribute(res.attr, res.index ?? 0, res.indexNamed === true);
     if (a !== undefined) out.push(a);
   }
   return out;

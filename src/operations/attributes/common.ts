@@ -85,12 +85,15 @@ export function sameValue(a: TtlvNode, b: TtlvNode): boolean {
   return encodeTtlv({ ...a, tag: Tag.AttributeValue } as TtlvNode).equals(encodeTtlv({ ...b, tag: Tag.AttributeValue } as TtlvNode));
 }
 
-/** A 1.x `Attribute` structure; Attribute Index only when non-zero, as the vectors show (TC-CREG-1-14). */
-export function encodeV1Attribute(a: Attribute, index: number): TtlvNode | undefined {
+/**
+ * A 1.x `Attribute` structure; Attribute Index only when non-zero, as the vectors show
+ * (TC-CREG-1-14), or when `always` (the client named the index, so the answer names it back).
+ */
+export function encodeV1Attribute(a: Attribute, index: number, always = false): TtlvNode | undefined {
   const name = v1Name(a);
   if (name === undefined) return undefined;
   const out: TtlvNode[] = [text(Tag.AttributeName, name)];
-  if (index > 0) out.push(int(Tag.AttributeIndex, index));
+  if (index > 0 || always) out.push(int(Tag.AttributeIndex, index));
   out.push({ ...a.value, tag: Tag.AttributeValue } as TtlvNode);
   return struct(Tag.Attribute, out);
 }

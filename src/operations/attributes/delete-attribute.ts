@@ -82,7 +82,7 @@ export default defineOperation<DeleteRequest, EchoResponse>({
     saveObject(ctx, changed(ctx, obj, obj.attributes.filter((x) => !doomed.includes(x))));
     ctx.idPlaceholder = obj.uid;
     const first = doomed[0]!;
-    return { uid: obj.uid, attr: first, index: all.indexOf(first) };
+    return { uid: obj.uid, attr: first, index: all.indexOf(first), indexNamed: req.index !== undefined };
   },
   encode: encodeEcho,
   uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),

@@ -93,7 +93,7 @@ export default defineOperation<ModifyRequest, EchoResponse>({
     const attributes = target === undefined ? [...obj.attributes, a] : obj.attributes.map((x) => (x === target ? a : x));
     saveObject(ctx, changed(ctx, obj, attributes));
     ctx.idPlaceholder = obj.uid;
-    return { uid: obj.uid, attr: a, index: target === undefined ? 0 : all.indexOf(target) };
+    return { uid: obj.uid, attr: a, index: target === undefined ? 0 : all.indexOf(target), indexNamed: req.index !== undefined };
   },
   encode: encodeEcho,
   uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),
