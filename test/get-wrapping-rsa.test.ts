@@ -2,15 +2,17 @@
  * RSA key transport, live (mutual TLS, SoftHSM2, LevelDB): Get with a Key Wrapping Specification
  * naming an RSA Public Key (RSA-OAEP SHA-1 / SHA-256, PKCS#1 v1.5; No Encoding and TTLV
  * Encoding), checked by unwrapping with node:crypto and the exported Private Key; and a key
- * registered wrapped under an RSA Public Key (wrapped by node:crypto), returned unwrapped (Key
- * Wrap Type Not Wrapped) by the linked Private Key in the HSM, or re-wrapped under another key.
+ * registered wrapped under an RSA Public Key (wrapped by node:crypto, BYOK): unwrapped into the
+ * HSM by the (linked) Private Key and usable there (Encrypt checked against node:crypto), returned
+ * unwrapped for Key Wrap Type Not Wrapped, or re-wrapped under another key.
  */
-import { type KeyObject, constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
+import { type KeyObject, constants, createCipheriv, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BlockCipherMode,
   CryptographicAlgorithm,
   CryptographicUsageMask,
   EncodingOption,
@@ -142,23 +144,38 @@ describe('RSA key transport', () => {
     expect(Buffer.from(child(kvNode, Tag.KeyMaterial)!.value as Uint8Array)).toEqual(aes);
   }, 60_000);
 
-  it('a key registered wrapped under an RSA Public Key: Not Wrapped unwraps with the linked Private Key in the HSM; re-wrapped on request', async () => {
+  it.each([
+    ['SHA-256', 'sha256', HashingAlgorithm.SHA_256],
+    ['SHA-1', 'sha1', HashingAlgorithm.SHA_1],
+  ] as const)('BYOK: a key registered wrapped under an RSA Public Key, OAEP %s: usable in the HSM; Not Wrapped unwraps; re-wrapped on request', async (_n, oaepHash, hashEnum) => {
     const pair = await rsaPair();
     const pubDer = ok(await one(V21, Operation.Get, [uidNode(pair.pub), enm(Tag.KeyFormatType, KeyFormatType.X_509)]));
     const spki = Buffer.from(child(child(child(child(pubDer.payload!, Tag.PublicKey)!, Tag.KeyBlock)!, Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array);
     const aes = randomBytes(16);
-    const wrapped = publicEncrypt({ key: createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, aes);
+    const wrapped = publicEncrypt({ key: createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, aes);
     const kwd = (uid: string): TtlvNode =>
       struct(Tag.KeyWrappingData, [
         enm(Tag.WrappingMethod, WrappingMethod.Encrypt),
-        struct(Tag.EncryptionKeyInformation, [uidNode(uid), ...cp([enm(Tag.PaddingMethod, PaddingMethod.OAEP), enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)])]),
+        struct(Tag.EncryptionKeyInformation, [uidNode(uid), ...cp([enm(Tag.PaddingMethod, PaddingMethod.OAEP), enm(Tag.HashingAlgorithm, hashEnum)])]),
         enm(Tag.EncodingOption, EncodingOption.NoEncoding),
       ]);
+    const block = Buffer.alloc(16, 0x3c);
+    const ecb = createCipheriv('aes-128-ecb', aes, null).setAutoPadding(false);
+    const expected = Buffer.concat([ecb.update(block), ecb.final()]);
     for (const named of [pair.pub, pair.priv]) {
       const uid = await registerAes(wrapped, [kwd(named)]);
       // As registered: the wrapped bytes and the Key Wrapping Data.
       const asIs = ok(await one(V21, Operation.Get, [uidNode(uid)]));
       expect(child(keyBlock(asIs), Tag.KeyWrappingData)).toBeDefined();
+      // The HSM holds the unwrapped key: Encrypt uses it.
+      const enc = ok(
+        await one(V21, Operation.Encrypt, [
+          uidNode(uid),
+          struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB), enm(Tag.PaddingMethod, PaddingMethod.None)]),
+          bytes(Tag.Data, block),
+        ]),
+      );
+      expect(Buffer.from(child(enc.payload!, Tag.Data)!.value as Uint8Array)).toEqual(expected);
       // Not Wrapped: the plain key.
       const plain = ok(await one(V21, Operation.Get, [uidNode(uid), enm(Tag.KeyWrapType, KeyWrapType.NotWrapped)]));
       expect(Buffer.from(child(child(keyBlock(plain), Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array)).toEqual(aes);
@@ -168,11 +185,22 @@ describe('RSA key transport', () => {
       const em = privateDecrypt({ key: pair.pkcs8, padding: constants.RSA_NO_PADDING }, Buffer.from(child(keyBlock(re), Tag.KeyValue)!.value as Uint8Array));
       expect(em.subarray(em.indexOf(0, 2) + 1)).toEqual(aes);
     }
-    // A tampered wrapped key does not unwrap: Cryptographic Failure.
+    // A tampered wrapped key does not unwrap: Register answers Cryptographic Failure.
     const bad = Buffer.from(wrapped);
     bad[7] = (bad[7] as number) ^ 0x10;
-    const badUid = await registerAes(bad, [kwd(pair.priv)]);
-    const r = await one(V21, Operation.Get, [uidNode(badUid), enm(Tag.KeyWrapType, KeyWrapType.NotWrapped)]);
+    const r = await one(V21, Operation.Register, [
+      enm(Tag.ObjectType, ObjectType.SymmetricKey),
+      struct(Tag.Attributes, [int(Tag.CryptographicUsageMask, CryptographicUsageMask.Encrypt)]),
+      struct(Tag.SymmetricKey, [
+        struct(Tag.KeyBlock, [
+          enm(Tag.KeyFormatType, KeyFormatType.Raw),
+          struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, bad)]),
+          enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+          int(Tag.CryptographicLength, 128),
+          kwd(pair.priv),
+        ]),
+      ]),
+    ]);
     expect(r.status).toBe(ResultStatus.OperationFailed);
     expect(r.reason).toBe(ResultReason.CryptographicFailure);
   }, 60_000);

@@ -26,7 +26,7 @@ import {
   verify as nodeVerify,
 } from 'node:crypto';
 
-import { CryptoError, type CryptoProvider, type KeyRef } from './provider.js';
+import { CryptoError, type CryptoProvider, type KeyRef, type SymmetricAlgorithm } from './provider.js';
 
 export type AsymmetricAlgorithm = 'RSA' | 'EC';
 /** NIST curves, and secp256k1 (SEC 2; the OASIS TC-ECDSA vectors register keys on it). */
@@ -93,6 +93,11 @@ export interface RsaCipherProvider {
   rsaEncrypt(spki: Uint8Array, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array>;
   /** Decrypts with an RSA private key held by the HSM; BAD_KEY when the padding does not check out. */
   rsaDecrypt(key: PrivateKeySource, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * RSA key transport into the HSM (BYOK): unwraps `wrapped` with the private key as a symmetric
+   * key of `algorithm` and returns it wrapped under the master key. Optional.
+   */
+  rsaUnwrapSymmetricKey?(key: PrivateKeySource, params: RsaCipherParams, wrapped: Uint8Array, algorithm: SymmetricAlgorithm): Promise<KeyRef>;
 }
 
 /** Largest message the padding takes with a k-byte modulus (RFC 8017 §7.1.1, §7.2.1). */

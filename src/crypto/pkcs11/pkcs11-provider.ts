@@ -49,6 +49,7 @@ import type { ModuleRef } from './module.js';
 import { destroyQuietly, findObjects, residentSearch } from './objects.js';
 import type { SessionPool } from './session-pool.js';
 import { cacheKey, unwrapTemplate } from './unwrap.js';
+import { NOT_OFFERED, rsaTransportMechanism } from './rsa-cipher.js';
 import { MasterKeyWrapper } from './wrapping.js';
 
 /** Return codes meaning a cached key handle no longer names an object. */
@@ -374,6 +375,55 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
   /** Decrypts with an RSA private key inside the HSM (KMIP Decrypt). */
   rsaDecrypt(key: PrivateKeySource, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array> {
     return this.asymmetric.rsaDecrypt(key, params, data);
+  }
+
+  /**
+   * RSA key transport (BYOK): C_UnwrapKey with the RSA private key straight into a session object
+   * that is wrapped under the master key, so the key value never reaches this process. A module
+   * without that OAEP hash (SoftHSM2 2.6 unwraps OAEP with SHA-1 only), or that does not report
+   * the unwrapped key's CKA_VALUE_LEN, decrypts in the module instead and the value is imported
+   * like a registered key (it passes through this process's memory, zeroed after).
+   */
+  async rsaUnwrapSymmetricKey(key: PrivateKeySource, params: RsaCipherParams, wrapped: Uint8Array, algorithm: SymmetricAlgorithm): Promise<KeyRef> {
+    const spec = specOf(algorithm);
+    const mechanism = rsaTransportMechanism(params);
+    const direct = await this.asymmetric.withPrivateKey(key, 'RSA', async (session, priv) => {
+      let handle: Handle;
+      try {
+        handle = await p11Async('unwrap', () =>
+          this.mod.C_UnwrapKeyAsync(session, mechanism, priv, Buffer.from(wrapped), [
+            { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+            { type: pkcs11js.CKA_KEY_TYPE, value: spec.keyType },
+            { type: pkcs11js.CKA_TOKEN, value: false },
+            { type: pkcs11js.CKA_PRIVATE, value: true },
+            { type: pkcs11js.CKA_SENSITIVE, value: true },
+            { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+          ]),
+        );
+      } catch (e) {
+        if (e instanceof CryptoError && e.ckr !== undefined && NOT_OFFERED.has(e.ckr)) return undefined;
+        throw e;
+      }
+      try {
+        const [len] = p11('read-attribute', () => this.mod.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_VALUE_LEN }]));
+        const bytes = Buffer.isBuffer(len?.value) ? len.value.readUIntLE(0, Math.min(len.value.length, 6)) : 0;
+        // The wrap under the master key records the value length; a module that does not report
+        // it (SoftHSM2 2.6 leaves CKA_VALUE_LEN 0 on unwrapped keys) takes the path below.
+        if (bytes === 0) return undefined;
+        checkImportLength(algorithm, bytes);
+        this.wrapper.checkWrappable(bytes);
+        return await this.wrapper.wrap(session, handle, bytes);
+      } finally {
+        destroyQuietly(this.mod, session, handle);
+      }
+    });
+    if (direct !== undefined) return direct;
+    const value = await this.asymmetric.rsaDecrypt(key, params, wrapped);
+    try {
+      return await this.importSymmetricKey(algorithm, value);
+    } finally {
+      value.fill(0);
+    }
   }
 
   async destroyKey(ref: KeyRef): Promise<void> {

@@ -37,7 +37,7 @@ const MGF: Readonly<Record<SignatureHash, number>> = {
 const CKZ_DATA_SPECIFIED = 1;
 
 /** Return codes of a module that does not offer the mechanism with these parameters. */
-const NOT_OFFERED = new Set<number>([pkcs11js.CKR_ARGUMENTS_BAD, pkcs11js.CKR_MECHANISM_PARAM_INVALID, pkcs11js.CKR_MECHANISM_INVALID]);
+export const NOT_OFFERED = new Set<number>([pkcs11js.CKR_ARGUMENTS_BAD, pkcs11js.CKR_MECHANISM_PARAM_INVALID, pkcs11js.CKR_MECHANISM_INVALID]);
 
 /** Modulus length in bytes and public exponent of an RSA public key. */
 export function rsaPublicParts(spki: Uint8Array): { n: Buffer; e: Buffer; k: number } {
@@ -55,7 +55,7 @@ function checkMessageLength(params: RsaCipherParams, k: number, length: number):
   if (length > max) throw new CryptoError('UNSUPPORTED', `the data is too long for this key and padding (at most ${max} bytes)`);
 }
 
-function oaepMechanism(params: RsaCipherParams & { padding: 'OAEP' }): Mechanism {
+export function oaepMechanism(params: RsaCipherParams & { padding: 'OAEP' }): Mechanism {
   const label = params.label !== undefined && params.label.length > 0 ? Buffer.from(params.label) : undefined;
   const parameter: pkcs11js.RsaOAEP = {
     type: pkcs11js.CK_PARAMS_RSA_OAEP,
@@ -202,4 +202,11 @@ export async function rsaDecryptIn(mod: PKCS11, session: Handle, key: Handle, pa
   raw.fill(0);
   if (m === undefined) throw new CryptoError('BAD_KEY', 'decryption error');
   return new Uint8Array(m);
+}
+
+/** The mechanism of an RSA key transport (C_UnwrapKey): OAEP or PKCS#1 v1.5; raw RSA is refused. */
+export function rsaTransportMechanism(params: RsaCipherParams): Mechanism {
+  if (params.padding === 'OAEP') return oaepMechanism(params);
+  if (params.padding === 'PKCS1v15') return { mechanism: pkcs11js.CKM_RSA_PKCS };
+  throw new CryptoError('UNSUPPORTED', 'raw RSA does not unwrap keys');
 }

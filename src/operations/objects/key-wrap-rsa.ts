@@ -13,12 +13,25 @@
  * to this process because Get returns it.
  */
 import { type RsaCipherParams, rsaCipherOf } from '../../crypto/asymmetric.js';
-import { CryptoError } from '../../crypto/provider.js';
+import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
 import { KmipError, featureNotSupported } from '../../kmip/errors.js';
-import type { Fields } from '../../kmip/fields.js';
-import { CryptographicUsageMask, HashingAlgorithm, LinkType, MaskGenerator, ObjectType, PaddingMethod, ResultReason, State, Tag } from '../../kmip/generated/index.js';
+import { Fields } from '../../kmip/fields.js';
+import {
+  CryptographicUsageMask,
+  EncodingOption,
+  HashingAlgorithm,
+  LinkType,
+  MaskGenerator,
+  ObjectType,
+  PaddingMethod,
+  ResultReason,
+  State,
+  Tag,
+  WrappingMethod,
+} from '../../kmip/generated/index.js';
 import { type ProtocolVersion, is2x } from '../../kmip/protocol-version.js';
 import { enm, struct } from '../../ttlv/build.js';
+import { decodeTtlv } from '../../ttlv/decode.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type CryptoParamFields, decodeCryptoParams, effectiveParams } from '../crypto/params.js';
 import { rsaCipherParams } from '../crypto/rsa-cipher.js';
@@ -124,6 +137,56 @@ export async function rsaUnwrap(ctx: RequestContext, named: ManagedObject, field
   const source = await privateKeySource(ctx, key);
   try {
     return await services(ctx).rsaDecrypt(source, params, wrapped);
+  } catch (e) {
+    throw cryptoFailure(e);
+  } finally {
+    if (source.kind === 'der') (source.der as Uint8Array).fill(0);
+  }
+}
+
+/**
+ * BYOK by RSA key transport (KMIP 2.1 §2.1.5): a Symmetric Key registered with Key Wrapping Data
+ * naming one of the caller's RSA keys (Wrapping Method Encrypt, No Encoding: the Key Material is
+ * the RSA ciphertext) is unwrapped into the HSM with the Private Key, so Encrypt, MAC etc. can use
+ * it; the registered wrapped form is still what Get returns as registered. Undefined when the Key
+ * Wrapping Data names no RSA key held here or the provider cannot do it (kept as registered only).
+ */
+export async function importRsaWrapped(
+  ctx: RequestContext,
+  wrappingData: TtlvNode,
+  keyValue: Uint8Array,
+  algorithm: SymmetricAlgorithm,
+): Promise<{ ref: KeyRef; algorithm: SymmetricAlgorithm } | undefined> {
+  const rsa = rsaCipherOf(ctx.crypto);
+  if (rsa?.rsaUnwrapSymmetricKey === undefined) return undefined;
+  const wd = new Fields(wrappingData, 'Key Wrapping Data');
+  const eki = wd.struct(Tag.EncryptionKeyInformation);
+  const uid = eki?.text(Tag.UniqueIdentifier);
+  if (wd.enum(Tag.WrappingMethod) !== WrappingMethod.Encrypt || uid === undefined) return undefined;
+  if ((wd.enum(Tag.EncodingOption) ?? EncodingOption.TTLVEncoding) !== EncodingOption.NoEncoding) return undefined;
+  let named: ManagedObject;
+  try {
+    named = await loadCurrent(ctx, uid);
+  } catch (e) {
+    if (e instanceof KmipError && e.reason === ResultReason.ItemNotFound) return undefined;
+    throw e;
+  }
+  if (!isRsaWrappingKey(named)) return undefined;
+  // 1.x: Key Value { Key Material = wrapped }; 2.x: Key Value = wrapped (as get.ts reads them).
+  const kv = decodeTtlv(Buffer.from(keyValue));
+  const m = kv.type === 'Structure' ? kv.value.find((n) => n.tag === Tag.KeyMaterial) : kv;
+  if (m?.type !== 'ByteString') return undefined;
+  const key = await unwrappingKey(ctx, named);
+  if (key.objectType !== ObjectType.PrivateKey) throw featureNotSupported('RSA key unwrapping uses the Private Key');
+  checkRsa(key);
+  const mask = attrNumber(key, Tag.CryptographicUsageMask);
+  if (mask !== undefined && (mask & (CryptographicUsageMask.WrapKey | CryptographicUsageMask.UnwrapKey)) === 0) {
+    requireUsage(key, CryptographicUsageMask.UnwrapKey, ctx.version);
+  }
+  const params = wrapParams(ctx.version, effectiveParams(decodeWrappingParams(eki), named), key);
+  const source = await privateKeySource(ctx, key);
+  try {
+    return { ref: await rsa.rsaUnwrapSymmetricKey(source, params, m.value, algorithm), algorithm };
   } catch (e) {
     throw cryptoFailure(e);
   } finally {

@@ -7,7 +7,8 @@
  * the cryptographic operations can use it; other secret values are wrapped under the master key
  * as generic secrets; Public Keys and Certificates are kept in the clear, byte for byte as given.
  * Wrapped material (Key Wrapping Data, BYOK) is kept as registered (not unwrapped) and Get
- * returns it as registered; the cryptographic operations cannot use it.
+ * returns it as registered; the cryptographic operations cannot use it, except a Symmetric Key
+ * wrapped under one of the caller's RSA keys, which is also unwrapped into the HSM (key-wrap-rsa.ts).
  */
 import { initialAttributes } from '../server-attributes.js';
 import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
@@ -21,6 +22,7 @@ import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { checkRegisteredKey } from './key-conversion.js';
+import { importRsaWrapped } from './key-wrap-rsa.js';
 import { wrapSecret } from './material.js';
 
 interface RegisterRequest {
@@ -133,11 +135,14 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     key = await importIntoHsm(ctx, alg, value);
     blockInfo = { ...kb, form: kb.formatType === KeyFormatType.TransparentSymmetricKey ? 'ttlv' : 'bytes' };
   }
+  // BYOK by RSA key transport: also unwrapped into the HSM, kept as registered too (key-wrap-rsa.ts).
+  const byok = c.objectType === ObjectType.SymmetricKey && kb?.form === 'keyvalue' && kb.wrappingData !== undefined && alg !== undefined && HSM_ALGORITHMS[alg] !== undefined;
+  if (byok) key = await importRsaWrapped(ctx, kb.wrappingData!, value, HSM_ALGORITHMS[alg!]!);
   if ((c.objectType === ObjectType.PublicKey || c.objectType === ObjectType.PrivateKey) && kb !== undefined) {
     // Kept as registered; Transparent keys must be readable (objects/key-conversion.ts).
     checkRegisteredKey(c.objectType, kb, value, alg);
   }
-  if (key === undefined && kb?.form !== 'none') {
+  if ((key === undefined || byok) && kb?.form !== 'none') {
     if (isSecretType(c.objectType)) stored.secret = await wrapSecret(ctx, value);
     else stored.clear = value;
   }
