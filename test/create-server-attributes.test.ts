@@ -4,13 +4,18 @@
  * Random Number Generator, Original Creation Date; and that GetAttributes at 1.x shows only
  * the attributes of the client's version.
  */
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
-import { CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
+import { CertificateType, CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
 import { operations } from '../src/operations/index.js';
+import { certificateNameAttributes } from '../src/operations/server-attributes.js';
+import { generateDevPki } from '../src/server/pki/dev-pki.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import { bool, bytes, child, enm, int, interval, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
@@ -197,6 +202,33 @@ describe('Create: server-set attributes', () => {
       const refused = await send(v, [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, other)] }]);
       expect(refused.items[0]!.status).toBe(ResultStatus.OperationFailed);
       expect((await attributes(v, other)).get(key)?.value).toBe(true);
+    }
+  });
+
+  it('Register of an X.509 certificate derives the 2.x subject / issuer name attributes (BL-M-10-21); 1.x sees none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmipd-certattrs-'));
+    try {
+      generateDevPki({ dir, clients: ['carol'], keyType: 'ec' });
+      const der = new X509Certificate(readFileSync(join(dir, 'carol.crt'))).raw;
+      const names = certificateNameAttributes(der);
+      expect(names.find((n) => n.tag === Tag.CertificateSubjectCN)?.value).toBe('carol');
+      expect(names.find((n) => n.tag === Tag.CertificateIssuerCN)?.value).toBe('kmipd dev CA');
+      expect(certificateNameAttributes(new Uint8Array([1, 2, 3]))).toEqual([]);
+      const r = await send([2, 1], [
+        {
+          operation: Operation.Register,
+          payload: [
+            enm(Tag.ObjectType, ObjectType.Certificate),
+            struct(Tag.Attributes, []),
+            struct(Tag.Certificate, [enm(Tag.CertificateType, CertificateType.X_509), bytes(Tag.CertificateValue, der)]),
+          ],
+        },
+      ]);
+      const uid = uidOf(r);
+      expect((await attributes([2, 1], uid)).get(Tag.CertificateSubjectCN)?.value).toBe('carol');
+      expect([...(await attributes([1, 4], uid)).keys()].some((k) => String(k).startsWith('Certificate Subject C'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

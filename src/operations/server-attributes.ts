@@ -7,7 +7,7 @@
  * Random Number Generator 1.3+, the sensitivity flags 1.4+, Short Unique Identifier and Protection
  * Storage Mask 2.0+), so a 1.x client never sees a 2.x-only one.
  */
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import type { Attribute } from '../kmip/attributes.js';
 import { DRBGAlgorithm, CryptographicAlgorithm, HashingAlgorithm, ObjectType, ProtectionStorageMask, RNGAlgorithm, State, Tag } from '../kmip/generated/index.js';
 import { DEFAULT_LEASE_SECONDS } from './lifecycle/usage.js';
@@ -127,5 +127,55 @@ export function initialAttributes(uid: string, objectType: number, clientAttrs: 
   // Protection Storage Mask (a 2.x attribute the server sets): kmipd keeps every object's value in its
   // LevelDB store (wrapped under the HSM's key) — software storage.
   out.push(int(Tag.ProtectionStorageMask, ProtectionStorageMask.Software));
+  return out;
+}
+
+/** X.500 attribute short names (as node:crypto prints them) and the 2.x subject / issuer attributes. */
+const DN_PARTS: readonly (readonly [string, number, number])[] = [
+  ['CN', Tag.CertificateSubjectCN, Tag.CertificateIssuerCN],
+  ['O', Tag.CertificateSubjectO, Tag.CertificateIssuerO],
+  ['OU', Tag.CertificateSubjectOU, Tag.CertificateIssuerOU],
+  ['emailAddress', Tag.CertificateSubjectEmail, Tag.CertificateIssuerEmail],
+  ['C', Tag.CertificateSubjectC, Tag.CertificateIssuerC],
+  ['ST', Tag.CertificateSubjectST, Tag.CertificateIssuerST],
+  ['L', Tag.CertificateSubjectL, Tag.CertificateIssuerL],
+  ['UID', Tag.CertificateSubjectUID, Tag.CertificateIssuerUID],
+  ['serialNumber', Tag.CertificateSubjectSerialNumber, Tag.CertificateIssuerSerialNumber],
+  ['title', Tag.CertificateSubjectTitle, Tag.CertificateIssuerTitle],
+  ['DC', Tag.CertificateSubjectDC, Tag.CertificateIssuerDC],
+  ['dnQualifier', Tag.CertificateSubjectDNQualifier, Tag.CertificateIssuerDNQualifier],
+];
+
+/**
+ * The KMIP 2.x certificate name attributes (Certificate Subject CN / O / OU / Email / C / ST / L /
+ * UID / Serial Number / Title / DC / DN Qualifier and the Issuer ones, KMIP 2.1 §4; OASIS BL-M-10-21)
+ * the server derives from a registered X.509 certificate: the first value of each name part. A value
+ * that does not parse as X.509 yields none (Register's own checks decide whether it is acceptable).
+ * They are 2.x attributes: `attributesForVersion` keeps them from 1.x clients.
+ */
+export function certificateNameAttributes(der: Uint8Array): TtlvNode[] {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    return [];
+  }
+  const parts = (dn: string): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const line of dn.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0 && !m.has(line.slice(0, eq))) m.set(line.slice(0, eq), line.slice(eq + 1));
+    }
+    return m;
+  };
+  const subject = parts(cert.subject);
+  const issuer = parts(cert.issuer);
+  const out: TtlvNode[] = [];
+  for (const [key, subjectTag, issuerTag] of DN_PARTS) {
+    const s = subject.get(key);
+    if (s !== undefined) out.push(text(subjectTag, s));
+    const i = issuer.get(key);
+    if (i !== undefined) out.push(text(issuerTag, i));
+  }
   return out;
 }

@@ -10,7 +10,7 @@
  * returns it as registered; the cryptographic operations cannot use it, except a Symmetric Key
  * wrapped under one of the caller's RSA keys, which is also unwrapped into the HSM (key-wrap-rsa.ts).
  */
-import { initialAttributes } from '../server-attributes.js';
+import { certificateNameAttributes, initialAttributes } from '../server-attributes.js';
 import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, invalidField, missingData } from '../../kmip/errors.js';
@@ -119,6 +119,8 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     if (attr({ attributes: client }, Tag.CertificateLength) === undefined) {
       derived.push({ tag: Tag.CertificateLength, value: int(Tag.CertificateLength, c.value.length) });
     }
+    // 2.x: the subject and issuer name parts (server-attributes.ts; OASIS BL-M-10-21).
+    for (const n of certificateNameAttributes(c.value)) derived.push({ tag: n.tag, value: n });
   }
   const probe = { attributes: [...client, ...derived] };
   const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
