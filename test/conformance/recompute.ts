@@ -12,7 +12,9 @@
  * - AES in ECB, CBC (PKCS#5 or no padding) and CTR; RSA-PSS signatures are verified with the public
  *   half of the registered private key;
  * - a key that Get refuses (not extractable, sensitive) is checked by a round trip instead: the
- *   inverse operation over the separate connection must give back the case's input.
+ *   inverse operation over the separate connection must give back the case's input;
+ * - RSA-OAEP encryption under a registered public key whose private key the case lacks can only be
+ *   checked for its shape (see `oaepShapeOk`).
  *
  * When the output matches the recomputation, the expected node is patched with it (so the rest of
  * the response is still compared as recorded); otherwise nothing changes and the case fails on the
@@ -106,6 +108,9 @@ export class CaseObjects {
     const made = this.made.get(uid);
     if (made === undefined) return undefined;
     const params = field(rq, Tag.CryptographicParameters) ?? findParams(made);
+    if (op === Operation.Encrypt && params !== undefined && findEnum(params, Tag.PaddingMethod) === PaddingMethod.OAEP) {
+      return oaepShapeOk(made, ad.value) ? withField(ep, Tag.Data, ad) : undefined;
+    }
     if (algorithmOf(made) !== CryptographicAlgorithm.AES) return undefined;
     const mode = params === undefined ? undefined : findEnum(params, Tag.BlockCipherMode);
     const padding = params === undefined ? undefined : findEnum(params, Tag.PaddingMethod);
@@ -270,4 +275,27 @@ function aes(encrypt: boolean, key: Uint8Array, mode: number | undefined, paddin
   } catch {
     return undefined;
   }
+}
+
+/**
+ * RSA-OAEP encryption is randomised, and a case that registers only the public key gives no way to
+ * decrypt: the ciphertext is checked for its shape instead — exactly the modulus length, and as a
+ * number below the modulus (RSAES-OAEP, RFC 8017 §7.1.1). A weaker check than recomputation, and
+ * the only one the case allows.
+ */
+function oaepShapeOk(made: TtlvNode, c: Uint8Array): boolean {
+  const der = keyMaterial(made);
+  if (der === undefined || find(made, Tag.PublicKey) === undefined) return false;
+  let n: bigint;
+  try {
+    const format = findEnum(made, Tag.KeyFormatType);
+    const pub = createPublicKey({ key: Buffer.from(der), format: 'der', type: format === KeyFormatType.PKCS_1 ? 'pkcs1' : 'spki' });
+    const jwk = pub.export({ format: 'jwk' });
+    if (jwk.kty !== 'RSA' || jwk.n === undefined) return false;
+    n = BigInt(`0x${Buffer.from(jwk.n, 'base64url').toString('hex')}`);
+  } catch {
+    return false;
+  }
+  const modulusBytes = Math.ceil(n.toString(16).length / 2);
+  return c.length === modulusBytes && BigInt(`0x${Buffer.from(c).toString('hex')}`) < n;
 }
