@@ -126,6 +126,32 @@ describe('decodeTtlv: spec encoding examples', () => {
     expect((err as TtlvError).code).toBe('TOO_DEEP');
   });
 
+  it('caps nesting at 4096 levels whatever maxDepth says (recursive consumers need a bound)', () => {
+    const unlimited = { maxDepth: Infinity, maxItems: Infinity };
+    expect(() => decodeTtlv(nested(4096), unlimited)).not.toThrow();
+    try {
+      decodeTtlv(nested(4097), unlimited);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as TtlvError).code).toBe('TOO_DEEP');
+      expect((e as TtlvError).offset).toBe(4096 * 8);
+    }
+  });
+
+  it('closes several Structures at once and carries on with the next sibling', () => {
+    // S{ S{ S{ I } } I }: the innermost Integer ends two Structures, then a sibling follows.
+    const int = (t: number): Buffer => Buffer.concat([header(t, 2, 4), Buffer.from('0000000500000000', 'hex')]);
+    const bytes = Buffer.concat([header(0x420078, 1, 48), header(0x420079, 1, 24), header(0x42007a, 1, 16), int(0x420001), int(0x420002)]);
+    expect(decodeTtlv(bytes)).toEqual({
+      tag: 0x420078,
+      type: 'Structure',
+      value: [
+        { tag: 0x420079, type: 'Structure', value: [{ tag: 0x42007a, type: 'Structure', value: [{ tag: 0x420001, type: 'Integer', value: 5 }] }] },
+        { tag: 0x420002, type: 'Integer', value: 5 },
+      ],
+    });
+  });
+
   it('accepts exactly MAX_DEPTH nesting and exactly maxItems items', () => {
     expect(() => decodeTtlv(nested(32))).not.toThrow();
     expect(() => decodeTtlv(wide(3), { maxItems: 4 })).not.toThrow();

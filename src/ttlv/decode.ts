@@ -55,9 +55,12 @@ function readU32(b: Uint8Array, o: number): number {
   return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
 }
 
-/** Padding needed after `len` value bytes to reach the next 8-byte boundary. KMIP 2.1 §10.1. */
+/**
+ * Padding needed after `len` value bytes to reach the next 8-byte boundary. KMIP 2.1 §10.1.
+ * `-len & 7` is (8 - len % 8) % 8 for every length up to 2^32 (ToInt32 keeps the low bits).
+ */
 function padOf(len: number): number {
-  return (8 - (len % 8)) % 8;
+  return -len & 7;
 }
 
 // ignoreBOM: a leading U+FEFF is data, not a byte-order mark; stripping it would change values.
@@ -76,17 +79,13 @@ export function decodeTtlv(buf: Uint8Array, limits?: Partial<TtlvLimits>): TtlvN
       throw new TtlvError('TOO_LARGE', `message of ${buf.length} bytes exceeds limit ${lim.maxMessageBytes}`, 0);
     }
     const r = new Reader(buf, lim);
-    const node = r.item(buf.length, 1, true);
+    const node = r.tree();
     if (r.pos !== buf.length) {
       throw new TtlvError('TRAILING_BYTES', `${buf.length - r.pos} bytes after the top-level item`, r.pos);
     }
     return node;
   } catch (err) {
     if (err instanceof TtlvError) throw err;
-    if (err instanceof RangeError) {
-      // Only reachable with maxDepth raised far above MAX_DEPTH: the recursion hit the JS stack.
-      throw new TtlvError('TOO_DEEP', 'nesting too deep to decode', undefined);
-    }
     // Defensive: a bug here must still surface as a decode error, never as a crash type the
     // dispatcher does not expect. The cause is kept for server-side logs only.
     const e = new TtlvError('BAD_VALUE', 'internal decoder error', undefined);
@@ -101,100 +100,172 @@ export function decodeTtlv(buf: Uint8Array, limits?: Partial<TtlvLimits>): TtlvN
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, s: number, e: number) => string })
   .latin1Slice;
 
+/**
+ * Nesting the decoder accepts whatever `maxDepth` says. The decoder itself is iterative, but the
+ * encoder, the XML and JSON codecs and the KMIP layer walk trees recursively; a deeper tree
+ * would exhaust their stack. Real messages stay under 16 levels (see MAX_DEPTH).
+ */
+const HARD_MAX_DEPTH = 4096;
+
 /** 2^32, to combine two 32-bit halves exactly while the result stays within 2^53. */
 const TWO_32 = 0x100000000;
 
 class Reader {
   pos = 0;
   private items = 0;
-  private readonly b: Uint8Array;
+  /**
+   * A plain Uint8Array view of the input, so that .slice() is a real copy of plain type even
+   * when the input is a Buffer (Buffer#slice returns a view, and a Buffer species copy would be a
+   * Buffer). Made on the first Byte String only: most messages have none.
+   */
+  private plain: Uint8Array | undefined;
 
   constructor(
-    buf: Uint8Array,
+    private readonly b: Uint8Array,
     private readonly lim: TtlvLimits,
-  ) {
-    // A plain Uint8Array so that .slice() below is a real copy of plain type even when `buf` is
-    // a Buffer (Buffer#slice returns a view, and a Buffer species copy would be a Buffer).
-    this.b = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  ) {}
+
+  /** A copy of `len` value bytes at `v`, as a plain Uint8Array. */
+  private copy(v: number, len: number): Uint8Array {
+    let p = this.plain;
+    if (p === undefined) {
+      const b = this.b;
+      p = b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      this.plain = p;
+    }
+    return p.slice(v, v + len);
   }
 
-  /** Read one item starting at `pos`, which must end by `end`. */
-  item(end: number, depth: number, top: boolean): TtlvNode {
+  /**
+   * Read the item at `pos` and everything inside it. Iterative, not recursive: one loop reads
+   * items in wire order, keeping the open Structures on an explicit stack, so there is no call
+   * per item and no JS stack to exhaust.
+   */
+  tree(): TtlvNode {
     const b = this.b;
-    const start = this.pos;
-    if (end - start < HEADER_BYTES) {
-      throw new TtlvError('TRUNCATED', 'input ends inside an item header', start);
-    }
-    const tag = (b[start]! << 16) | (b[start + 1]! << 8) | b[start + 2]!;
-    const type = b[start + 3]!;
-    const len = readU32(b, start + 4);
-    const top8 = tag >>> 16;
-    if (top8 !== 0x42 && top8 !== 0x54) {
-      throw new TtlvError('BAD_TAG', `tag ${hex(tag, 6)} is not in the 0x42xxxx or 0x54xxxx range`, start, tag);
-    }
-    if (++this.items > this.lim.maxItems) {
-      throw new TtlvError('TOO_MANY_ITEMS', `more than ${this.lim.maxItems} items`, start, tag);
-    }
-    const v = start + HEADER_BYTES;
-    const full = len + padOf(len);
-    if (top && HEADER_BYTES + len > this.lim.maxMessageBytes) {
-      throw new TtlvError('TOO_LARGE', `declared length ${len} exceeds limit`, start, tag);
-    }
-    if (full > end - v) {
-      const code = top ? 'TRUNCATED' : 'LENGTH_EXCEEDS_PARENT';
-      throw new TtlvError(code, `item declares ${len} bytes but only ${end - v} remain`, start, tag);
-    }
-    this.pos = v + full;
-    switch (type) {
-      case 0x01: {
-        if (len % 8 !== 0) throw badLength('Structure', len, start, tag);
-        if (depth > this.lim.maxDepth) {
-          throw new TtlvError('TOO_DEEP', `nesting deeper than ${this.lim.maxDepth}`, start, tag);
+    const lim = this.lim;
+    const maxDepth = Math.min(lim.maxDepth, HARD_MAX_DEPTH);
+    /** Saved (end, children) of the enclosing Structures, innermost last. */
+    const stack: (number | TtlvNode[])[] = [];
+    /** Children of the innermost open Structure; undefined while reading the top-level item. */
+    let kids: TtlvNode[] | undefined;
+    /** Where the innermost open Structure (or, at top level, the input) ends. */
+    let end = b.length;
+    /** Depth of the item being read; the top-level item is 1. */
+    let depth = 1;
+    let root: TtlvNode | undefined;
+    let pos = this.pos;
+    for (;;) {
+      const start = pos;
+      const top = kids === undefined;
+      if (end - start < HEADER_BYTES) {
+        throw new TtlvError('TRUNCATED', 'input ends inside an item header', start);
+      }
+      const tag = (b[start]! << 16) | (b[start + 1]! << 8) | b[start + 2]!;
+      const type = b[start + 3]!;
+      const len = readU32(b, start + 4);
+      const top8 = tag >>> 16;
+      if (top8 !== 0x42 && top8 !== 0x54) {
+        throw new TtlvError('BAD_TAG', `tag ${hex(tag, 6)} is not in the 0x42xxxx or 0x54xxxx range`, start, tag);
+      }
+      if (++this.items > lim.maxItems) {
+        throw new TtlvError('TOO_MANY_ITEMS', `more than ${lim.maxItems} items`, start, tag);
+      }
+      const v = start + HEADER_BYTES;
+      const full = len + padOf(len);
+      if (top && HEADER_BYTES + len > lim.maxMessageBytes) {
+        throw new TtlvError('TOO_LARGE', `declared length ${len} exceeds limit`, start, tag);
+      }
+      if (full > end - v) {
+        const code = top ? 'TRUNCATED' : 'LENGTH_EXCEEDS_PARENT';
+        throw new TtlvError(code, `item declares ${len} bytes but only ${end - v} remain`, start, tag);
+      }
+      pos = v + full;
+      let node: TtlvNode;
+      let open: TtlvNode[] | undefined;
+      switch (type) {
+        case 0x01: {
+          if (len % 8 !== 0) throw badLength('Structure', len, start, tag);
+          if (depth > maxDepth) {
+            const why = depth > lim.maxDepth ? `nesting deeper than ${lim.maxDepth}` : 'nesting too deep to decode';
+            throw new TtlvError('TOO_DEEP', why, start, tag);
+          }
+          const children: TtlvNode[] = [];
+          node = { tag, type: 'Structure', value: children };
+          if (len !== 0) open = children;
+          break;
         }
-        const kids: TtlvNode[] = [];
-        const sEnd = v + len;
-        this.pos = v;
-        while (this.pos < sEnd) kids.push(this.item(sEnd, depth + 1, false));
-        return { tag, type: 'Structure', value: kids };
+        case 0x02:
+          this.fixed4('Integer', len, v, start, tag);
+          node = { tag, type: 'Integer', value: (b[v]! << 24) | (b[v + 1]! << 16) | (b[v + 2]! << 8) | b[v + 3]! };
+          break;
+        case 0x03:
+          if (len !== 8) throw badLength('Long Integer', len, start, tag);
+          node = { tag, type: 'LongInteger', value: this.int64(v) };
+          break;
+        case 0x04:
+          if (len === 0 || len % 8 !== 0) throw badLength('Big Integer', len, start, tag);
+          node = { tag, type: 'BigInteger', value: this.bigInteger(v, len) };
+          break;
+        case 0x05:
+          this.fixed4('Enumeration', len, v, start, tag);
+          node = { tag, type: 'Enumeration', value: readU32(b, v) };
+          break;
+        case 0x06: {
+          if (len !== 8) throw badLength('Boolean', len, start, tag);
+          // KMIP 2.1 §10.1: exactly 0 or 1 in 8 bytes; anything else is not a Boolean.
+          let hi = 0;
+          for (let i = v; i < v + 7; i++) hi |= b[i]!;
+          const last = b[v + 7]!;
+          if (hi !== 0 || last > 1) throw new TtlvError('BAD_VALUE', 'Boolean value is neither 0 nor 1', start, tag);
+          node = { tag, type: 'Boolean', value: last === 1 };
+          break;
+        }
+        case 0x07:
+          this.checkPad(v + len, full - len, tag);
+          node = { tag, type: 'TextString', value: this.text(v, len, start, tag) };
+          break;
+        case 0x08:
+          this.checkPad(v + len, full - len, tag);
+          node = { tag, type: 'ByteString', value: this.copy(v, len) };
+          break;
+        case 0x09:
+          if (len !== 8) throw badLength('Date Time', len, start, tag);
+          node = { tag, type: 'DateTime', value: this.int64(v) };
+          break;
+        case 0x0a:
+          this.fixed4('Interval', len, v, start, tag);
+          node = { tag, type: 'Interval', value: readU32(b, v) };
+          break;
+        case 0x0b:
+          if (len !== 8) throw badLength('Date Time Extended', len, start, tag);
+          node = { tag, type: 'DateTimeExtended', value: this.int64(v) };
+          break;
+        default:
+          throw new TtlvError('UNKNOWN_TYPE', `unknown item type ${hex(type, 2)}`, start + 3, tag);
       }
-      case 0x02:
-        this.fixed4('Integer', len, v, start, tag);
-        return { tag, type: 'Integer', value: (b[v]! << 24) | (b[v + 1]! << 16) | (b[v + 2]! << 8) | b[v + 3]! };
-      case 0x03:
-        if (len !== 8) throw badLength('Long Integer', len, start, tag);
-        return { tag, type: 'LongInteger', value: this.int64(v) };
-      case 0x04:
-        if (len === 0 || len % 8 !== 0) throw badLength('Big Integer', len, start, tag);
-        return { tag, type: 'BigInteger', value: this.bigInteger(v, len) };
-      case 0x05:
-        this.fixed4('Enumeration', len, v, start, tag);
-        return { tag, type: 'Enumeration', value: readU32(b, v) };
-      case 0x06: {
-        if (len !== 8) throw badLength('Boolean', len, start, tag);
-        // KMIP 2.1 §10.1: exactly 0 or 1 in 8 bytes; anything else is not a Boolean.
-        let hi = 0;
-        for (let i = v; i < v + 7; i++) hi |= b[i]!;
-        const last = b[v + 7]!;
-        if (hi !== 0 || last > 1) throw new TtlvError('BAD_VALUE', 'Boolean value is neither 0 nor 1', start, tag);
-        return { tag, type: 'Boolean', value: last === 1 };
+      if (kids === undefined) root = node;
+      else kids.push(node);
+      if (open !== undefined) {
+        // Descend: the Structure's children come next, up to its end.
+        stack.push(end, kids ?? open);
+        kids = open;
+        end = v + len;
+        depth++;
+        pos = v;
+        continue;
       }
-      case 0x07:
-        this.checkPad(v + len, full - len, tag);
-        return { tag, type: 'TextString', value: this.text(v, len, start, tag) };
-      case 0x08:
-        this.checkPad(v + len, full - len, tag);
-        return { tag, type: 'ByteString', value: b.slice(v, v + len) };
-      case 0x09:
-        if (len !== 8) throw badLength('Date Time', len, start, tag);
-        return { tag, type: 'DateTime', value: this.int64(v) };
-      case 0x0a:
-        this.fixed4('Interval', len, v, start, tag);
-        return { tag, type: 'Interval', value: readU32(b, v) };
-      case 0x0b:
-        if (len !== 8) throw badLength('Date Time Extended', len, start, tag);
-        return { tag, type: 'DateTimeExtended', value: this.int64(v) };
-      default:
-        throw new TtlvError('UNKNOWN_TYPE', `unknown item type ${hex(type, 2)}`, start + 3, tag);
+      // Close every Structure that ends here.
+      while (kids !== undefined && pos === end) {
+        const parent = stack.pop() as TtlvNode[];
+        end = stack.pop() as number;
+        depth--;
+        kids = stack.length === 0 ? undefined : parent;
+      }
+      if (kids === undefined) {
+        this.pos = pos;
+        return root!;
+      }
     }
   }
 
