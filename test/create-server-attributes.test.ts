@@ -184,6 +184,9 @@ describe('Create: server-set attributes', () => {
     expect(plain.has(Tag.RandomNumberGenerator)).toBe(false);
     // Registered objects are Fresh too: no client has been served them yet (TC-CERTATTR-1-20).
     expect(plain.get(Tag.Fresh)?.value).toBe(true);
+    // Fresh may be set by the client too (1.4 §3.34; BL-M-13-21 registers Fresh True).
+    const clientFresh = await attributes(v, uidOf(await register([bool(Tag.Fresh, false)], true)));
+    expect(clientFresh.get(Tag.Fresh)?.value).toBe(false);
     const metadataOnly = await attributes(v, uidOf(await register([], false)));
     expect(metadataOnly.get(Tag.KeyValuePresent)?.value).toBe(false);
   });

@@ -242,7 +242,13 @@ function compareItem(e: TtlvNode, a: TtlvNode, b: Bindings, path: string): Resul
     if (ev === undefined) continue;
     if (av === undefined) return `${path}: missing ${name(tag)}`;
     const err = compareNode(ev, av, b, path);
-    if (err) return err;
+    if (err) {
+      // Say why the server failed (its Result Reason and Message, which carry no key material).
+      const reason = get(a.value, Tag.ResultReason);
+      const msg = get(a.value, Tag.ResultMessage);
+      const why = [reason?.type === 'Enumeration' ? kmipDictionary.enumName(Tag.ResultReason, reason.value) : undefined, msg?.type === 'TextString' ? msg.value : undefined].filter(Boolean).join(': ');
+      return tag === Tag.ResultStatus && why !== '' ? `${err} (${why})` : err;
+    }
   }
   const op = get(e.value, Tag.Operation);
   const ep = get(e.value, Tag.ResponsePayload);

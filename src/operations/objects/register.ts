@@ -49,7 +49,7 @@ const SERVER_ONLY = new Set<number>([
   Tag.DestroyDate,
   Tag.CompromiseDate,
   Tag.ArchiveDate,
-  Tag.Fresh,
+  // Fresh is not here: "initially set by server or client" (1.4 §3.34; OASIS BL-M-13-21 registers Fresh True).
   Tag.KeyValuePresent,
   Tag.AlwaysSensitive,
   Tag.NeverExtractable,
