@@ -173,3 +173,18 @@ describe('encodeTtlv: output growth', () => {
     expect(encodeTtlv({ tag: T, type: 'Integer', value: 7 }).toString('hex')).toBe('42002002000000040000000700000000');
   });
 });
+
+describe('encodeTtlv: ASCII Text Strings either side of the short-copy threshold', () => {
+  for (const n of [0, 1, 7, 8, 9, 31, 32, 33, 64, 65, 200]) {
+    it(`${n} characters`, () => {
+      dirtyPool();
+      const s = Array.from({ length: n }, (_, i) => String.fromCharCode(0x20 + ((i * 7) % 95))).join('');
+      const out = encodeTtlv({ tag: T, type: 'TextString', value: s });
+      const want = Buffer.alloc(8 + Math.ceil(n / 8) * 8);
+      want.write(s, 8, 'latin1');
+      want.writeUInt32BE(0x42002007, 0);
+      want.writeUInt32BE(n, 4);
+      expect(out.toString('hex')).toBe(want.toString('hex'));
+    });
+  }
+});

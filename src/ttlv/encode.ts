@@ -74,6 +74,9 @@ function bigIntWidth(n: bigint): number {
 const latin1Write = (Buffer.prototype as unknown as { latin1Write?: (this: Buffer, s: string, o: number, n: number) => number })
   .latin1Write;
 
+/** ASCII Text Strings up to this many characters are copied by a JS loop, longer ones natively. */
+const SHORT_TEXT = 32;
+
 /** Validates and writes items; every byte of the (unzeroed) Buffer up to `pos` is written. */
 class Writer {
   buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
@@ -232,7 +235,11 @@ class Writer {
     const end = o + 8 + full;
     if (n !== 0) this.zeroLastWord(end);
     if (!ascii) this.buf.write(s, o + 8, n, 'utf8');
-    else if (latin1Write !== undefined) latin1Write.call(this.buf, s, o + 8, n);
+    else if (n <= SHORT_TEXT) {
+      // Short ASCII (most names and identifiers): a JS copy beats the native call's overhead.
+      const b = this.buf;
+      for (let i = 0, d = o + 8; i < n; i++, d++) b[d] = s.charCodeAt(i);
+    } else if (latin1Write !== undefined) latin1Write.call(this.buf, s, o + 8, n);
     else this.buf.write(s, o + 8, n, 'latin1');
     this.pos = end;
   }
