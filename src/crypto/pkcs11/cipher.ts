@@ -56,7 +56,7 @@ function ctrParams(counterBlock: Buffer): Buffer {
 }
 
 /** The PKCS#11 mechanism of a checked cipher request. ECB padding is ours (there is no CKM_*_ECB_PAD). */
-function cipherMechanism(c: ResolvedCipher): Mechanism {
+export function cipherMechanism(c: ResolvedCipher): Mechanism {
   const aes = c.algorithm === 'AES';
   switch (c.mode) {
     case 'ECB':

@@ -23,7 +23,7 @@ import {
   type SymmetricAlgorithm,
 } from '../provider.js';
 import { specOf, usageAttributes } from './algorithms.js';
-import type { CipherProvider, HashAlgorithm } from '../cipher.js';
+import type { CipherProvider, CipherStream, CipherStreamProvider, HashAlgorithm } from '../cipher.js';
 import type {
   AsymmetricAlgorithm,
   AsymmetricProvider,
@@ -38,6 +38,7 @@ import { Pkcs11Asymmetric } from './asymmetric.js';
 import type { EdCurve, EdDsaProvider, EdPrivateKey, GeneratedEdPair } from '../eddsa.js';
 import { Pkcs11EdDsa } from './eddsa.js';
 import type { CipherParams, EncryptResult } from './cipher-params.js';
+import { Pkcs11CipherStreams } from './cipher-stream.js';
 import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, seedIn } from './cipher.js';
 import { checkImportLength, generateLengthBytes, HMAC_GENERATE_MIN_BITS, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
 import { p11, p11Async } from './ckr.js';
@@ -96,11 +97,13 @@ export interface ProviderParts {
 }
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
-export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, AsymmetricProvider, EdDsaProvider, RsaCipherProvider {
+export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, CipherStreamProvider, AsymmetricProvider, EdDsaProvider, RsaCipherProvider {
   private readonly cache: KeyHandleCache;
   private readonly edDsa: Pkcs11EdDsa;
   private readonly exported: ExportCache;
   private readonly exportWorker: ExportWorker | undefined;
+  /** Multi-part Encrypt/Decrypt held between requests (cipher-stream.ts). */
+  readonly cipherStreams: Pkcs11CipherStreams;
   private readonly asymmetric: Pkcs11Asymmetric;
   private closing: Promise<void> | undefined;
 
@@ -131,6 +134,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
     this.exported = new ExportCache(parts.exportCache);
     this.asymmetric = new Pkcs11Asymmetric(() => this.mod, this.pool, this.wrapper);
     this.edDsa = new Pkcs11EdDsa(() => this.mod, this.pool);
+    this.cipherStreams = new Pkcs11CipherStreams(() => this.mod, this.pool, this.wrapper);
   }
 
   private get mod(): PKCS11 {
@@ -317,6 +321,12 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
     return this.withUnwrappedKey(ref, algorithm, (k) => decryptWith(k, algorithm, params, data, tag));
   }
 
+  /** Starts a multi-part Encrypt or Decrypt kept in the HSM between requests (cipher-stream.ts). */
+  openCipherStream(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, direction: 'encrypt' | 'decrypt'): Promise<CipherStream> {
+    specOf(algorithm);
+    return this.cipherStreams.open(ref, algorithm, params, direction);
+  }
+
   /** Message digest inside the HSM (KMIP Hash). */
   digest(algorithm: HashAlgorithm, data: Uint8Array): Promise<Uint8Array> {
     return this.pool.use((session) => digestIn(this.mod, session, algorithm, data));
@@ -459,6 +469,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Asy
   /** Waits for running operations, logs out, closes the sessions and finalises. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.cipherStreams.abortAll();
       await this.pool.drain();
       this.exported.clear();
       // Before C_Logout / C_Finalize: the worker uses this process's PKCS#11 state.

@@ -32,6 +32,8 @@ export const MAX_QUEUED_CALLERS = 4096;
 export class SessionPool {
   private readonly all: Handle[] = [];
   private readonly free: Handle[] = [];
+  /** Sessions opened outside the pool for one long-running operation each (openDedicated). */
+  private readonly dedicated = new Set<Handle>();
   /** Callers waiting for a session; called with undefined when the pool closes. */
   private readonly waiters: Array<(s: Handle | undefined) => void> = [];
   private closed = false;
@@ -93,8 +95,40 @@ export class SessionPool {
     });
   }
 
+  /**
+   * Opens a session outside the pool for one operation that outlives a request (a multi-part
+   * cipher kept running between KMIP requests), so it never holds one of the pool's sessions.
+   * The caller bounds how many it opens and closes each with closeDedicated(); closeAll() closes
+   * any left.
+   */
+  openDedicated(): Handle {
+    if (this.closed) throw new CryptoError('HSM_UNAVAILABLE', 'crypto provider is closed');
+    const s = this.openOne();
+    this.dedicated.add(s);
+    return s;
+  }
+
+  /**
+   * Closes a session from openDedicated(): ends any operation still active in it and destroys
+   * the session objects created in it (PKCS#11 v2.40 §5.6). Idempotent.
+   */
+  closeDedicated(session: Handle): void {
+    if (!this.dedicated.delete(session)) return;
+    try {
+      this.mod.C_CloseSession(session);
+    } catch {
+      // Already gone; closing is best effort.
+    }
+  }
+
+  /** Number of dedicated sessions open (tests: nothing leaks). */
+  get dedicatedCount(): number {
+    return this.dedicated.size;
+  }
+
   /** Closes every session of the pool (not other users' sessions: no C_CloseAllSessions). */
   closeAll(): void {
+    for (const s of [...this.dedicated]) this.closeDedicated(s);
     for (const s of this.all.splice(0)) {
       try {
         this.mod.C_CloseSession(s);

@@ -7,11 +7,14 @@
  */
 import { CryptographicUsageMask, Operation, Tag } from '../../kmip/generated/index.js';
 import { bytes, text } from '../../ttlv/build.js';
+import type { TtlvNode } from '../../ttlv/types.js';
 import { defineOperation } from '../types.js';
-import { cipherServices, refuseStreaming, requireData } from './common.js';
+import { cipherPart } from './cipher-streams.js';
+import { cipherServices, requireData } from './common.js';
 import { usableKey } from './key.js';
 import { asymmetricCipherKey, rsaDecrypt } from './rsa-cipher.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
+import { type StreamStep, decodeStreamStep } from './streams.js';
 
 interface DecryptRequest {
   readonly uid: string | undefined;
@@ -20,30 +23,35 @@ interface DecryptRequest {
   readonly iv?: Uint8Array;
   readonly aad?: Uint8Array;
   readonly tag?: Uint8Array;
+  /** A part of a multi-part request (cipher-streams.ts); Data may then be absent. */
+  readonly step?: StreamStep;
 }
 
 interface DecryptResponse {
   readonly uid: string;
-  readonly data: Uint8Array;
+  readonly data?: Uint8Array;
+  readonly correlation?: Uint8Array;
 }
 
 export default defineOperation<DecryptRequest, DecryptResponse>({
   operation: Operation.Decrypt,
   decode(payload) {
-    refuseStreaming(payload);
+    const step = decodeStreamStep(payload);
     const iv = payload?.bytes(Tag.IVCounterNonce);
     const aad = payload?.bytes(Tag.AuthenticatedEncryptionAdditionalData);
     const tag = payload?.bytes(Tag.AuthenticatedEncryptionTag);
     return {
       uid: payload?.text(Tag.UniqueIdentifier),
       params: decodeCryptoParams(payload),
-      data: requireData(payload),
+      data: step === undefined ? requireData(payload) : (payload?.bytes(Tag.Data) ?? new Uint8Array(0)),
       ...(iv !== undefined ? { iv } : {}),
       ...(aad !== undefined ? { aad } : {}),
       ...(tag !== undefined ? { tag } : {}),
+      ...(step !== undefined ? { step } : {}),
     };
   },
   async handle(ctx, req) {
+    if (req.step !== undefined) return cipherPart(ctx, 'decrypt', { ...req, step: req.step });
     const asym = await asymmetricCipherKey(ctx, req.uid);
     if (asym !== undefined) return rsaDecrypt(ctx, asym, req.params, req.data);
     const services = cipherServices(ctx);
@@ -53,7 +61,10 @@ export default defineOperation<DecryptRequest, DecryptResponse>({
     return { uid: key.obj.uid, data };
   },
   encode(res) {
-    return [text(Tag.UniqueIdentifier, res.uid), bytes(Tag.Data, res.data)];
+    const out: TtlvNode[] = [text(Tag.UniqueIdentifier, res.uid)];
+    if (res.data !== undefined) out.push(bytes(Tag.Data, res.data));
+    if (res.correlation !== undefined) out.push(bytes(Tag.CorrelationValue, res.correlation));
+    return out;
   },
   uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),
 });

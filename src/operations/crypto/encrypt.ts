@@ -8,10 +8,12 @@ import { CryptographicUsageMask, Operation, Tag } from '../../kmip/generated/ind
 import { bytes, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { defineOperation } from '../types.js';
-import { cipherServices, refuseStreaming, requireData } from './common.js';
+import { cipherPart } from './cipher-streams.js';
+import { cipherServices, requireData } from './common.js';
 import { chargeUsage, usableKey } from './key.js';
 import { asymmetricCipherKey, rsaEncrypt } from './rsa-cipher.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
+import { type StreamStep, decodeStreamStep } from './streams.js';
 
 interface EncryptRequest {
   readonly uid: string | undefined;
@@ -19,30 +21,35 @@ interface EncryptRequest {
   readonly data: Uint8Array;
   readonly iv?: Uint8Array;
   readonly aad?: Uint8Array;
+  /** A part of a multi-part request (cipher-streams.ts); Data may then be absent. */
+  readonly step?: StreamStep;
 }
 
 interface EncryptResponse {
   readonly uid: string;
-  readonly data: Uint8Array;
+  readonly data?: Uint8Array;
   readonly iv?: Uint8Array;
   readonly tag?: Uint8Array;
+  readonly correlation?: Uint8Array;
 }
 
 export default defineOperation<EncryptRequest, EncryptResponse>({
   operation: Operation.Encrypt,
   decode(payload) {
-    refuseStreaming(payload);
+    const step = decodeStreamStep(payload);
     const iv = payload?.bytes(Tag.IVCounterNonce);
     const aad = payload?.bytes(Tag.AuthenticatedEncryptionAdditionalData);
     return {
       uid: payload?.text(Tag.UniqueIdentifier),
       params: decodeCryptoParams(payload),
-      data: requireData(payload),
+      data: step === undefined ? requireData(payload) : (payload?.bytes(Tag.Data) ?? new Uint8Array(0)),
       ...(iv !== undefined ? { iv } : {}),
       ...(aad !== undefined ? { aad } : {}),
+      ...(step !== undefined ? { step } : {}),
     };
   },
   async handle(ctx, req) {
+    if (req.step !== undefined) return cipherPart(ctx, 'encrypt', { ...req, step: req.step });
     const asym = await asymmetricCipherKey(ctx, req.uid);
     if (asym !== undefined) return rsaEncrypt(ctx, asym, req.params, req.data);
     const services = cipherServices(ctx);
@@ -60,9 +67,11 @@ export default defineOperation<EncryptRequest, EncryptResponse>({
     };
   },
   encode(res) {
-    const out: TtlvNode[] = [text(Tag.UniqueIdentifier, res.uid), bytes(Tag.Data, res.data)];
+    const out: TtlvNode[] = [text(Tag.UniqueIdentifier, res.uid)];
+    if (res.data !== undefined) out.push(bytes(Tag.Data, res.data));
     if (res.iv !== undefined) out.push(bytes(Tag.IVCounterNonce, res.iv));
     if (res.tag !== undefined) out.push(bytes(Tag.AuthenticatedEncryptionTag, res.tag));
+    if (res.correlation !== undefined) out.push(bytes(Tag.CorrelationValue, res.correlation));
     return out;
   },
   uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),

@@ -52,7 +52,7 @@ function sweep(now: number): void {
 }
 
 /** Invalid Correlation Value in 2.x (2.1 §11.46); Invalid Field in 1.x. */
-function badCorrelation(v: ProtocolVersion): KmipError {
+export function badCorrelation(v: ProtocolVersion): KmipError {
   return new KmipError(is2x(v) ? ResultReason.InvalidCorrelationValue : ResultReason.InvalidField, 'Unknown or expired Correlation Value');
 }
 
