@@ -126,6 +126,8 @@ export interface CipherInputs {
  */
 export function cipherParams(v: ProtocolVersion, p: CryptoParamFields, inputs: CipherInputs, direction: 'encrypt' | 'decrypt'): CipherParams {
   if (p.blockCipherMode === undefined) throw badParams(v, 'Cryptographic Parameters must name a Block Cipher Mode');
+  // Keys are used inside the HSM only; SoftHSM2 2.6 lists no CKM_AES_XTS (C_GetMechanismList).
+  if (p.blockCipherMode === BlockCipherMode.XTS) throw unsupportedParams(v, 'Block Cipher Mode XTS is not supported: the HSM offers no AES-XTS mechanism (CKM_AES_XTS)');
   const mode = MODES.get(p.blockCipherMode);
   if (mode === undefined) throw unsupportedParams(v, 'Block Cipher Mode not supported (ECB, CBC, CTR and GCM are)');
   let padding: 'none' | 'PKCS5' = 'none';
