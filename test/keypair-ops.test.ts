@@ -154,6 +154,48 @@ describe.each([
     expect(await verify(DATA, nodeSign('sha256', DATA, other), [v15Params])).toBe(ValidityIndicator.Invalid);
   });
 
+  it('multi-part Sign and Signature Verify (TC-STREAM-SIGN-1, TC-STREAM-SIGNVFY-1): parts signed whole at the final one', async () => {
+    const v15 = params([enm(Tag.PaddingMethod, PaddingMethod.PKCS1V1_5), enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]);
+    const { priv, pub } = await createPair([alg(CryptographicAlgorithm.RSA), len(2048), activeNow()], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
+    const corr = (r: ItemResult): Buffer => Buffer.from(child(r.payload!, Tag.CorrelationValue)!.value as Uint8Array);
+    const a = ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), v15, bytes(Tag.Data, DATA.subarray(0, 2)), bool(Tag.InitIndicator, true)]));
+    expect(child(a.payload!, Tag.SignatureData)).toBeUndefined();
+    expect(payloadText(a, Tag.UniqueIdentifier)).toBe(priv);
+    const c = corr(a);
+    // A later part may leave out the Unique Identifier; the answer still names the key.
+    const b = ok(await send(Operation.Sign, [v15, bytes(Tag.Data, DATA.subarray(2, 12)), bytes(Tag.CorrelationValue, c)]));
+    expect(payloadText(b, Tag.UniqueIdentifier)).toBe(priv);
+    expect(corr(b)).toEqual(c);
+    const f = ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), v15, bytes(Tag.Data, DATA.subarray(12)), bytes(Tag.CorrelationValue, c), bool(Tag.FinalIndicator, true)]));
+    const sig = Buffer.from(child(f.payload!, Tag.SignatureData)!.value as Uint8Array);
+    // PKCS#1 v1.5 is deterministic: the parts' signature is the whole message's.
+    const whole = ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), v15, bytes(Tag.Data, DATA)]));
+    expect(sig).toEqual(Buffer.from(child(whole.payload!, Tag.SignatureData)!.value as Uint8Array));
+    const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'spki' });
+    expect(nodeVerify('sha256', DATA, spki, sig)).toBe(true);
+    // The stream is closed by its final part.
+    expect((await send(Operation.Sign, [bytes(Tag.Data, DATA), bytes(Tag.CorrelationValue, c), bool(Tag.FinalIndicator, true)])).status).toBe(ResultStatus.OperationFailed);
+
+    // Verify in parts: Signature Data with the first part, as TC-STREAM-SIGNVFY-1 sends it.
+    const verifyParts = async (signature: Buffer): Promise<unknown> => {
+      const p1 = ok(await send(Operation.SignatureVerify, [text(Tag.UniqueIdentifier, pub), v15, bytes(Tag.Data, DATA.subarray(0, 5)), bytes(Tag.SignatureData, signature), bool(Tag.InitIndicator, true)]));
+      expect(child(p1.payload!, Tag.ValidityIndicator)).toBeUndefined();
+      const p2 = ok(await send(Operation.SignatureVerify, [text(Tag.UniqueIdentifier, pub), v15, bytes(Tag.Data, DATA.subarray(5)), bytes(Tag.CorrelationValue, corr(p1)), bool(Tag.FinalIndicator, true)]));
+      return child(p2.payload!, Tag.ValidityIndicator)!.value;
+    };
+    expect(await verifyParts(sig)).toBe(ValidityIndicator.Valid);
+    const bad = Buffer.from(sig);
+    bad[10] = (bad[10] as number) ^ 1;
+    expect(await verifyParts(bad)).toBe(ValidityIndicator.Invalid);
+
+    // Refusals: Digested Data in parts, a part naming another key, the wrong operation's stream.
+    expect((await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), v15, bytes(Tag.DigestedData, DATA), bool(Tag.InitIndicator, true)])).reason).toBe(ResultReason.InvalidField);
+    const s1 = ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), v15, bytes(Tag.Data, DATA), bool(Tag.InitIndicator, true)]));
+    const other = await createPair([alg(CryptographicAlgorithm.RSA), len(2048), activeNow()], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
+    expect((await send(Operation.Sign, [text(Tag.UniqueIdentifier, other.priv), bytes(Tag.Data, DATA), bytes(Tag.CorrelationValue, corr(s1))])).status).toBe(ResultStatus.OperationFailed);
+    expect((await send(Operation.SignatureVerify, [bytes(Tag.Data, DATA), bytes(Tag.SignatureData, sig), bytes(Tag.CorrelationValue, corr(s1)), bool(Tag.FinalIndicator, true)])).status).toBe(ResultStatus.OperationFailed);
+  });
+
   it('EC P-256 pair named by Recommended Curve: DER ECDSA signatures', async () => {
     const curve: [string, TtlvNode] = ['Recommended Curve', enm(Tag.RecommendedCurve, RecommendedCurve.P_256)];
     const { priv, pub } = await createPair([alg(CryptographicAlgorithm.EC), curve, activeNow()], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);

@@ -43,6 +43,7 @@ import { unwrapSecret } from '../objects/material.js';
 import { type ManagedObject, attr, attrNumber } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { refuseStreaming } from './common.js';
+import { type StreamStep, decodeStreamStep, streamStep } from './streams.js';
 import { edCurveOfKey, edDsaSign } from './eddsa.js';
 
 /** The fields of Cryptographic Parameters a signature reads. */
@@ -242,34 +243,70 @@ interface SignRequest {
   readonly params: SignParamFields | undefined;
   readonly data: Uint8Array;
   readonly digested: boolean;
+  /** Set for a multi-part request (Init Indicator / Correlation Value / Final Indicator). */
+  readonly step?: StreamStep;
 }
 
-export default defineOperation<SignRequest, { uid: string; signature: Uint8Array }>({
+interface SignResponse {
+  readonly uid: string;
+  readonly signature?: Uint8Array;
+  readonly correlation?: Uint8Array;
+}
+
+/**
+ * A multi-part request's Data (KMIP 1.3+ streaming, 2.1 §6.1.50): parts may carry no Data, and
+ * Digested Data cannot be split. Undefined for a single-part request.
+ */
+export function decodeSignatureStream(payload: Fields | undefined): { step: StreamStep; data: Uint8Array } | undefined {
+  const step = decodeStreamStep(payload);
+  if (step === undefined) return undefined;
+  if (payload?.bytes(Tag.DigestedData) !== undefined) throw new KmipError(ResultReason.InvalidField, 'Digested Data cannot be sent in parts');
+  const data = payload?.bytes(Tag.Data) ?? new Uint8Array(0);
+  if (data.length > MAX_CIPHER_INPUT_BYTES) throw new KmipError(ResultReason.InvalidField, 'Data is too large');
+  return { step, data };
+}
+
+/** Signs the whole message with a key that passed signatureKey(). */
+async function signWith(ctx: RequestContext, obj: ManagedObject, req: Pick<SignRequest, 'params' | 'data' | 'digested'>): Promise<SignResponse> {
+  const asym = asymmetricServices(ctx.crypto);
+  const ed = edCurveOfKey(obj);
+  if (ed !== undefined) return edDsaSign(ctx, obj, ed, req); // Ed25519 / Ed448: eddsa.ts
+  const algorithm = keyAlgorithm(obj);
+  const params = signatureParams(ctx.version, req.params, obj, algorithm, req.digested);
+  const source = await privateKeySource(ctx, obj);
+  try {
+    const signature = await asym.sign(source, algorithm, params, req.data);
+    ctx.idPlaceholder = obj.uid;
+    return { uid: obj.uid, signature };
+  } catch (e) {
+    throw signatureError(ctx.version, e);
+  } finally {
+    if (source.kind === 'der') (source.der as Uint8Array).fill(0);
+  }
+}
+
+export default defineOperation<SignRequest, SignResponse>({
   operation: Operation.Sign,
   decode(payload: Fields | undefined): SignRequest {
+    const stream = decodeSignatureStream(payload);
+    if (stream !== undefined) return { uid: payload?.text(Tag.UniqueIdentifier), params: decodeSignParams(payload), data: stream.data, digested: false, step: stream.step };
     refuseStreaming(payload);
     return { uid: payload?.text(Tag.UniqueIdentifier), params: decodeSignParams(payload), ...signatureInput(payload) };
   },
-  async handle(ctx: RequestContext, req: SignRequest): Promise<{ uid: string; signature: Uint8Array }> {
-    const asym = asymmetricServices(ctx.crypto);
-    const obj = await signatureKey(ctx, req.uid, 'sign');
-    const ed = edCurveOfKey(obj);
-    if (ed !== undefined) return edDsaSign(ctx, obj, ed, req); // Ed25519 / Ed448: eddsa.ts
-    const algorithm = keyAlgorithm(obj);
-    const params = signatureParams(ctx.version, req.params, obj, algorithm, req.digested);
-    const source = await privateKeySource(ctx, obj);
-    try {
-      const signature = await asym.sign(source, algorithm, params, req.data);
-      ctx.idPlaceholder = obj.uid;
-      return { uid: obj.uid, signature };
-    } catch (e) {
-      throw signatureError(ctx.version, e);
-    } finally {
-      if (source.kind === 'der') (source.der as Uint8Array).fill(0);
-    }
+  async handle(ctx: RequestContext, req: SignRequest): Promise<SignResponse> {
+    if (req.step === undefined) return signWith(ctx, await signatureKey(ctx, req.uid, 'sign'), req);
+    // Multi-part: the parts are collected (bounded, streams.ts) and signed whole with the final
+    // one; the key is checked when named and again before signing.
+    const named = req.uid !== undefined || req.step.correlation === undefined ? await signatureKey(ctx, req.uid, 'sign') : undefined;
+    const r = streamStep(ctx, 'sign', named?.uid, req.step, req.data);
+    if ('correlation' in r) return { uid: r.binding, correlation: r.correlation };
+    return signWith(ctx, await signatureKey(ctx, r.binding, 'sign'), { params: req.params, data: r.whole, digested: false });
   },
-  encode(res: { uid: string; signature: Uint8Array }): TtlvNode[] {
-    return [text(Tag.UniqueIdentifier, res.uid), bytes(Tag.SignatureData, res.signature)];
+  encode(res: SignResponse): TtlvNode[] {
+    const out: TtlvNode[] = [text(Tag.UniqueIdentifier, res.uid)];
+    if (res.signature !== undefined) out.push(bytes(Tag.SignatureData, res.signature));
+    if (res.correlation !== undefined) out.push(bytes(Tag.CorrelationValue, res.correlation));
+    return out;
   },
   uids: (req: SignRequest, res: { uid: string } | undefined) => (res ? [res.uid] : req.uid ? [req.uid] : []),
 });

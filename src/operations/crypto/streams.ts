@@ -74,7 +74,7 @@ export function streamStep(
   step: StreamStep,
   data: Uint8Array | undefined,
   extra?: Uint8Array,
-): { correlation: Uint8Array } | { whole: Buffer; binding: string; extra: Uint8Array | undefined } {
+): { correlation: Uint8Array; binding: string } | { whole: Buffer; binding: string; extra: Uint8Array | undefined } {
   const now = Date.now();
   sweep(now);
   const part = Buffer.from(data ?? new Uint8Array(0));
@@ -92,7 +92,7 @@ export function streamStep(
       expires: now + STREAM_TTL_MS,
       ...(extra !== undefined ? { extra: Uint8Array.from(extra) } : {}),
     });
-    return { correlation: id };
+    return { correlation: id, binding };
   }
   const key = Buffer.from(step.correlation).toString('hex');
   const s = streams.get(key);
@@ -104,7 +104,7 @@ export function streamStep(
   s.chunks.push(part);
   s.size += part.length;
   s.expires = now + STREAM_TTL_MS;
-  if (!step.final) return { correlation: step.correlation };
+  if (!step.final) return { correlation: step.correlation, binding: s.binding };
   streams.delete(key);
   return { whole: Buffer.concat(s.chunks), binding: s.binding, extra: s.extra };
 }
