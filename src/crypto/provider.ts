@@ -9,7 +9,12 @@
  * object (`resident`) and is referred to by its CKA_ID; it never leaves the HSM.
  */
 
-export type SymmetricAlgorithm = 'AES' | 'TDES' | 'HMAC-SHA1' | 'HMAC-SHA256' | 'HMAC-SHA384' | 'HMAC-SHA512';
+/**
+ * 'GENERIC-SECRET': a key of an algorithm the cryptographic module does not implement (IDEA,
+ * CAST5, ...), generated in the module as a generic secret of the right length so that it can be
+ * stored and served like any other key; it is never used for a cryptographic operation.
+ */
+export type SymmetricAlgorithm = 'AES' | 'TDES' | 'HMAC-SHA1' | 'HMAC-SHA256' | 'HMAC-SHA384' | 'HMAC-SHA512' | 'GENERIC-SECRET';
 
 export type KeyRef =
   | {

@@ -41,10 +41,36 @@ function hsmAlgorithm(alg: number, lengthBits: number): SymmetricAlgorithm {
       return 'HMAC-SHA384';
     case CryptographicAlgorithm.HMAC_SHA512:
       return 'HMAC-SHA512';
-    default:
-      throw featureNotSupported('Cryptographic Algorithm not supported for symmetric keys');
+    default: {
+      const lengths = STORED_ONLY.get(alg);
+      if (lengths === undefined) throw featureNotSupported('Cryptographic Algorithm not supported for symmetric keys');
+      if (!lengths(lengthBits)) throw invalidField('Cryptographic Length not valid for this Cryptographic Algorithm');
+      return 'GENERIC-SECRET';
+    }
   }
 }
+
+const range = (min: number, max: number) => (n: number): boolean => n % 8 === 0 && n >= min && n <= max;
+const oneOf = (...ok: number[]) => (n: number): boolean => ok.includes(n);
+
+/**
+ * Symmetric algorithms the HSM does not implement but whose keys clients still ask a KMS to hold
+ * (PyKMIP's own integration tests create IDEA keys). They are generated in the HSM as generic
+ * secrets of the algorithm's length and stored wrapped like any key; Get serves them, and a
+ * cryptographic operation with one answers that the module lacks the algorithm. Lengths as each
+ * algorithm defines them (bits).
+ */
+const STORED_ONLY: ReadonlyMap<number, (bits: number) => boolean> = new Map([
+  [CryptographicAlgorithm.IDEA, oneOf(128)],
+  [CryptographicAlgorithm.CAST5, range(40, 128)],
+  [CryptographicAlgorithm.Blowfish, range(32, 448)],
+  [CryptographicAlgorithm.RC4, range(40, 2048)],
+  [CryptographicAlgorithm.SKIPJACK, oneOf(80)],
+  [CryptographicAlgorithm.Camellia, oneOf(128, 192, 256)],
+  [CryptographicAlgorithm.Twofish, oneOf(128, 192, 256)],
+  [CryptographicAlgorithm.ARIA, oneOf(128, 192, 256)],
+  [CryptographicAlgorithm.SEED, oneOf(128)],
+]);
 
 /**
  * Post-quantum security strength in bits of a symmetric key: Grover's search halves the strength

@@ -22,6 +22,8 @@ const SPECS: Readonly<Record<SymmetricAlgorithm, AlgorithmSpec>> = {
   'HMAC-SHA256': { keyType: pkcs11js.CKK_GENERIC_SECRET, genMechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN, usage: 'mac' },
   'HMAC-SHA384': { keyType: pkcs11js.CKK_GENERIC_SECRET, genMechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN, usage: 'mac' },
   'HMAC-SHA512': { keyType: pkcs11js.CKK_GENERIC_SECRET, genMechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN, usage: 'mac' },
+  // Keys of algorithms the module does not implement: stored and served only (provider.ts).
+  'GENERIC-SECRET': { keyType: pkcs11js.CKK_GENERIC_SECRET, genMechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN, usage: 'mac' },
 };
 
 /** The PKCS#11 description of an algorithm; UNSUPPORTED for anything else. */

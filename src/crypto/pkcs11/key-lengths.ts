@@ -12,6 +12,7 @@ export const SYMMETRIC_ALGORITHMS: readonly SymmetricAlgorithm[] = [
   'HMAC-SHA256',
   'HMAC-SHA384',
   'HMAC-SHA512',
+  'GENERIC-SECRET',
 ];
 
 /**
@@ -55,6 +56,10 @@ export function generateLengthBytes(algorithm: SymmetricAlgorithm, lengthBits: n
       throw bad();
     case 'TDES':
       if (lengthBits === 168 || lengthBits === 192) return 24;
+      throw bad();
+    case 'GENERIC-SECRET':
+      // Each algorithm's own lengths are checked by the caller (operations/create.ts).
+      if (lengthBits % 8 === 0 && lengthBits >= 8 && lengthBits <= HMAC_GENERATE_MAX_BITS) return lengthBits / 8;
       throw bad();
     default:
       if (lengthBits % 8 === 0 && lengthBits >= (HMAC_GENERATE_MIN_BITS[algorithm] ?? Infinity) && lengthBits <= HMAC_GENERATE_MAX_BITS) {
