@@ -43,15 +43,56 @@ ssl_version=PROTOCOL_SSLv23
 CONF
 
 xml="${JUNIT:-$work/junit.xml}"
+
+# Tests that fail because of PyKMIP's own client and leave state behind (an Active key that the
+# suite's tearDown -- locate everything, destroy each -- can then never destroy) run in a second
+# pytest session after all the others, so they cannot fail every later test's tearDown. Evidence
+# for each is in interop/README.md ("Client-side defects").
+ISOLATE=()
+if [[ "$VERSION" == 2.* ]]; then
+  ISOLATE+=("test_proxykmipclient.py::TestProxyKmipClientIntegration::test_create_get_wrapped_destroy")
+fi
+
+run_pytest() { # JUNIT_FILE SUITE_SUFFIX ARGS...
+  local out="$1" suffix="$2"
+  shift 2
+  (
+    cd "$work"
+    HOME="$work/home" KMIP_VERSION="$VERSION" PYTHONPATH="$HERE" PYTHONDONTWRITEBYTECODE=1 \
+      "$PY" -P -m pytest \
+        -p force_version -p no:cacheprovider \
+        --import-mode=importlib --rootdir "$src" -c "$src/pytest.ini" \
+        --strict-markers -m "not ignore" \
+        --junitxml "$out" -o junit_family=xunit2 -o junit_suite_name="pykmip-upstream-$VERSION$suffix" \
+        -q -rfE "${EXTRA[@]}" "$@"
+  )
+}
+
 rc=0
-(
-  cd "$work"
-  HOME="$work/home" KMIP_VERSION="$VERSION" PYTHONPATH="$HERE" PYTHONDONTWRITEBYTECODE=1 \
-    "$PY" -P -m pytest \
-      -p force_version -p no:cacheprovider \
-      --import-mode=importlib --rootdir "$src" -c "$src/pytest.ini" \
-      --strict-markers -m "not ignore" \
-      --junitxml "$xml" -o junit_family=xunit2 -o junit_suite_name="pykmip-upstream-$VERSION" \
-      -q -rfE "${EXTRA[@]}" "$tests"
-) || rc=$?
+deselect=()
+isolated=()
+for t in "${ISOLATE[@]}"; do
+  deselect+=(--deselect "${tests#"$src"/}/$t") # node ids are relative to --rootdir
+  isolated+=("$tests/$t")
+done
+run_pytest "$xml" "" "${deselect[@]}" "$tests" || rc=$?
+if ((${#isolated[@]})); then
+  rc2=0
+  run_pytest "$work/isolated.xml" "-isolated" "${isolated[@]}" || rc2=$?
+  ((rc2 == 0 || rc2 == 1)) || rc=$rc2
+  ((rc2 == 1 && rc == 0)) && rc=1
+  # One JUnit file for the summary: the isolated session's test cases appended to the main one.
+  "$PY" -P - "$xml" "$work/isolated.xml" <<'PYMERGE'
+import sys
+import xml.etree.ElementTree as ET
+main, extra = ET.parse(sys.argv[1]), ET.parse(sys.argv[2])
+suite = main.getroot() if main.getroot().tag == "testsuite" else main.getroot().find("testsuite")
+other = extra.getroot() if extra.getroot().tag == "testsuite" else extra.getroot().find("testsuite")
+for case in other.findall("testcase"):
+    suite.append(case)
+for k in ("tests", "failures", "errors", "skipped"):
+    suite.set(k, str(int(suite.get(k, "0")) + int(other.get(k, "0"))))
+main.write(sys.argv[1], encoding="utf-8", xml_declaration=True)
+PYMERGE
+fi
 finish "$rc" "$xml"
