@@ -4,49 +4,24 @@
  * any key; Get serves it; a cryptographic operation with it is refused. PyKMIP's own integration
  * tests create IDEA keys (test_create_getattributes_locate_destroy, test_modify_delete_attribute).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BlockCipherMode, CryptographicAlgorithm, ObjectType, Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
 import { bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { requestAttributes, useLiveKmipd } from './helpers/live.js';
 
-const work = mkdtempSync(join(tmpdir(), 'kmipd-stored-only-'));
-const certDir = join(work, 'certs');
-let server: TestKmipd;
-let client: KmipTestClient;
-
-beforeAll(async () => {
-  testPki(certDir, ['alice']);
-  server = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
-  client = await KmipTestClient.connect(server.port, loadClientCerts(certDir, 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await server?.close();
-  rmSync(work, { recursive: true, force: true });
-});
-
-async function one(v: [number, number], operation: number, payload: TtlvNode[]): Promise<ItemResult> {
-  return parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-}
+const live = useLiveKmipd('stored-only');
+const one = (v: [number, number], operation: number, payload: TtlvNode[]): Promise<ItemResult> => live.one(v, operation, payload);
 
 function create(v: [number, number], alg: number, bits: number): Promise<ItemResult> {
   const now = BigInt(Math.floor(Date.now() / 1000));
-  const list: [string, TtlvNode][] = [
-    ['Cryptographic Algorithm', enm(Tag.CryptographicAlgorithm, alg)],
-    ['Cryptographic Length', int(Tag.CryptographicLength, bits)],
-    ['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, 12)],
-    ['Activation Date', dateTime(Tag.ActivationDate, now - 60n)],
-  ];
-  const attrs =
-    v[0] >= 2
-      ? struct(Tag.Attributes, list.map(([, n]) => n))
-      : struct(Tag.TemplateAttribute, list.map(([name, n]) => struct(Tag.Attribute, [text(Tag.AttributeName, name), { ...n, tag: Tag.AttributeValue } as TtlvNode])));
+  const attrs = requestAttributes(v, [
+    enm(Tag.CryptographicAlgorithm, alg),
+    int(Tag.CryptographicLength, bits),
+    int(Tag.CryptographicUsageMask, 12),
+    dateTime(Tag.ActivationDate, now - 60n),
+  ]);
   return one(v, Operation.Create, [enm(Tag.ObjectType, ObjectType.SymmetricKey), attrs]);
 }
 

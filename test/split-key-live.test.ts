@@ -3,10 +3,7 @@
  * split and join round trips for XOR, GF(2^8) and prime-field sharing, the parts' fields and
  * links, threshold edge cases and the spec's errors.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CryptographicAlgorithm,
   KeyFormatType,
@@ -14,7 +11,6 @@ import {
   ObjectType,
   Operation,
   ResultReason,
-  ResultStatus,
   SecretDataType,
   SplitKeyMethod,
   Tag,
@@ -22,55 +18,16 @@ import {
 import { CryptographicUsageMask as M } from '../src/kmip/generated/masks.js';
 import { bigInt, bool, bytes, child, children, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { expectFailure, expectSuccess, requestAttributes, useLiveKmipd } from './helpers/live.js';
 
 type V = [number, number];
-const work = mkdtempSync(join(tmpdir(), 'kmipd-split-live-'));
-const certDir = join(work, 'certs');
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-let server: TestKmipd;
-let client: KmipTestClient;
-
-beforeAll(async () => {
-  testPki(certDir, ['alice']);
-  server = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
-  client = await KmipTestClient.connect(server.port, loadClientCerts(certDir, 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await server?.close();
-  rmSync(work, { recursive: true, force: true });
-});
-
-async function one(v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> {
-  return parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-}
-function ok(r: ItemResult): ItemResult {
-  expect(r.status, r.message).toBe(ResultStatus.Success);
-  return r;
-}
-function fails(r: ItemResult, reason: number): void {
-  expect(r.status).toBe(ResultStatus.OperationFailed);
-  expect(r.reason, r.message).toBe(reason);
-}
-
-const NAMES: Record<number, string> = {
-  [Tag.CryptographicAlgorithm]: 'Cryptographic Algorithm',
-  [Tag.CryptographicLength]: 'Cryptographic Length',
-  [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
-  [Tag.ActivationDate]: 'Activation Date',
-  [Tag.Extractable]: 'Extractable',
-};
-/** Attributes in the version's request form: 2.x Attributes, 1.x Template-Attribute. */
-function attrs(v: V, list: TtlvNode[]): TtlvNode {
-  if (v[0] >= 2) return struct(Tag.Attributes, list);
-  return struct(
-    Tag.TemplateAttribute,
-    list.map((n) => struct(Tag.Attribute, [text(Tag.AttributeName, NAMES[n.tag]!), { ...n, tag: Tag.AttributeValue } as TtlvNode])),
-  );
-}
+const live = useLiveKmipd('split-live');
+const one = (v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> => live.one(v, operation, payload);
+const ok = expectSuccess;
+const fails = expectFailure;
+const attrs = requestAttributes;
 const active = (): TtlvNode => dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000)) - 60n);
 
 async function registerKey(v: V, alg: number, material: Buffer, mask: number, extra: TtlvNode[] = []): Promise<string> {
