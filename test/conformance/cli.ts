@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { operations } from '../../src/operations/index.js';
-import { OASIS_SKIP, listOasisFiles } from '../helpers/oasis.js';
+import { OASIS_DIR, OASIS_SKIP, listOasisFiles } from '../helpers/oasis.js';
 import { startTestKmipd, testPki } from '../helpers/kmipd.js';
 import { type ClientCerts, loadClientCerts } from '../helpers/tls-client.js';
 import { type CaseResult, caseId, loadCase, missingOperations, replayCase } from './replay.js';
@@ -100,6 +100,12 @@ async function main(): Promise<number> {
   });
   const filter = values.filter === undefined ? undefined : new RegExp(values.filter);
   const files = selected().filter((f) => filter === undefined || filter.test(f));
+  if (selected().length === 0) {
+    // No corpus is a broken setup, not zero failures: say so and fail (CI must not pass silently).
+    console.error(`no OASIS test cases found in ${OASIS_DIR}; put them at ../shared/kmip-testcases or set KMIP_TESTCASES_DIR`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
   const implemented = new Set(operations.map((o) => o.operation));
 
   const work = mkdtempSync(join(tmpdir(), 'kmipd-conformance-'));
