@@ -73,10 +73,19 @@ export class Bindings {
   private readonly bytes = new Map<string, Uint8Array>();
   /** Values implied by a tag's name (see compare.ts); an explicit placeholder binding wins. */
   private readonly implied = new Map<string, Uint8Array>();
+  /** Every output seen under an implied name, in order: `$DATA_0` is the first `$DATA`. */
+  private readonly impliedSeq = new Map<string, Uint8Array[]>();
 
-  /** Remembers the latest output under an implied placeholder name; never a consistency check. */
+  /**
+   * Remembers an output under an implied placeholder name (the latest wins) and as the next in its
+   * numbered sequence (CS-BC-M-13-13/-14/-20 print step 1's ciphertext as literal bytes and then
+   * send `$DATA_0`); never a consistency check.
+   */
   implyBytes(token: string, actual: Uint8Array): void {
     this.implied.set(token, actual);
+    const seq = this.impliedSeq.get(token) ?? [];
+    seq.push(actual);
+    this.impliedSeq.set(token, seq);
   }
 
   /** Binds `token` on first sight; afterwards checks consistency. Returns an error text or undefined. */
@@ -108,6 +117,13 @@ export class Bindings {
   }
 
   bytesValue(token: string): Uint8Array | undefined {
-    return this.bytes.get(token) ?? this.implied.get(token);
+    return this.bytes.get(token) ?? this.implied.get(token) ?? this.numberedImplied(token);
+  }
+
+  /** `$NAME_n`: the n-th output implied under `$NAME`, when nothing bound the numbered token. */
+  private numberedImplied(token: string): Uint8Array | undefined {
+    const m = /^(\$[A-Z][A-Z0-9_]*)_([0-9]+)$/.exec(token);
+    if (!m) return undefined;
+    return this.impliedSeq.get(m[1] as string)?.[Number(m[2])];
   }
 }
