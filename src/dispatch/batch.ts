@@ -11,6 +11,7 @@ import { BatchErrorContinuationOption, ResultReason, ResultStatus, enumName } fr
 import type { RequestBatchItem, RequestMessage, ResponseBatchItem } from '../kmip/message.js';
 import { encodeResponseBatchItem } from '../kmip/message.js';
 import { atLeast, is2x } from '../kmip/protocol-version.js';
+import { expandTemplateReferences } from '../operations/objects/template.js';
 import type { OperationHandler, RequestContext } from '../operations/types.js';
 import type { AuditEntry, Changes, ObjectStore } from '../store/object-store.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
@@ -138,7 +139,8 @@ async function runItem(ctx: RequestContext, item: RequestBatchItem, handler: Han
     };
   }
   try {
-    const payload = item.payload === undefined ? undefined : new Fields(item.payload, 'Request Payload');
+    // KMIP 1.x: Names of Templates in a Template-Attribute become the templates' attributes.
+    const payload = item.payload === undefined ? undefined : new Fields(await expandTemplateReferences(ctx, item.payload), 'Request Payload');
     const req = handler.decode(payload, ctx);
     const res = await handler.handle(ctx, req);
     const response: ResponseBatchItem = {

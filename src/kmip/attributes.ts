@@ -75,8 +75,9 @@ export function decodeV2Attribute(node: TtlvNode): Attribute {
 
 /**
  * Attributes from a request payload, whichever form the client used: 2.x `Attributes`, 1.x
- * `Template-Attribute` (its Names of templates are not supported: templates were deprecated in 1.3),
- * or bare 1.x `Attribute`s. Real clients mix these (e.g. 1.x wrappers at 2.0), so all are read.
+ * `Template-Attribute`, or bare 1.x `Attribute`s. Names of Templates in a 1.x Template-Attribute
+ * are replaced by the templates' attributes before the operation decodes its payload
+ * (operations/objects/template.ts); one still here (a 2.x request) is Feature Not Supported. Real clients mix these (e.g. 1.x wrappers at 2.0), so all are read.
  */
 export function decodeRequestAttributes(payload: Fields, containerTags: readonly number[] = [Tag.Attributes, Tag.TemplateAttribute]): Attribute[] {
   const out: Attribute[] = [];
@@ -85,7 +86,7 @@ export function decodeRequestAttributes(payload: Fields, containerTags: readonly
       if (container.type !== 'Structure') throw invalidField(`${tagLabel(ct)} must be a Structure`);
       for (const c of container.value) {
         if (ct === Tag.TemplateAttribute) {
-          if (c.tag === Tag.Name) throw new KmipError(ResultReason.FeatureNotSupported, 'Templates are not supported');
+          if (c.tag === Tag.Name) throw new KmipError(ResultReason.FeatureNotSupported, 'Templates do not exist in KMIP 2.x');
           if (c.tag !== Tag.Attribute) throw invalidField(`Template-Attribute: unexpected ${tagLabel(c.tag)}`);
           out.push(decodeV1Attribute(c));
         } else {

@@ -47,6 +47,7 @@ import { encodeTtlv } from '../ttlv/encode.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { convertAsymmetric, needsConversion } from './objects/key-conversion.js';
 import { unwrapSecret } from './objects/material.js';
+import { encodeTemplate } from './objects/template.js';
 import { loadCurrent, requireUsage, wrongState } from './lifecycle/state.js';
 import { decodeWrappingParams, isRsaWrappingKey, rsaUnwrap, rsaWrap } from './objects/key-wrap-rsa.js';
 import type { CryptoParamFields } from './crypto/params.js';
@@ -389,7 +390,11 @@ export default defineOperation<GetRequest, GetResponse>({
       throw new KmipError(ResultReason.KeyCompressionTypeNotSupported, 'Key Compression Type applies to EC public and private keys only');
     }
     let object: TtlvNode;
-    if (convertible && kb !== undefined && obj.content !== undefined && needsConversion(kb, req.keyFormatType, req.keyCompressionType)) {
+    if (obj.objectType === ObjectType.Template) {
+      // KMIP 1.4 §2.2.6: a Template's value is its attribute list (objects/template.ts).
+      if (req.keyFormatType !== undefined) throw keyFormatTypeNotSupported('Key Format Type does not apply to a Template');
+      object = encodeTemplate(ctx, obj);
+    } else if (convertible && kb !== undefined && obj.content !== undefined && needsConversion(kb, req.keyFormatType, req.keyCompressionType)) {
       // Public / Private Key in another Key Format Type or Key Compression Type (objects/key-conversion.ts).
       const stored = await storedValue(ctx, obj);
       try {

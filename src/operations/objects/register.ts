@@ -1,6 +1,7 @@
 /**
  * Register. KMIP 1.4 §4.3, 2.1 §6.1.43. Stores a client-supplied object of any type except
- * Template (deprecated in 1.3, gone in 2.0: Feature Not Supported) and Certificate Request.
+ * Certificate Request; a Template (1.x only: deprecated in 1.3, gone in 2.0) is kept as a list of
+ * attributes for new objects (objects/template.ts).
  *
  * Where the value goes (see src/operations/objects.ts): a Raw or Transparent Symmetric Key of an
  * algorithm the HSM implements is imported into the HSM and kept wrapped under the master key, so
@@ -24,6 +25,7 @@ import { type RequestContext, defineOperation } from '../types.js';
 import { checkRegisteredKey } from './key-conversion.js';
 import { importRsaWrapped } from './key-wrap-rsa.js';
 import { wrapSecret } from './material.js';
+import { decodeTemplateContent, registerTemplate } from './template.js';
 
 interface RegisterRequest {
   readonly objectType: number;
@@ -174,10 +176,14 @@ export default defineOperation<RegisterRequest, RegisterResponse>({
     if (payload === undefined) throw missingData('Register needs a payload');
     const objectType = payload.req(Tag.ObjectType, 'Enumeration').value;
     const attributes = decodeRequestAttributes(payload);
+    if (objectType === ObjectType.Template) {
+      const fields = decodeTemplateContent(payload.opt(Tag.Template, 'Structure'));
+      return { objectType, attributes, content: { objectType, fields, value: new Uint8Array(0) } };
+    }
     return { objectType, attributes, content: decodeObjectContent(objectType, payload) };
   },
   async handle(ctx, req) {
-    const obj = await registerObject(ctx, req);
+    const obj = req.objectType === ObjectType.Template ? registerTemplate(ctx, req.attributes, req.content.fields) : await registerObject(ctx, req);
     ctx.idPlaceholder = obj.uid;
     return { uid: obj.uid };
   },
