@@ -137,6 +137,10 @@ describe('KMIP 1.x Templates live (TLS + SoftHSM2 + LevelDB)', () => {
     expectFailure(await create([templateRef('alice-only')], V13, 'bob'), ResultReason.ItemNotFound);
     expectFailure(await registerTemplate('bad', [attr('State', enm(0, State.Active))]), ResultReason.InvalidField);
     expectFailure(await registerTemplate('bad', [text(Tag.AttributeName, 'loose')]), ResultReason.InvalidField);
+    expectFailure(
+      await kmipd.one(V13, Operation.Register, [enm(Tag.ObjectType, ObjectType.Template), struct(Tag.Template, [attr('Cryptographic Length', int(0, 128))])]),
+      ResultReason.MissingData,
+    );
     // KMIP 2.x has no templates.
     expectFailure(await create([templateRef('alice-only')], V20), ResultReason.FeatureNotSupported);
     expectFailure(

@@ -74,6 +74,8 @@ export function registerTemplate(ctx: RequestContext, requestAttributes: readonl
     }
     (appliesToTemplateItself(a) || a.vendor !== undefined ? own : explicit).push(a);
   }
+  // "A Template is a named Managed Object" (1.4 §2.2.6): requests name it to use it.
+  if (!own.some(appliesToTemplateItself)) throw missingData('A Template needs a Name');
   const templateAttrs = merge([forObjects], explicit);
   // Only what a client may give a new object can be in a Template (1.4 §2.2.6: client-settable attributes).
   checkClientSuppliedAttributes([...own, ...templateAttrs], ctx.version);
