@@ -51,6 +51,7 @@ import { encodeTemplate } from './objects/template.js';
 import { loadCurrent, requireUsage, wrongState } from './lifecycle/state.js';
 import { decodeWrappingParams, isRsaWrappingKey, rsaUnwrap, rsaWrap } from './objects/key-wrap-rsa.js';
 import type { CryptoParamFields } from './crypto/params.js';
+import { refusePadExport } from './crypto/one-time-pad.js';
 import { type ManagedObject, attr, attrNumber, markServed, objectState } from './objects.js';
 import { type RequestContext, defineOperation } from './types.js';
 
@@ -380,6 +381,7 @@ export default defineOperation<GetRequest, GetResponse>({
   async handle(ctx, req) {
     // An archived object is not returned until it is recovered (KMIP 1.4 §4.22: Object Archived).
     const obj = await loadCurrent(ctx, req.uid);
+    refusePadExport(obj);
     refuseNotExtractable(ctx, obj);
     const kb = obj.content?.keyBlock;
     refuseSensitiveInClear(ctx, obj, req, kb?.form === 'keyvalue' && req.keyWrapType !== KeyWrapType.NotWrapped);

@@ -37,6 +37,10 @@ export const CONFORMANCE_SKIP: Readonly<Record<string, string>> = {
   'profiles/v1.3/mandatory/CS-RNG-O-2-13.xml': 'optional alternative: records a server that uses 16 of the 32 seed bytes; kmipd uses all 32 (as CS-RNG-O-1)',
   'profiles/v1.3/mandatory/CS-RNG-O-3-13.xml': 'optional alternative: records a server that ignores the seed (Data Length 0); kmipd uses all 32 bytes (as CS-RNG-O-1)',
   'profiles/v1.3/mandatory/CS-RNG-O-4-13.xml': 'optional alternative: records a server that refuses seeding (Permission Denied); kmipd accepts it (as CS-RNG-O-1)',
+  // Get of a one-time pad: TC-OTP-3 and TC-OTP-4 record two answers to the same Get of the same pad
+  // (the Secret Data without its Key Value; Permission Denied). kmipd refuses (crypto/one-time-pad.ts).
+  'testcases/v1.3/TC-OTP-3-13.xml': 'optional alternative: records a server that answers Get of a one-time pad without its Key Value; kmipd refuses it (Permission Denied, as TC-OTP-4-13)',
+  'testcases/v1.4/TC-OTP-3-14.xml': 'optional alternative: records a server that answers Get of a one-time pad without its Key Value; kmipd refuses it (Permission Denied, as TC-OTP-4-14)',
   'testcases/v1.3/TC-RNG-ATTR-2-13.xml': 'upstream defect: Create answers $UNIQUE_IDENTIFIER_1 but the next request asks for $UNIQUE_IDENTIFIER_0, which nothing bound (fixed in TC-RNG-ATTR-2-14, which passes)',
   // Locate paging: the v1.3 draft lists the five keys newest first without Maximum Items and then
   // pages them oldest first (key1, key2, ...), contradicting itself; the v1.4 files page newest

@@ -12,6 +12,7 @@ import { defineOperation } from '../types.js';
 import { cipherPart } from './cipher-streams.js';
 import { cipherServices, requireData } from './common.js';
 import { usableKey } from './key.js';
+import { isOneTimePad, padCipher } from './one-time-pad.js';
 import { asymmetricCipherKey, rsaDecrypt } from './rsa-cipher.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
 import { type StreamStep, decodeStreamStep } from './streams.js';
@@ -53,7 +54,7 @@ export default defineOperation<DecryptRequest, DecryptResponse>({
   async handle(ctx, req) {
     if (req.step !== undefined) return cipherPart(ctx, 'decrypt', { ...req, step: req.step });
     const asym = await asymmetricCipherKey(ctx, req.uid);
-    if (asym !== undefined) return rsaDecrypt(ctx, asym, req.params, req.data);
+    if (asym !== undefined) return isOneTimePad(asym) ? padCipher(ctx, asym, 'decrypt', req) : rsaDecrypt(ctx, asym, req.params, req.data);
     const services = cipherServices(ctx);
     const key = await usableKey(ctx, req.uid, 'process', CryptographicUsageMask.Decrypt);
     const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'decrypt');

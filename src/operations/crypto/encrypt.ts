@@ -11,6 +11,7 @@ import { defineOperation } from '../types.js';
 import { cipherPart } from './cipher-streams.js';
 import { cipherServices, requireData } from './common.js';
 import { chargeUsage, usableKey } from './key.js';
+import { isOneTimePad, padCipher } from './one-time-pad.js';
 import { asymmetricCipherKey, rsaEncrypt } from './rsa-cipher.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
 import { type StreamStep, decodeStreamStep } from './streams.js';
@@ -51,7 +52,7 @@ export default defineOperation<EncryptRequest, EncryptResponse>({
   async handle(ctx, req) {
     if (req.step !== undefined) return cipherPart(ctx, 'encrypt', { ...req, step: req.step });
     const asym = await asymmetricCipherKey(ctx, req.uid);
-    if (asym !== undefined) return rsaEncrypt(ctx, asym, req.params, req.data);
+    if (asym !== undefined) return isOneTimePad(asym) ? padCipher(ctx, asym, 'encrypt', req) : rsaEncrypt(ctx, asym, req.params, req.data);
     const services = cipherServices(ctx);
     const key = await usableKey(ctx, req.uid, 'protect', CryptographicUsageMask.Encrypt);
     const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'encrypt');

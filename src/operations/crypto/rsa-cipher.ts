@@ -29,6 +29,7 @@ import { loadCurrent, requireUsableState, requireUsage } from '../lifecycle/stat
 import { type ManagedObject, resolveUid } from '../objects.js';
 import type { RequestContext } from '../types.js';
 import { chargeUsage } from './key.js';
+import { isOneTimePad } from './one-time-pad.js';
 import { type CryptoParamFields, effectiveParams } from './params.js';
 import { keyAlgorithm, privateKeySource } from './sign.js';
 import { spkiOf } from './signature-verify.js';
@@ -76,10 +77,14 @@ export function rsaCipherParams(v: ProtocolVersion, p: CryptoParamFields): RsaCi
   }
 }
 
-/** The asymmetric key the request names, or undefined when it names something else. */
+/**
+ * The object the request names when Encrypt / Decrypt is not done by the HSM's symmetric ciphers:
+ * an asymmetric key (here), or a one-time pad (one-time-pad.ts); undefined for anything else. One
+ * load serves both checks.
+ */
 export async function asymmetricCipherKey(ctx: RequestContext, uid: string | undefined): Promise<ManagedObject | undefined> {
   const obj = await loadCurrent(ctx, resolveUid(ctx, uid));
-  return obj.objectType === ObjectType.PublicKey || obj.objectType === ObjectType.PrivateKey ? obj : undefined;
+  return obj.objectType === ObjectType.PublicKey || obj.objectType === ObjectType.PrivateKey || isOneTimePad(obj) ? obj : undefined;
 }
 
 /** Checks the key's type, State and dates, and usage mask for the direction. */
