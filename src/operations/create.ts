@@ -1,5 +1,5 @@
 /**
- * Create (symmetric keys). KMIP 1.4 §4.1, 2.1 §6.1.12. The key is generated inside the HSM and
+ * Create (symmetric keys; Secret Data in objects/secret-data.ts). KMIP 1.4 §4.1, 2.1 §6.1.12. The key is generated inside the HSM and
  * leaves it only wrapped under the master key; a key created with Extractable = False stays
  * resident in the HSM.
  */
@@ -12,6 +12,7 @@ import { enm, int, text } from '../ttlv/build.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { type ManagedObject, attr, attrNumber, newUid, saveObject } from './objects.js';
 import { digestAttribute, generatedKeyAttributes, initialAttributes } from './server-attributes.js';
+import { createSecretData } from './objects/secret-data.js';
 import { type RequestContext, defineOperation } from './types.js';
 
 interface CreateRequest {
@@ -153,10 +154,10 @@ export default defineOperation<CreateRequest, CreateResponse>({
     return { objectType, attributes: decodeRequestAttributes(payload) };
   },
   async handle(ctx, req) {
-    if (req.objectType !== ObjectType.SymmetricKey) {
-      throw new KmipError(ResultReason.InvalidField, 'Create supports Symmetric Key objects');
+    if (req.objectType !== ObjectType.SymmetricKey && req.objectType !== ObjectType.SecretData) {
+      throw new KmipError(ResultReason.InvalidField, 'Create supports Symmetric Key and Secret Data objects');
     }
-    const obj = await createSymmetricKey(ctx, req.attributes);
+    const obj = req.objectType === ObjectType.SecretData ? await createSecretData(ctx, req.attributes) : await createSymmetricKey(ctx, req.attributes);
     ctx.idPlaceholder = obj.uid;
     return { objectType: obj.objectType, uid: obj.uid };
   },
