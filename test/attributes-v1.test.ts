@@ -166,8 +166,14 @@ describe('attribute operations at KMIP 1.x', () => {
     expect(got.map(([, , v]) => v.value)).toEqual(['one', 'TWO', secs(clock), secs(T0)]);
     const m0 = await ok(Operation.ModifyAttribute, [uidOf(uid), attr('x-a', text(0, 'ONE'))]);
     expect(attrsOf(m0)[0]![1]).toBe(0);
-    // No index asked, none echoed (the OASIS vectors); index 0 named, index 0 echoed (PyKMIP).
-    expect(child(children(m0.payload!, Tag.Attribute)[0]!, Tag.AttributeIndex)).toBeUndefined();
+    // A multi-instance attribute's index is always written, 0 included (PyKMIP reads it); a
+    // single-instance attribute's (always 0) only when the client named it (TC-171: Contact
+    // Information modified at index 0 and echoed without one; KMIP 1.4 §2.1.1: absent means 0).
+    expect(child(children(m0.payload!, Tag.Attribute)[0]!, Tag.AttributeIndex)?.value).toBe(0);
+    const contact = await ok(Operation.AddAttribute, [uidOf(uid), attr('Contact Information', text(0, 'admin@localhost'))]);
+    expect(child(children(contact.payload!, Tag.Attribute)[0]!, Tag.AttributeIndex)).toBeUndefined();
+    const c0 = await ok(Operation.ModifyAttribute, [uidOf(uid), attr('Contact Information', text(0, 'donald@localhost'))]);
+    expect(child(children(c0.payload!, Tag.Attribute)[0]!, Tag.AttributeIndex)).toBeUndefined();
     const named0 = await ok(Operation.ModifyAttribute, [uidOf(uid), attr('x-a', text(0, 'One'), 0)]);
     expect(child(children(named0.payload!, Tag.Attribute)[0]!, Tag.AttributeIndex)?.value).toBe(0);
     const del0 = await ok(Operation.DeleteAttribute, [uidOf(uid), text(Tag.AttributeName, 'x-a'), int(Tag.AttributeIndex, 0)]);

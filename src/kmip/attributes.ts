@@ -26,11 +26,65 @@ export interface Attribute {
   readonly vendorName?: string;
   /** The value, re-tagged with `tag` (structures keep their own children). */
   readonly value: TtlvNode;
+  /**
+   * The instance's KMIP 1.x Attribute Index (1.4 §2.1.1): assigned by the server when the instance
+   * is first stored and stable afterwards ("The Attribute Index of an attribute SHALL NOT change
+   * when other instances are added or deleted"). Undefined until assigned ({@link assignAttributeIndexes}).
+   */
+  readonly index?: number;
 }
 
 /** Internal key that identifies an attribute kind: the tag name, or `vendor:name`. */
 export function attributeKey(a: Pick<Attribute, 'tag' | 'vendor' | 'vendorName'>): string {
   return a.vendor !== undefined ? `${a.vendor}:${a.vendorName ?? ''}` : (tagInfo(a.tag)?.name ?? String(a.tag));
+}
+
+/**
+ * Gives every instance without an Attribute Index the next index of its kind (one above the
+ * highest the kind already has, 0 for the first), keeping the indexes instances already have
+ * (KMIP 1.4 §2.1.1: indices start with 0 and never change; a single-instance attribute is always
+ * 0). A repeated index within a kind (never written by kmipd) is treated as unassigned. Returns
+ * `attrs` itself when nothing needed an index.
+ */
+export function assignAttributeIndexes(attrs: readonly Attribute[]): readonly Attribute[] {
+  if (attrs.every((a) => a.index !== undefined) && !hasRepeatedIndex(attrs)) return attrs;
+  const used = new Map<string, Set<number>>();
+  const next = new Map<string, number>();
+  const keep = attrs.map((a) => {
+    if (a.index === undefined) return false;
+    const k = attributeKey(a);
+    const u = used.get(k) ?? new Set<number>();
+    used.set(k, u);
+    if (u.has(a.index)) return false;
+    u.add(a.index);
+    next.set(k, Math.max(next.get(k) ?? 0, a.index + 1));
+    return true;
+  });
+  return attrs.map((a, i) => {
+    if (keep[i]) return a;
+    const k = attributeKey(a);
+    const index = next.get(k) ?? 0;
+    next.set(k, index + 1);
+    return { ...a, index };
+  });
+}
+
+function hasRepeatedIndex(attrs: readonly Attribute[]): boolean {
+  const seen = new Set<string>();
+  for (const a of attrs) {
+    const k = `${attributeKey(a)}\u0000${String(a.index)}`;
+    if (seen.has(k)) return true;
+    seen.add(k);
+  }
+  return false;
+}
+
+/** The index the next new instance of `a`'s kind gets on an object with `attrs` (see {@link assignAttributeIndexes}). */
+export function nextAttributeIndex(attrs: readonly Attribute[], a: Pick<Attribute, 'tag' | 'vendor' | 'vendorName'>): number {
+  const k = attributeKey(a);
+  let next = 0;
+  for (const x of assignAttributeIndexes(attrs)) if (attributeKey(x) === k) next = Math.max(next, (x.index ?? 0) + 1);
+  return next;
 }
 
 function retag(node: TtlvNode, tag: number): TtlvNode {
@@ -48,7 +102,10 @@ function fromV1Name(name: string, value: TtlvNode): Attribute {
   return { tag, value: retag(value, tag) };
 }
 
-/** Decodes one 1.x `Attribute` structure. Attribute Index is accepted and ignored (order is kept). */
+/**
+ * Decodes one 1.x `Attribute` structure. Its Attribute Index is not part of the result: in Create /
+ * Register the server assigns indexes (KMIP 1.4 §2.1.1); Modify / Delete read it separately.
+ */
 export function decodeV1Attribute(node: TtlvNode): Attribute {
   const f = new Fields(node, 'Attribute');
   const name = f.req(Tag.AttributeName, 'TextString').value;

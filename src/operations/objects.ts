@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KeyRef, SymmetricAlgorithm } from '../crypto/provider.js';
-import { type Attribute, decodeV2Attribute, encodeAttribute } from '../kmip/attributes.js';
+import { type Attribute, assignAttributeIndexes, decodeV2Attribute, encodeAttribute } from '../kmip/attributes.js';
 import { itemNotFound, objectDestroyed } from '../kmip/errors.js';
 import { State, Tag } from '../kmip/generated/index.js';
 import { atLeast } from '../kmip/protocol-version.js';
@@ -200,16 +200,27 @@ interface Body {
   v: 1;
   objectType: number;
   attributes: string; // base64 TTLV `Attributes` structure
+  /**
+   * The 1.x Attribute Index of each entry of `attributes`, in order; absent when every index is
+   * the one {@link defaultIndexes} gives (so most bodies are unchanged, and bodies written before
+   * indexes were stored load with their instances numbered in order).
+   */
+  ai?: number[];
   key?: { alg: SymmetricAlgorithm } & BodyKeyRef;
   content?: BodyContent;
 }
 
+/** Instances numbered 0, 1, ... per kind in list order: the indexes of a body without `ai`. */
+function defaultIndexes(attributes: readonly Attribute[]): readonly Attribute[] {
+  return assignAttributeIndexes(attributes.map(({ index: _, ...a }) => a));
+}
+
 export function serializeObject(obj: ManagedObject): StoredObject {
-  const attrs = struct(
-    Tag.Attributes,
-    obj.attributes.map((a) => encodeAttribute(a, V2)).filter((n): n is TtlvNode => n !== undefined),
-  );
+  const list = assignAttributeIndexes(obj.attributes);
+  const attrs = struct(Tag.Attributes, list.map((a) => encodeAttribute(a, V2)).filter((n): n is TtlvNode => n !== undefined));
   const body: Body = { v: 1, objectType: obj.objectType, attributes: encodeTtlv(attrs).toString('base64') };
+  const dflt = defaultIndexes(list);
+  if (list.some((a, i) => a.index !== dflt[i]!.index)) body.ai = list.map((a) => a.index ?? 0);
   const state = objectState(obj);
   const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
   if (obj.key !== undefined && !destroyed) body.key = { alg: obj.key.algorithm, ...refToBody(obj.key.ref) };
@@ -226,7 +237,10 @@ export function serializeObject(obj: ManagedObject): StoredObject {
 export function deserializeObject(s: StoredObject): ManagedObject {
   const body = JSON.parse(Buffer.from(s.body).toString('utf8')) as Body;
   const tree = decodeTtlv(Buffer.from(body.attributes, 'base64'));
-  const attributes = tree.type === 'Structure' ? tree.value.map(decodeV2Attribute) : [];
+  const decoded = tree.type === 'Structure' ? tree.value.map(decodeV2Attribute) : [];
+  const ai = body.ai;
+  const stored = ai !== undefined && ai.length === decoded.length && ai.every((i) => Number.isSafeInteger(i) && i >= 0);
+  const attributes = assignAttributeIndexes(stored ? decoded.map((a, i) => ({ ...a, index: ai[i]! })) : decoded);
   let key: KeyMaterialRef | undefined;
   if (body.key !== undefined) key = { algorithm: body.key.alg, ref: refFromBody(body.key) };
   const obj: ManagedObject = { uid: s.uid, owner: s.owner, revision: s.revision, objectType: body.objectType, attributes, key };

@@ -3,7 +3,8 @@
  * what KMIP Additional Message Encodings §8.4 ("Permitted Test Case Variations") lets vary:
  * identifiers and placeholders are bound on first sight and must stay consistent; $NOW dates,
  * Result Message text, time stamps, correlation values and Query lists may differ; responses may
- * carry extra attributes; the Digest's value and key format are the server's choice.
+ * carry extra attributes; the Digest's value and key format are the server's choice; a 1.x Attribute
+ * Index of 0 equals an absent one (KMIP 1.4 §2.1.1, see `withoutIndexZero`).
  * Mismatch messages name the path and types, never key bytes.
  */
 import { kmipDictionary } from '../../src/kmip/dictionary.js';
@@ -144,8 +145,23 @@ function rngFact(e: TtlvNode, a: TtlvNode, b: Bindings, path: string): Result {
   return err && `${path}: ${err}`;
 }
 
+/**
+ * A 1.x `Attribute` without an Attribute Index of 0. KMIP 1.4 §2.1.1 (and 1.0-1.3 alike): "When
+ * an Attribute structure is used to specify or return a particular instance of an Attribute and
+ * the Attribute Index is not specified it SHALL be assumed to be 0". So an explicit index 0 and
+ * none are the same answer: the OASIS recordings leave it out (TC-CREG-1-14, TC-REKEY-1-14), kmipd
+ * writes it on multi-instance attributes because PyKMIP's client reads it.
+ */
+function withoutIndexZero(n: TtlvNode): TtlvNode {
+  if (n.type !== 'Structure' || n.tag !== Tag.Attribute) return n;
+  const isZero = (c: TtlvNode) => c.tag === Tag.AttributeIndex && c.type === 'Integer' && c.value === 0;
+  return n.value.some(isZero) ? { ...n, value: n.value.filter((c) => !isZero(c)) } : n;
+}
+
 /** Compares `a` (actual) against `e` (expected). Returns the first mismatch, or undefined. */
-export function compareNode(e: TtlvNode, a: TtlvNode, b: Bindings, path: string, inDigest = false): Result {
+export function compareNode(eIn: TtlvNode, aIn: TtlvNode, b: Bindings, path: string, inDigest = false): Result {
+  const e = withoutIndexZero(eIn);
+  const a = withoutIndexZero(aIn);
   if (e.tag !== a.tag) return `${path}: expected ${name(e.tag)}, got ${name(a.tag)}`;
   const here = `${path}/${name(e.tag)}`;
   if (e.type !== 'Structure' || a.type !== 'Structure') return leaf(e, a, b, here, inDigest);

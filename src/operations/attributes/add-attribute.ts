@@ -4,7 +4,7 @@
  * of a single-instance attribute that the object already has is refused (BL-M-5-21), as is one
  * the client may not set, and a Name another object of the owner already has (BL-M-8-21).
  */
-import type { Attribute } from '../../kmip/attributes.js';
+import { type Attribute, nextAttributeIndex } from '../../kmip/attributes.js';
 import { isClientSettable, readOnlyAttribute } from '../../kmip/attribute-rules.js';
 import { invalidField } from '../../kmip/errors.js';
 import { Operation, Tag } from '../../kmip/generated/index.js';
@@ -56,9 +56,11 @@ export default defineOperation<AddRequest, EchoResponse>({
     if (!rule.multi && existing.length > 0) throw singleValued(ctx.version, a);
     checkLimits(ctx.version, obj, a, true);
     await checkNameUnique(ctx, obj, a);
-    saveObject(ctx, changed(ctx, obj, [...obj.attributes, a]));
+    // KMIP 1.4 §2.1.1: the new instance gets the next index; the others keep theirs.
+    const index = nextAttributeIndex(obj.attributes, a);
+    saveObject(ctx, changed(ctx, obj, [...obj.attributes, { ...a, index }]));
     ctx.idPlaceholder = obj.uid;
-    return { uid: obj.uid, attr: a, index: existing.length };
+    return { uid: obj.uid, attr: a, index };
   },
   encode: encodeEcho,
   uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),

@@ -75,7 +75,7 @@ export function refLabel(r: AttrRef): string {
   return (v1Name(r) ?? `${r.vendor ?? ''}:${r.vendorName ?? ''}`).slice(0, 80);
 }
 
-/** The instances of one kind, in order (their position is the 1.x Attribute Index). */
+/** The instances of one kind, in stored order (each carries its own 1.x Attribute Index, see `instanceAt`). */
 export function instancesOf(obj: Pick<ManagedObject, 'attributes'>, r: AttrRef): Attribute[] {
   return obj.attributes.filter((a) => sameKind(a, r));
 }
@@ -85,15 +85,26 @@ export function sameValue(a: TtlvNode, b: TtlvNode): boolean {
   return encodeTtlv({ ...a, tag: Tag.AttributeValue } as TtlvNode).equals(encodeTtlv({ ...b, tag: Tag.AttributeValue } as TtlvNode));
 }
 
+/** The instance of a kind with this 1.x Attribute Index (KMIP 1.4 §2.1.1: stable, not a position). */
+export function instanceAt(all: readonly Attribute[], index: number): Attribute | undefined {
+  return all.find((a) => (a.index ?? 0) === index);
+}
+
 /**
- * A 1.x `Attribute` structure; Attribute Index only when non-zero, as the vectors show
- * (TC-CREG-1-14), or when `always` (the client named the index, so the answer names it back).
+ * A 1.x `Attribute` structure with the instance's Attribute Index. The index is written for every
+ * instance of a multi-instance attribute, 0 included (PyKMIP's server does, and its client reads
+ * it: upstream test_modify_delete_attribute), for any non-zero index, and when `always` (the
+ * client named the index, so the answer names it back); a single-instance attribute, whose index
+ * is always 0, goes without. KMIP 1.4 §2.1.1 makes both forms mean the same: "When an Attribute
+ * structure is used to specify or return a particular instance of an Attribute and the Attribute
+ * Index is not specified it SHALL be assumed to be 0" (the OASIS vectors, e.g. TC-CREG-1-14,
+ * leave index 0 out).
  */
 export function encodeV1Attribute(a: Attribute, index: number, always = false): TtlvNode | undefined {
   const name = v1Name(a);
   if (name === undefined) return undefined;
   const out: TtlvNode[] = [text(Tag.AttributeName, name)];
-  if (index > 0 || always) out.push(int(Tag.AttributeIndex, index));
+  if (index > 0 || always || attributeRule(a)?.multi === true) out.push(int(Tag.AttributeIndex, index));
   out.push({ ...a.value, tag: Tag.AttributeValue } as TtlvNode);
   return struct(Tag.Attribute, out);
 }

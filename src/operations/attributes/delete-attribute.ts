@@ -16,6 +16,7 @@ import {
   type AttrRef,
   attributeNotFound,
   changed,
+  instanceAt,
   instanceNotFound,
   instancesOf,
   notAnAttribute,
@@ -75,14 +76,15 @@ export default defineOperation<DeleteRequest, EchoResponse>({
       if (hit === undefined) throw instanceNotFound(ctx.version, r);
       doomed = [hit];
     } else if (req.index !== undefined || req.label !== 'Attribute Reference') {
-      const hit = all[req.index ?? 0];
+      // KMIP 1.4 §2.1.1: the instance with that index (absent means 0); the others keep theirs.
+      const hit = instanceAt(all, req.index ?? 0);
       if (hit === undefined) throw instanceNotFound(ctx.version, r);
       doomed = [hit];
     } else doomed = all;
     saveObject(ctx, changed(ctx, obj, obj.attributes.filter((x) => !doomed.includes(x))));
     ctx.idPlaceholder = obj.uid;
     const first = doomed[0]!;
-    return { uid: obj.uid, attr: first, index: all.indexOf(first), indexNamed: req.index !== undefined };
+    return { uid: obj.uid, attr: first, index: first.index ?? 0, indexNamed: req.index !== undefined };
   },
   encode: encodeEcho,
   uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),

@@ -1,11 +1,11 @@
 /**
  * Get Attributes. KMIP 1.4 §4.12: by Attribute Name (none = all), answered as a list of
- * `Attribute` structures with Attribute Index for later instances; KMIP 2.1 §6.1.21: by Attribute
+ * `Attribute` structures with their Attribute Index (see `encodeV1Attribute`); KMIP 2.1 §6.1.21: by Attribute
  * Reference, answered as one `Attributes` structure. Attributes the object lacks, or that the
  * client's version does not define, are left out (SKLC-M-2: an absent Deactivation Date is simply
  * not returned). Works on destroyed objects: their metadata is kept (BL-M-8-21).
  */
-import { type Attribute, attributeKey, encodeAttribute } from '../../kmip/attributes.js';
+import { type Attribute, assignAttributeIndexes, encodeAttribute } from '../../kmip/attributes.js';
 import { attributesForVersion } from '../../kmip/attribute-rules.js';
 import type { Fields } from '../../kmip/fields.js';
 import { Operation, Tag } from '../../kmip/generated/index.js';
@@ -46,15 +46,9 @@ export function decodeRefs(payload: Fields | undefined): AttrRef[] | undefined {
 
 /** The instances to return, with their indices, in request order (or object order for all). */
 export function selectAttributes(ctx: RequestContext, attrs: readonly Attribute[], refs: readonly AttrRef[] | undefined) {
-  // 1.x Attribute Index: the instance's position among the object's instances of its kind.
-  const counts = new Map<string, number>();
-  const indexed = attrs.map((attr) => {
-    const k = attributeKey(attr);
-    const index = counts.get(k) ?? 0;
-    counts.set(k, index + 1);
-    return { attr, index };
-  });
-  const visible = new Set(attributesForVersion(attrs, ctx.version));
+  // 1.x Attribute Index: the one stored with the instance (stable, KMIP 1.4 §2.1.1).
+  const indexed = assignAttributeIndexes(attrs).map((attr) => ({ attr, index: attr.index ?? 0 }));
+  const visible = new Set(attributesForVersion(indexed.map((x) => x.attr), ctx.version));
   const withIndex = indexed.filter((x) => visible.has(x.attr));
   if (refs === undefined) return withIndex;
   const seen: AttrRef[] = [];

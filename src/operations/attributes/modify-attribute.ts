@@ -23,6 +23,7 @@ import {
   checkNameUnique,
   checkOneWay,
   checkValue,
+  instanceAt,
   instanceNotFound,
   instancesOf,
   multiValued,
@@ -75,7 +76,7 @@ export default defineOperation<ModifyRequest, EchoResponse>({
       if (target === undefined) throw instanceNotFound(ctx.version, a);
     } else if (req.index !== undefined || !is2x(ctx.version)) {
       const index = req.index ?? 0;
-      target = all[index];
+      target = instanceAt(all, index);
       // Interop (Synology DSM, KMIP 1.0): Modify of an absent single-instance attribute the
       // client may set (e.g. Activation Date after Register) sets it, as 2.x Set Attribute does.
       if (target === undefined && !(all.length === 0 && index === 0 && !rule.multi && isClientSettable(rule))) {
@@ -90,10 +91,12 @@ export default defineOperation<ModifyRequest, EchoResponse>({
     checkLimits(ctx.version, obj, a, target === undefined);
     const rest = target === undefined ? obj.attributes : obj.attributes.filter((x) => x !== target);
     await checkNameUnique(ctx, { ...obj, attributes: rest }, a);
-    const attributes = target === undefined ? [...obj.attributes, a] : obj.attributes.map((x) => (x === target ? a : x));
+    // The modified instance keeps its Attribute Index (KMIP 1.4 §2.1.1).
+    const index = target?.index ?? 0;
+    const attributes = target === undefined ? [...obj.attributes, { ...a, index }] : obj.attributes.map((x) => (x === target ? { ...a, index } : x));
     saveObject(ctx, changed(ctx, obj, attributes));
     ctx.idPlaceholder = obj.uid;
-    return { uid: obj.uid, attr: a, index: target === undefined ? 0 : all.indexOf(target), indexNamed: req.index !== undefined };
+    return { uid: obj.uid, attr: a, index, indexNamed: req.index !== undefined };
   },
   encode: encodeEcho,
   uids: (req, res) => (res ? [res.uid] : req.uid ? [req.uid] : []),

@@ -35,7 +35,7 @@ export default defineOperation<IndexedAttribute & { uid: string | undefined }, {
     checkOneWay(ctx.version, target, a);
     checkLimits(ctx.version, obj, a, target === undefined);
     await checkNameUnique(ctx, { ...obj, attributes: obj.attributes.filter((x) => x !== target) }, a);
-    const attributes = target === undefined ? [...obj.attributes, a] : obj.attributes.map((x) => (x === target ? a : x));
+    const attributes = target === undefined ? [...obj.attributes, a] : obj.attributes.map((x) => (x === target ? { ...a, index: target.index ?? 0 } : x));
     saveObject(ctx, changed(ctx, obj, attributes));
     ctx.idPlaceholder = obj.uid;
     return { uid: obj.uid };
