@@ -132,7 +132,8 @@ describe('lifecycle operations', () => {
       .map((a) => [child(a.value, Tag.LinkType)!.value, child(a.value, Tag.LinkedObjectIdentifier)!.value]);
 
   for (const [label, v] of VERSIONS) {
-    const wrongState = is2(v) ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied;
+    // Permission Denied up to 2.0 (AKLC-M-2-20, CS-BC-M-14-20), Wrong Key Lifecycle State from 2.1.
+    const wrongState = v[0] > 2 || (v[0] === 2 && v[1] >= 1) ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied;
     // Item Not Found at 1.x and 2.0; Object Destroyed from 2.1 (OASIS BL-M-8-21).
     const destroyedReason = v[0] === 2 && v[1] >= 1 ? ResultReason.ObjectDestroyed : ResultReason.ItemNotFound;
 

@@ -9,13 +9,14 @@
  * Denied (SKLC-M-3-14). Moving the Activation Date of a Pre-Active object to now or earlier makes
  * it Active (see `changed`), which is how Synology DSM activates the keys it registers.
  */
-import { KmipError, invalidField } from '../../kmip/errors.js';
+import { invalidField } from '../../kmip/errors.js';
 import { clientMayModifyIn, isClientSettable, readOnlyAttribute } from '../../kmip/attribute-rules.js';
-import { Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
+import { Operation, Tag } from '../../kmip/generated/index.js';
 import { is2x } from '../../kmip/protocol-version.js';
 import { type ManagedObject, objectState, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { type EchoResponse, encodeEcho } from './add-attribute.js';
+import { wrongState } from '../lifecycle/state.js';
 import {
   attributeNotFound,
   changed,
@@ -46,10 +47,8 @@ export function checkClientMayModify(ctx: RequestContext, obj: ManagedObject, a:
   const rule = ruleFor(ctx.version, a);
   if (!rule.clientModifiable) throw readOnlyAttribute(ctx.version, refLabel(a));
   if (!clientMayModifyIn(rule, objectState(obj))) {
-    throw new KmipError(
-      is2x(ctx.version) ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied,
-      `${refLabel(a)} cannot be changed in the object's current state`,
-    );
+    // Permission Denied up to 2.0, Wrong Key Lifecycle State from 2.1 (see `wrongState`).
+    throw wrongState(ctx.version, `${refLabel(a)} cannot be changed in the object's current state`);
   }
   checkValue(ctx.version, a, obj);
 }

@@ -16,7 +16,7 @@
  */
 import { KmipError, wrongKeyLifecycleState } from '../../kmip/errors.js';
 import { ResultReason, State, StorageStatusMask, Tag } from '../../kmip/generated/index.js';
-import { type ProtocolVersion, is2x } from '../../kmip/protocol-version.js';
+import { type ProtocolVersion, atLeast, is2x } from '../../kmip/protocol-version.js';
 import { dateTime, enm } from '../../ttlv/build.js';
 import { type ManagedObject, attr, attrNumber, loadObject, objectState, resolveUid, withAttribute } from '../objects.js';
 import type { RequestContext } from '../types.js';
@@ -82,12 +82,17 @@ export function storageStatus(obj: ManagedObject): number {
 }
 
 /**
- * The error for an operation the object's State does not allow: Wrong Key Lifecycle State in 2.x
- * (2.1 §11.46); 1.x has no such reason and the OASIS 1.x vectors answer Permission Denied
- * (SKLC-M-2-14 step 4: Destroy of an Active key).
+ * The error for an operation the object's State does not allow: Wrong Key Lifecycle State from
+ * KMIP 2.1, Permission Denied before. 1.x has no Wrong Key Lifecycle State; 2.0 added it (2.0
+ * §11.46), but its operation error tables list Permission Denied beside it (e.g. 2.0 §6.1.15.1
+ * Destroy Errors, unchanged in 2.1), and every OASIS 2.0 profile vector that refuses an operation
+ * for the object's state answers Permission Denied (AKLC-M-2-20 step 5 Destroy of an Active key,
+ * AKLC-M-3-20 step 4 Modify Attribute, CS-BC-M-14-20, CS-AC-M-8-20), as the 1.x ones do
+ * (SKLC-M-2-14, AKLC-M-2-14); the 2.1 vectors answer Wrong Key Lifecycle State (AKLC-M-2-21,
+ * AKLC-M-3-21, SKLC-M-2-21, CS-BC-M-14-21).
  */
 export function wrongState(version: ProtocolVersion, msg: string): KmipError {
-  return is2x(version) ? wrongKeyLifecycleState(msg) : new KmipError(ResultReason.PermissionDenied, msg);
+  return atLeast(version, 2, 1) ? wrongKeyLifecycleState(msg) : new KmipError(ResultReason.PermissionDenied, msg);
 }
 
 export const objectArchived = (): KmipError => new KmipError(ResultReason.ObjectArchived, 'Object is archived');
