@@ -100,6 +100,22 @@ export interface RsaCipherProvider {
   rsaUnwrapSymmetricKey?(key: PrivateKeySource, params: RsaCipherParams, wrapped: Uint8Array, algorithm: SymmetricAlgorithm): Promise<KeyRef>;
 }
 
+/** ECDH key agreement (KMIP Derive Key, Derivation Method Asymmetric Key); optional half of a provider. */
+export interface EcdhProvider {
+  /**
+   * The raw shared secret Z of an EC private key and a peer's public key (DER SubjectPublicKeyInfo):
+   * the x-coordinate of the shared point, the curve's field size long (SEC 1 §3.3.1, NIST SP
+   * 800-56A §5.7.1.2), computed in the HSM. UNSUPPORTED when the peer key is on another curve.
+   */
+  ecdhSharedSecret(key: PrivateKeySource, peerSpki: Uint8Array): Promise<Uint8Array>;
+}
+
+/** The provider's ECDH service, or undefined when it has none. */
+export function ecdhProviderOf(p: CryptoProvider): (CryptoProvider & EcdhProvider) | undefined {
+  const o = p as unknown as Record<string, unknown>;
+  return typeof o['ecdhSharedSecret'] === 'function' ? (p as CryptoProvider & EcdhProvider) : undefined;
+}
+
 /** Largest message the padding takes with a k-byte modulus (RFC 8017 §7.1.1, §7.2.1). */
 export function maxMessageLength(params: RsaCipherParams, k: number): number {
   switch (params.padding) {

@@ -41,6 +41,7 @@ export const CONFORMANCE_SKIP: Readonly<Record<string, string>> = {
   // (the Secret Data without its Key Value; Permission Denied). kmipd refuses (crypto/one-time-pad.ts).
   'testcases/v1.3/TC-OTP-3-13.xml': 'optional alternative: records a server that answers Get of a one-time pad without its Key Value; kmipd refuses it (Permission Denied, as TC-OTP-4-13)',
   'testcases/v1.4/TC-OTP-3-14.xml': 'optional alternative: records a server that answers Get of a one-time pad without its Key Value; kmipd refuses it (Permission Denied, as TC-OTP-4-14)',
+  'testcases/v1.4/TC-DERIVEKEY-4-10.xml': 'upstream defect: the closing Destroy request comes before the Revoke and its response after the Revoke\'s, so requests and responses do not pair (TC-DERIVEKEY-4-11…14, in order, pass)',
   'testcases/v1.3/TC-RNG-ATTR-2-13.xml': 'upstream defect: Create answers $UNIQUE_IDENTIFIER_1 but the next request asks for $UNIQUE_IDENTIFIER_0, which nothing bound (fixed in TC-RNG-ATTR-2-14, which passes)',
   // Locate paging: the v1.3 draft lists the five keys newest first without Maximum Items and then
   // pages them oldest first (key1, key2, ...), contradicting itself; the v1.4 files page newest

@@ -13,7 +13,7 @@
 import { createECDH, createPrivateKey, randomBytes } from 'node:crypto';
 
 import pkcs11js from 'pkcs11js';
-import type { Handle, Mechanism, PKCS11, Template } from 'pkcs11js';
+import type { ECDH1, Handle, Mechanism, PKCS11, Template } from 'pkcs11js';
 
 import {
   type AsymmetricAlgorithm,
@@ -131,6 +131,7 @@ function importTemplate(der: PrivateKeySource & { kind: 'der' }): { algorithm: A
       { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
       { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from(CURVES[curve].oid, 'hex') },
       { type: pkcs11js.CKA_VALUE, value: d },
+      { type: pkcs11js.CKA_DERIVE, value: true },
     ],
     wipe: [d],
   };
@@ -192,6 +193,8 @@ export class Pkcs11Asymmetric {
       { type: pkcs11js.CKA_SENSITIVE, value: true },
       { type: pkcs11js.CKA_EXTRACTABLE, value: req.extractable },
       { type: pkcs11js.CKA_SIGN, value: true },
+      // EC keys also agree keys (ECDH, KMIP Derive Key).
+      ...(req.algorithm === 'EC' ? [{ type: pkcs11js.CKA_DERIVE, value: true }] : []),
       ...(req.algorithm === 'RSA'
         ? [
             { type: pkcs11js.CKA_DECRYPT, value: true },
@@ -274,6 +277,44 @@ export class Pkcs11Asymmetric {
       p11('crypto', () => this.mod.C_SignInit(session, mechanism, key));
       const out = await p11Async('crypto', () => this.mod.C_SignAsync(session, input, Buffer.alloc(1024)));
       return algorithm === 'EC' ? new Uint8Array(ecdsaRawToDer(out)) : Uint8Array.from(out);
+    });
+  }
+
+  /**
+   * ECDH (KMIP Derive Key, Asymmetric Key): CKM_ECDH1_DERIVE with CKD_NULL (the raw shared
+   * secret) into a transient generic secret of the field size, read once and destroyed. The
+   * private key is used as any other (withPrivateKey: unwrapped into a session object, or the
+   * resident token object). The peer point is checked to be on the key's curve first.
+   */
+  async ecdhSharedSecret(source: PrivateKeySource, peerSpki: Uint8Array): Promise<Uint8Array> {
+    let peer: { curve: NamedCurve; point: Buffer };
+    try {
+      peer = ecPublicPoint(peerSpki);
+    } catch {
+      throw new CryptoError('UNSUPPORTED', 'the peer key is not an EC public key on a supported curve');
+    }
+    return this.withPrivateKey(source, 'EC', async (session, key) => {
+      const [params] = attrBuf(this.mod, session, key, [pkcs11js.CKA_EC_PARAMS]);
+      if (curveOfOid(params!.toString('hex')) !== peer.curve) throw new CryptoError('UNSUPPORTED', 'the peer key is on another curve');
+      const parameter: ECDH1 = { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: peer.point };
+      const mechanism: Mechanism = { mechanism: pkcs11js.CKM_ECDH1_DERIVE, parameter };
+      const template: Template = [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_SENSITIVE, value: false },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+        { type: pkcs11js.CKA_VALUE_LEN, value: CURVES[peer.curve].bytes },
+      ];
+      const secret = await p11Async('crypto', () => this.mod.C_DeriveKeyAsync(session, mechanism, key, template));
+      try {
+        const [z] = attrBuf(this.mod, session, secret, [pkcs11js.CKA_VALUE]);
+        const out = Uint8Array.from(z!);
+        z!.fill(0);
+        return out;
+      } finally {
+        destroyQuietly(this.mod, session, secret);
+      }
     });
   }
 
@@ -407,6 +448,7 @@ export class Pkcs11Asymmetric {
       { type: pkcs11js.CKA_EXTRACTABLE, value: exporting },
       { type: pkcs11js.CKA_SIGN, value: !exporting },
       // RSA keys also decrypt and unwrap (KMIP Decrypt, RSA key transport).
+      ...(algorithm === 'EC' && !exporting ? [{ type: pkcs11js.CKA_DERIVE, value: true }] : []),
       ...(algorithm === 'RSA' && !exporting
         ? [
             { type: pkcs11js.CKA_DECRYPT, value: true },

@@ -377,6 +377,11 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
     return this.edDsa.sign(key, curve, data);
   }
 
+  /** ECDH shared secret in the HSM (KMIP Derive Key, Asymmetric Key); see asymmetric.ts. */
+  ecdhSharedSecret(key: PrivateKeySource, peerSpki: Uint8Array): Promise<Uint8Array> {
+    return this.asymmetric.ecdhSharedSecret(key, peerSpki);
+  }
+
   /** Encrypts with an RSA public key (KMIP Encrypt); see rsa-cipher.ts. */
   rsaEncrypt(spki: Uint8Array, params: RsaCipherParams, data: Uint8Array): Promise<Uint8Array> {
     return this.asymmetric.rsaEncrypt(spki, params, data);

@@ -22,7 +22,9 @@
  *   is refused (Invalid Field), as PyKMIP does, rather than guess a combination.
  * - PBKDF2 (RFC 8018; Hashing Algorithm default SHA-1, Salt and Iteration Count required) and
  *   HKDF (2.1) in process: SoftHSM2 has neither mechanism.
- * - NIST800-108-F, -DPI, Asymmetric Key and AWS Signature Version 4: Feature Not Supported.
+ * - Asymmetric Key: ECDH of the caller's EC private key and the other party's public key, in the
+ *   HSM (derive/ecdh.ts).
+ * - NIST800-108-F, -DPI and AWS Signature Version 4: Feature Not Supported.
  * In-process methods need the base object's value: a base with Extractable = False (or resident
  * in the HSM) is refused with Not Extractable (Permission Denied before 1.4), never exported.
  *
@@ -59,6 +61,7 @@ import { registerObject } from '../objects/register.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { cipherServices } from './common.js';
 import { blowfishEncrypt } from './derive/blowfish.js';
+import { agreementKeys, ecdhDerive } from './derive/ecdh.js';
 import { type Prf, digest, hkdf, hmacPrf, kbkdfCounter, pbkdf2Derive } from './derive/kdf.js';
 import { secretValue as baseValue } from './derive/value.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, withCipherErrors } from './params.js';
@@ -213,7 +216,7 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
     case DerivationMethod.ENCRYPT:
       return deriveByEncryption(ctx, base, p, length);
     default:
-      throw featureNotSupported('Derivation Method not supported (PBKDF2, HASH, HMAC, ENCRYPT, NIST800-108-C and HKDF are)');
+      throw featureNotSupported('Derivation Method not supported (PBKDF2, HASH, HMAC, ENCRYPT, NIST800-108-C, HKDF and Asymmetric Key are)');
   }
 }
 
@@ -316,9 +319,10 @@ export default defineOperation<DeriveKeyRequest, { uid: string }>({
     if (req.objectType !== ObjectType.SymmetricKey && req.objectType !== ObjectType.SecretData) {
       throw new KmipError(is2x(ctx.version) ? ResultReason.InvalidObjectType : ResultReason.InvalidField, 'Derive Key derives a Symmetric Key or Secret Data');
     }
-    if (req.uids.length > 1) throw featureNotSupported('Derivation from more than one base object is not supported');
-    const baseUid = resolveUid(ctx, req.uids[0]);
-    const base = await loadBase(ctx, baseUid);
+    // Asymmetric Key (ECDH) takes a private and a public key (derive/ecdh.ts); the others one base.
+    const agreement = req.method === DerivationMethod.AsymmetricKey ? await agreementKeys(ctx, req.uids) : undefined;
+    if (agreement === undefined && req.uids.length > 1) throw featureNotSupported('Derivation from more than one base object is not supported');
+    const base = agreement?.base ?? (await loadBase(ctx, resolveUid(ctx, req.uids[0])));
 
     const probe = { attributes: req.attributes };
     const bits = attrNumber(probe, Tag.CryptographicLength);
@@ -327,7 +331,7 @@ export default defineOperation<DeriveKeyRequest, { uid: string }>({
     const algorithm = attrNumber(probe, Tag.CryptographicAlgorithm);
     if (req.objectType === ObjectType.SymmetricKey && algorithm === undefined) throw missingData('Cryptographic Algorithm of the derived key is required');
 
-    const value = await derive(ctx, base, req, bits / 8);
+    const value = agreement !== undefined ? await ecdhDerive(ctx, agreement, req.params, bits / 8) : await derive(ctx, base, req, bits / 8);
     let obj: ManagedObject;
     try {
       obj = await registerObject(ctx, { objectType: req.objectType, attributes: req.attributes, content: contentOf(req.objectType, algorithm, value) });

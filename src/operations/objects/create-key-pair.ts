@@ -115,6 +115,24 @@ interface Generation {
   readonly algorithm: AsymmetricAlgorithm | EdCurve;
 }
 
+/**
+ * The Recommended Curve: the attribute, else the one inside Cryptographic Domain Parameters (KMIP
+ * 1.4 §3.7, 2.1 §4.15; OASIS TC-DERIVEKEY-6 names secp256k1 only there, with its Qlength).
+ */
+function recommendedCurve(probe: { attributes: readonly Attribute[] }): { rc?: number; qlength?: number } {
+  const rc = attrNumber(probe, Tag.RecommendedCurve);
+  const dp = attr(probe, Tag.CryptographicDomainParameters);
+  const inner = (tag: number): number | undefined => {
+    const n = dp?.type === 'Structure' ? dp.value.find((c) => c.tag === tag) : undefined;
+    return n?.type === 'Enumeration' || n?.type === 'Integer' ? n.value : undefined;
+  };
+  const drc = inner(Tag.RecommendedCurve);
+  if (rc !== undefined && drc !== undefined && rc !== drc) throw invalidField('Recommended Curve and Cryptographic Domain Parameters disagree');
+  const q = inner(Tag.Qlength);
+  const r = rc ?? drc;
+  return { ...(r !== undefined ? { rc: r } : {}), ...(q !== undefined ? { qlength: q } : {}) };
+}
+
 /** The generation request an attribute set names, and the Cryptographic Length to record. */
 function generation(attrs: readonly Attribute[], extractable: boolean): Generation {
   const probe = { attributes: attrs };
@@ -134,12 +152,13 @@ function generation(attrs: readonly Attribute[], extractable: boolean): Generati
     return { req: { algorithm: 'RSA', bits: len, extractable }, length: len, algorithm: 'RSA' };
   }
   if (EC_ALGORITHMS.has(alg)) {
-    const rc = attrNumber(probe, Tag.RecommendedCurve);
+    const { rc, qlength } = recommendedCurve(probe);
     let curve: NamedCurve | undefined;
     if (rc !== undefined) {
       curve = CURVE_BY_ENUM.get(rc);
-      if (!curve) throw featureNotSupported('Recommended Curve not supported (P-256, P-384, P-521 are)');
+      if (!curve) throw featureNotSupported('Recommended Curve not supported (P-256, P-384, P-521, SECP256K1 are)');
       if (len !== undefined && len !== CURVE_BITS[curve]) throw invalidField('Cryptographic Length does not match the Recommended Curve');
+      if (qlength !== undefined && qlength !== CURVE_BITS[curve]) throw invalidField('Qlength does not match the Recommended Curve');
     } else {
       if (len === undefined) throw missingData('Recommended Curve or Cryptographic Length is required for EC keys');
       curve = CURVE_BY_LENGTH.get(len);
