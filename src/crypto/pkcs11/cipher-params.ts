@@ -13,6 +13,7 @@ import {
   type HashAlgorithm,
   MAX_CIPHER_INPUT_BYTES,
 } from '../cipher.js';
+import { GCM_IV_BYTES, gcmIvs } from '../gcm-iv.js';
 import type { SymmetricAlgorithm } from '../provider.js';
 
 export type { CipherMode, CipherParams, EncryptResult } from '../cipher.js';
@@ -39,9 +40,9 @@ function refuse(problem: CipherProblem, msg: string): CipherParamError {
 const MODES: ReadonlySet<string> = new Set(['ECB', 'CBC', 'CTR', 'GCM']);
 
 /**
- * Checks a cipher request and settles its IV: the caller's, or (encrypting) a fresh random one;
- * 96 bits for GCM (SP 800-38D §8.2), one block for CBC and CTR (the initial counter block, whose
- * whole 128 bits count, SP 800-38A §B.1). `tag` is the GCM tag given to a decryption.
+ * Checks a cipher request and settles its IV: the caller's, or (encrypting) a fresh one: 96 bits
+ * for GCM, unique by construction (gcm-iv.ts, SP 800-38D §8.2.1); one random block for CBC and
+ * CTR (the initial counter block, whose whole 128 bits count, SP 800-38A §B.1). `tag` is the GCM tag given to a decryption.
  */
 export function resolveCipher(
   algorithm: SymmetricAlgorithm,
@@ -79,7 +80,8 @@ export function resolveCipher(
     if (direction === 'decrypt') throw refuse('missing-iv', `${p.mode} decryption needs the IV`);
     const n = p.ivLength ?? (p.mode === 'GCM' ? 12 : blockSize);
     if (p.mode === 'GCM' ? !Number.isInteger(n) || n < 1 || n > 128 : n !== blockSize) throw refuse('iv', `bad IV length ${n} for ${algorithm}-${p.mode}`);
-    iv = randomBytes(n);
+    // 96-bit GCM IVs: deterministic and unique (gcm-iv.ts, SP 800-38D §8.2.1); others random.
+    iv = p.mode === 'GCM' && n === GCM_IV_BYTES ? gcmIvs.next() : randomBytes(n);
   } else {
     const ok = p.mode === 'GCM' ? p.iv.length >= 1 && p.iv.length <= 128 : p.iv.length === blockSize;
     if (!ok) throw refuse('iv', `bad IV length ${p.iv.length} for ${algorithm}-${p.mode}`);
