@@ -17,7 +17,8 @@
  * --max-ops N per scenario (BENCH_MAX_OPS, 2,000,000), --runs N rounds over all scenarios, then
  * the median round per scenario (BENCH_RUNS, 1), --tls12 (offer TLS 1.2 at most),
  * --server-prof DIR (run the server under --cpu-prof, profile written to DIR on exit),
- * --json FILE (write the machine and results as JSON). The server inherits the environment, so
+ * --json FILE (write the machine and results as JSON), --crypto-cases REGEX (BENCH_CRYPTO_CASES: only
+ * the crypto cases whose name matches, case-insensitive, e.g. 'AES-256-GCM'). The server inherits the environment, so
  * e.g. KMIPD_KEY_EXPORT_CACHE_TTL_MS=0 measures it without the key export cache.
  *
  * Lifecycle and crypto groups (bench/load/scenarios-lifecycle.ts, scenarios-crypto.ts):
@@ -37,7 +38,7 @@ import { KmipSocket } from './load/kmip-socket.js';
 import { startKmipdProcess } from './load/kmipd-process.js';
 import { cpuPressure, describeMachine, machineLine, tableHeader, tableRow } from './load/report.js';
 import { runScenario, type RunLimits, type ScenarioResult, type ScenarioSpec } from './load/scenarios.js';
-import { CRYPTO_GROUPS, cryptoScenarioCount, cryptoSpecs, ratioTable, runCryptoCeiling, setupCryptoRequests } from './load/scenarios-crypto.js';
+import { CRYPTO_GROUPS, cryptoScenarioCount, cryptoSpecs, ratioTable, runCryptoCeiling, selectCryptoCases, setupCryptoRequests } from './load/scenarios-crypto.js';
 import { LIFECYCLE_GROUPS, checkLocate, lifecycleSpecs } from './load/scenarios-lifecycle.js';
 import { populateInChild } from './populate-child.js';
 
@@ -56,6 +57,7 @@ const { values: args } = parseArgs({
     'server-prof': { type: 'string' },
     json: { type: 'string' },
     objects: { type: 'string', default: process.env['BENCH_OBJECTS'] ?? '10000' },
+    'crypto-cases': { type: 'string', default: process.env['BENCH_CRYPTO_CASES'] },
   },
 });
 
@@ -74,6 +76,7 @@ const limits: RunLimits = {
 const runs = Math.floor(positive('runs', args.runs, 20));
 const storedObjects = Math.floor(positive('objects', args.objects, 100_000_000));
 const connectionCounts = (args.connections ?? '').split(',').map((c) => Math.floor(positive('connections', c, 256)));
+const cryptoCases = selectCryptoCases(args['crypto-cases']);
 const groups = (args.only ?? '').split(',').map((g) => {
   if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (known: ${GROUPS.join(', ')})`);
   return g as Group;
@@ -113,7 +116,7 @@ function scenarios(getReq: Buffer): ScenarioSpec[] {
     }
   }
   out.push(...lifecycleSpecs(groups, connectionCounts, storedObjects));
-  if (cryptoRequests !== undefined) out.push(...cryptoSpecs(cryptoRequests, connectionCounts));
+  if (cryptoRequests !== undefined) out.push(...cryptoSpecs(cryptoRequests, cryptoCases, connectionCounts));
   return out;
 }
 
@@ -184,7 +187,7 @@ async function main(): Promise<number> {
   if (groups.includes('crypto')) {
     // The ceiling runs after the server has stopped, so the two never compete for the CPUs.
     console.log(`\nCrypto: kmipd over TLS beside the same mechanism in-process (pkcs11js, fresh SoftHSM2 token), ${limits.durationMs / 1000} s per case:\n`);
-    console.log(ratioTable(results, await runCryptoCeiling(connectionCounts, limits.durationMs / 1000)));
+    console.log(ratioTable(results, await runCryptoCeiling(cryptoCases, connectionCounts, limits.durationMs / 1000)));
   }
   const profDir = args['server-prof'];
   if (profDir !== undefined) {
@@ -215,8 +218,8 @@ async function main(): Promise<number> {
 
 // Stops by itself: a hard limit well past the planned run time (scenarios x (warm-up + window)).
 const planned =
-  runs * (scenarios(Buffer.alloc(0)).length + (groups.includes('crypto') ? cryptoScenarioCount(connectionCounts) : 0)) * (limits.warmupMs + limits.durationMs) +
-  (groups.includes('crypto') ? cryptoScenarioCount(connectionCounts) * limits.durationMs + 60_000 : 0) +
+  runs * (scenarios(Buffer.alloc(0)).length + (groups.includes('crypto') ? cryptoScenarioCount(cryptoCases, connectionCounts) : 0)) * (limits.warmupMs + limits.durationMs) +
+  (groups.includes('crypto') ? cryptoScenarioCount(cryptoCases, connectionCounts) * limits.durationMs + 60_000 : 0) +
   (groups.includes('locate') ? POPULATE_ALLOWANCE_MS : 0);
 let stopServer: (() => void) | undefined;
 const watchdog = setTimeout(() => {

@@ -61,9 +61,21 @@ export const CRYPTO_NAMES = [
   'Verify RSA-2048 PKCS#1 v1.5 SHA-256',
   'MAC HMAC-SHA256 64 B',
 ] as const;
-type CryptoName = (typeof CRYPTO_NAMES)[number];
+export type CryptoName = (typeof CRYPTO_NAMES)[number];
 
-export const cryptoScenarioCount = (connectionCounts: readonly number[]): number => CRYPTO_NAMES.length * connectionCounts.length;
+/**
+ * The cases `--crypto-cases` selects: a case-insensitive regular expression over the names above
+ * (e.g. `AES-256-GCM` or `^Encrypt.*64 B`); every case when absent.
+ */
+export function selectCryptoCases(pattern: string | undefined): readonly CryptoName[] {
+  if (pattern === undefined || pattern === '') return CRYPTO_NAMES;
+  const re = new RegExp(pattern, 'i');
+  const out = CRYPTO_NAMES.filter((n) => re.test(n));
+  if (out.length === 0) throw new Error(`--crypto-cases: ${pattern} matches none of: ${CRYPTO_NAMES.join('; ')}`);
+  return out;
+}
+
+export const cryptoScenarioCount = (cases: readonly CryptoName[], connectionCounts: readonly number[]): number => cases.length * connectionCounts.length;
 
 const attribute = (name: string, value: TtlvNode): TtlvNode => struct(Tag.Attribute, [text(Tag.AttributeName, name), { ...value, tag: Tag.AttributeValue } as TtlvNode]);
 const usage = (mask: number): TtlvNode => attribute('Cryptographic Usage Mask', int(Tag.AttributeValue, mask));
@@ -168,9 +180,9 @@ export async function setupCryptoRequests(sock: KmipSocket): Promise<Map<CryptoN
   return out;
 }
 
-export function cryptoSpecs(requests: ReadonlyMap<CryptoName, Buffer>, connectionCounts: readonly number[]): ScenarioSpec[] {
+export function cryptoSpecs(requests: ReadonlyMap<CryptoName, Buffer>, cases: readonly CryptoName[], connectionCounts: readonly number[]): ScenarioSpec[] {
   const out: ScenarioSpec[] = [];
-  for (const name of CRYPTO_NAMES) {
+  for (const name of cases) {
     for (const c of connectionCounts) out.push({ name, mode: 'persistent', connections: c, request: requests.get(name)! });
   }
   return out;
@@ -292,7 +304,7 @@ async function measure(concurrency: number, sessions: Handle[], op: (s: Handle) 
 }
 
 /** Runs every case in-process at each concurrency, on a fresh SoftHSM2 token in a temp dir. */
-export async function runCryptoCeiling(connectionCounts: readonly number[], seconds: number): Promise<CeilingResult[]> {
+export async function runCryptoCeiling(cases: readonly CryptoName[], connectionCounts: readonly number[], seconds: number): Promise<CeilingResult[]> {
   const work = mkdtempSync(join(tmpdir(), 'kmipd-bench-ceiling-'));
   const cfg = await ensureSoftHsmToken(join(work, 'data'));
   const mod = acquireModule(cfg.module);
@@ -307,7 +319,7 @@ export async function runCryptoCeiling(connectionCounts: readonly number[], seco
     mod.login(slotKey, sessions[0]!, cfg.pin!);
     const ops = await ceilingOps(p11, sessions[0]!);
     const out: CeilingResult[] = [];
-    for (const name of CRYPTO_NAMES) {
+    for (const name of cases) {
       for (const c of connectionCounts) out.push({ name, concurrency: c, ...(await measure(c, sessions, ops.get(name)!, seconds)) });
     }
     return out;
