@@ -11,9 +11,11 @@ import type { TtlvNode } from '../../ttlv/types.js';
 import { defineOperation } from '../types.js';
 import { cipherPart } from './cipher-streams.js';
 import { cipherServices, requireData } from './common.js';
-import { usableKey } from './key.js';
+import { checkedKey } from './key.js';
 import { isOneTimePad, padCipher } from './one-time-pad.js';
-import { asymmetricCipherKey, rsaDecrypt } from './rsa-cipher.js';
+import { isAsymmetricKey, rsaDecrypt } from './rsa-cipher.js';
+import { loadCurrent } from '../lifecycle/state.js';
+import { resolveUid } from '../objects.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
 import { type StreamStep, decodeStreamStep } from './streams.js';
 
@@ -53,10 +55,12 @@ export default defineOperation<DecryptRequest, DecryptResponse>({
   },
   async handle(ctx, req) {
     if (req.step !== undefined) return cipherPart(ctx, 'decrypt', { ...req, step: req.step });
-    const asym = await asymmetricCipherKey(ctx, req.uid);
-    if (asym !== undefined) return isOneTimePad(asym) ? padCipher(ctx, asym, 'decrypt', req) : rsaDecrypt(ctx, asym, req.params, req.data);
+    // One store read: the object decides between a one-time pad, RSA and the symmetric path, and is checked once.
+    const obj = await loadCurrent(ctx, resolveUid(ctx, req.uid));
+    if (isOneTimePad(obj)) return padCipher(ctx, obj, 'decrypt', req);
+    if (isAsymmetricKey(obj)) return rsaDecrypt(ctx, obj, req.params, req.data);
     const services = cipherServices(ctx);
-    const key = await usableKey(ctx, req.uid, 'process', CryptographicUsageMask.Decrypt);
+    const key = checkedKey(ctx, obj, 'process', CryptographicUsageMask.Decrypt);
     const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'decrypt');
     const data = await withCipherErrors(ctx.version, () => services.decrypt(key.ref, key.algorithm, params, req.data, req.tag));
     return { uid: key.obj.uid, data };

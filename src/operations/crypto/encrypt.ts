@@ -10,9 +10,11 @@ import type { TtlvNode } from '../../ttlv/types.js';
 import { defineOperation } from '../types.js';
 import { cipherPart } from './cipher-streams.js';
 import { cipherServices, requireData } from './common.js';
-import { chargeUsage, usableKey } from './key.js';
+import { chargeUsage, checkedKey } from './key.js';
 import { isOneTimePad, padCipher } from './one-time-pad.js';
-import { asymmetricCipherKey, rsaEncrypt } from './rsa-cipher.js';
+import { isAsymmetricKey, rsaEncrypt } from './rsa-cipher.js';
+import { loadCurrent } from '../lifecycle/state.js';
+import { resolveUid } from '../objects.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, effectiveParams, withCipherErrors } from './params.js';
 import { type StreamStep, decodeStreamStep } from './streams.js';
 
@@ -51,10 +53,12 @@ export default defineOperation<EncryptRequest, EncryptResponse>({
   },
   async handle(ctx, req) {
     if (req.step !== undefined) return cipherPart(ctx, 'encrypt', { ...req, step: req.step });
-    const asym = await asymmetricCipherKey(ctx, req.uid);
-    if (asym !== undefined) return isOneTimePad(asym) ? padCipher(ctx, asym, 'encrypt', req) : rsaEncrypt(ctx, asym, req.params, req.data);
+    // One store read: the object decides between a one-time pad, RSA and the symmetric path, and is checked once.
+    const obj = await loadCurrent(ctx, resolveUid(ctx, req.uid));
+    if (isOneTimePad(obj)) return padCipher(ctx, obj, 'encrypt', req);
+    if (isAsymmetricKey(obj)) return rsaEncrypt(ctx, obj, req.params, req.data);
     const services = cipherServices(ctx);
-    const key = await usableKey(ctx, req.uid, 'protect', CryptographicUsageMask.Encrypt);
+    const key = checkedKey(ctx, obj, 'protect', CryptographicUsageMask.Encrypt);
     const params = cipherParams(ctx.version, effectiveParams(req.params, key.obj), req, 'encrypt');
     // Charged first: an exhausted key is refused before the HSM works (a failure drops the staged count).
     chargeUsage(ctx, key, req.data.length);

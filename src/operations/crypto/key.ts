@@ -27,7 +27,11 @@ export interface UsableKey {
 
 /** Loads and checks the key for an operation needing `usageBit` of the Cryptographic Usage Mask. */
 export async function usableKey(ctx: RequestContext, uid: string | undefined, purpose: Purpose, usageBit: number): Promise<UsableKey> {
-  const obj = await loadCurrent(ctx, resolveUid(ctx, uid));
+  return checkedKey(ctx, await loadCurrent(ctx, resolveUid(ctx, uid)), purpose, usageBit);
+}
+
+/** The checks of usableKey() on an object already loaded with `loadCurrent` (one store read per request). */
+export function checkedKey(ctx: RequestContext, obj: ManagedObject, purpose: Purpose, usageBit: number): UsableKey {
   if (obj.objectType !== ObjectType.SymmetricKey) {
     if (obj.objectType === ObjectType.PublicKey || obj.objectType === ObjectType.PrivateKey) {
       throw new KmipError(ResultReason.FeatureNotSupported, 'Cryptographic operations with asymmetric keys are not supported');

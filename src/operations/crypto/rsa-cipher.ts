@@ -25,11 +25,10 @@ import { CryptoError } from '../../crypto/provider.js';
 import { KmipError, featureNotSupported } from '../../kmip/errors.js';
 import { CryptographicAlgorithm, CryptographicUsageMask, HashingAlgorithm, MaskGenerator, ObjectType, PaddingMethod, ResultReason } from '../../kmip/generated/index.js';
 import { type ProtocolVersion, is2x } from '../../kmip/protocol-version.js';
-import { loadCurrent, requireUsableState, requireUsage } from '../lifecycle/state.js';
-import { type ManagedObject, resolveUid } from '../objects.js';
+import { requireUsableState, requireUsage } from '../lifecycle/state.js';
+import type { ManagedObject } from '../objects.js';
 import type { RequestContext } from '../types.js';
 import { chargeUsage } from './key.js';
-import { isOneTimePad } from './one-time-pad.js';
 import { type CryptoParamFields, effectiveParams } from './params.js';
 import { keyAlgorithm, privateKeySource } from './sign.js';
 import { spkiOf } from './signature-verify.js';
@@ -77,14 +76,9 @@ export function rsaCipherParams(v: ProtocolVersion, p: CryptoParamFields): RsaCi
   }
 }
 
-/**
- * The object the request names when Encrypt / Decrypt is not done by the HSM's symmetric ciphers:
- * an asymmetric key (here), or a one-time pad (one-time-pad.ts); undefined for anything else. One
- * load serves both checks.
- */
-export async function asymmetricCipherKey(ctx: RequestContext, uid: string | undefined): Promise<ManagedObject | undefined> {
-  const obj = await loadCurrent(ctx, resolveUid(ctx, uid));
-  return obj.objectType === ObjectType.PublicKey || obj.objectType === ObjectType.PrivateKey || isOneTimePad(obj) ? obj : undefined;
+/** Whether Encrypt/Decrypt with this key goes the RSA way (rsaEncrypt / rsaDecrypt). */
+export function isAsymmetricKey(obj: ManagedObject): boolean {
+  return obj.objectType === ObjectType.PublicKey || obj.objectType === ObjectType.PrivateKey;
 }
 
 /** Checks the key's type, State and dates, and usage mask for the direction. */
