@@ -1,8 +1,6 @@
 /**
  * Checks and templates around C_UnwrapKey of keys wrapped under the master key.
  */
-import { createHash } from 'node:crypto';
-
 import pkcs11js from 'pkcs11js';
 import type { Template } from 'pkcs11js';
 
@@ -61,9 +59,14 @@ function badLength(): CryptoError {
   return new CryptoError('BAD_KEY', 'unwrapped key has the wrong length for its algorithm');
 }
 
-/** Cache key of an unwrapped object: algorithm (it sets the key type) plus what identifies the key. */
+/**
+ * Cache key of an unwrapped object: algorithm (it sets the key type) plus what identifies the key.
+ * The wrapped blob itself stands for the key (it is ciphertext under a non-extractable master key,
+ * so the string reveals nothing, and checkBlob() bounds it to 528 bytes): cheaper per request than
+ * hashing it, and exact rather than collision-free by assumption.
+ */
 export function cacheKey(ref: KeyRef, algorithm: SymmetricAlgorithm): string {
   if (ref.kind === 'resident') return `${algorithm}:resident:${ref.id}`;
-  const digest = createHash('sha256').update(ref.blob).digest('base64url');
-  return `${algorithm}:${ref.mechanism}:${ref.masterKeyLabel}:${digest}`;
+  const blob = Buffer.from(ref.blob.buffer, ref.blob.byteOffset, ref.blob.length).toString('base64');
+  return `${algorithm}:${ref.mechanism}:${ref.masterKeyLabel}:${blob}`;
 }
