@@ -50,7 +50,7 @@ export class GcmIvSource {
       this.#counter = 0;
       this.#draws += 1;
     }
-    const iv = Buffer.allocUnsafe(GCM_IV_BYTES);
+    const iv = Buffer.alloc(GCM_IV_BYTES); // its own ArrayBuffer: cheap to hand to a worker thread
     this.#fixed.copy(iv, 0);
     iv.writeUInt32BE(this.#counter, FIXED_BYTES);
     this.#counter += 1;

@@ -4,7 +4,9 @@
  * Verify use (KMIP 2.1 §6.1.18, §6.1.12, §6.1.29, §6.1.30); and Hash and RNG Seed in a borrowed
  * session (§6.1.23, §6.1.45). Requests are checked by cipher-params.ts. The C_Encrypt,
  * C_Decrypt, C_Sign, C_Verify and C_Digest steps run on libuv worker threads (the *Async calls);
- * the *Init calls and C_SeedRandom are quick and stay synchronous.
+ * the *Init calls and C_SeedRandom stay synchronous (pkcs11js has no async *Init; running init and
+ * call together on a worker_threads thread cost more CPU per operation than it saved on the event
+ * loop, see BENCHMARKS.md).
  *
  * Mechanisms, as SoftHSM2 2.6 lists them (`pkcs11-tool -M`): CKM_AES_ECB/CBC/CBC_PAD/CTR/GCM,
  * CKM_DES3_ECB/CBC/CBC_PAD, CKM_SHA*_HMAC, CKM_AES_CMAC, CKM_DES3_CMAC, CKM_SHA_1..CKM_SHA512.
@@ -55,6 +57,11 @@ function ctrParams(counterBlock: Buffer): Buffer {
   return out;
 }
 
+/** A plain Uint8Array over part of a buffer (no copy), as the provider interface hands out. */
+function view(b: Buffer, from = 0, to = b.length): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset + from, to - from);
+}
+
 /** The PKCS#11 mechanism of a checked cipher request. ECB padding is ours (there is no CKM_*_ECB_PAD). */
 export function cipherMechanism(c: ResolvedCipher): Mechanism {
   const aes = c.algorithm === 'AES';
@@ -86,18 +93,19 @@ export function cipherMechanism(c: ResolvedCipher): Mechanism {
 export async function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, p: CipherParams, data: Uint8Array): Promise<EncryptResult> {
   const c = resolveCipher(algorithm, p, data, 'encrypt');
   const input = c.mode === 'ECB' && c.pad ? addPadding(data, c.blockSize) : Buffer.from(data);
-  p11('crypto', () => key.mod.C_EncryptInit(key.session, cipherMechanism(c), key.handle));
+  const mechanism = cipherMechanism(c);
   // Empty input: pkcs11js would pass a NULL pointer (CKR_ARGUMENTS_BAD), so finish the operation
   // at once; C_EncryptFinal then yields the GCM tag, or a whole padding block for CBC-PAD.
+  const outLength = input.length + 32;
+  p11('crypto', () => key.mod.C_EncryptInit(key.session, mechanism, key.handle));
   const out = await p11Async('crypto', () =>
-    input.length === 0
-      ? key.mod.C_EncryptFinalAsync(key.session, Buffer.alloc(32))
-      : key.mod.C_EncryptAsync(key.session, input, Buffer.alloc(input.length + 32)),
+    input.length === 0 ? key.mod.C_EncryptFinalAsync(key.session, Buffer.alloc(outLength)) : key.mod.C_EncryptAsync(key.session, input, Buffer.alloc(outLength)),
   );
+  // Output buffers are fresh and ours alone: hand out views, not copies.
   const iv = c.iv ? { iv: Uint8Array.from(c.iv) } : {};
-  if (c.mode !== 'GCM') return { data: Uint8Array.from(out), ...iv };
+  if (c.mode !== 'GCM') return { data: view(out), ...iv };
   const cut = out.length - c.tagLength;
-  return { data: Uint8Array.from(out.subarray(0, cut)), tag: Uint8Array.from(out.subarray(cut)), ...iv };
+  return { data: view(out, 0, cut), tag: view(out, cut), ...iv };
 }
 
 /**
@@ -113,11 +121,11 @@ export async function decryptWith(
 ): Promise<Uint8Array> {
   const c = resolveCipher(algorithm, p, data, 'decrypt', tag);
   const input = c.mode === 'GCM' ? Buffer.concat([data, tag as Uint8Array]) : Buffer.from(data);
-  p11('crypto', () => key.mod.C_DecryptInit(key.session, cipherMechanism(c), key.handle));
+  const mechanism = cipherMechanism(c);
+  const outLength = input.length + 32;
+  p11('crypto', () => key.mod.C_DecryptInit(key.session, mechanism, key.handle));
   const out = await p11Async('decrypt', () =>
-    input.length === 0
-      ? key.mod.C_DecryptFinalAsync(key.session, Buffer.alloc(32))
-      : key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(input.length + 32)),
+    input.length === 0 ? key.mod.C_DecryptFinalAsync(key.session, Buffer.alloc(outLength)) : key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(outLength)),
   );
   if (c.mode === 'ECB' && c.pad) {
     const plain = stripPadding(out, c.blockSize);
@@ -127,7 +135,7 @@ export async function decryptWith(
     }
     return Uint8Array.from(plain);
   }
-  return Uint8Array.from(out);
+  return view(out);
 }
 
 /** MAC mechanism of an algorithm and its output length: CKM_SHA*_HMAC, or CKM_AES_CMAC / CKM_DES3_CMAC. */
@@ -145,7 +153,7 @@ export async function macWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, 
   const out = await p11Async('crypto', () =>
     data.length === 0 ? key.mod.C_SignFinalAsync(key.session, Buffer.alloc(length)) : key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(length)),
   );
-  return Uint8Array.from(out);
+  return view(out);
 }
 
 /** Whether `mac` is the MAC of `data` (C_Verify: the comparison happens inside the module). */
