@@ -76,7 +76,9 @@ describe('attribute rules (KMIP 1.4 §3, 2.1 §4)', () => {
       'x:ID',
       'tc:Set',
     ]);
-    expect(isAttributeInVersion({ tag: Tag.CertificateSubjectCN }, v(1, 4))).toBe(false);
+    // Certificate name parts are attributes from 1.4 on (OASIS TC-CERTATTR-1-14), not in 1.3.
+    expect(isAttributeInVersion({ tag: Tag.CertificateSubjectCN }, v(1, 3))).toBe(false);
+    expect(isAttributeInVersion({ tag: Tag.CertificateSubjectCN }, v(1, 4))).toBe(true);
   });
 
   it('refuses server-only attributes from clients: Read Only Attribute at 2.x, Invalid Field at 1.x', () => {

@@ -147,11 +147,11 @@ const DN_PARTS: readonly (readonly [string, number, number])[] = [
 ];
 
 /**
- * The KMIP 2.x certificate name attributes (Certificate Subject CN / O / OU / Email / C / ST / L /
+ * The KMIP 1.4+ certificate name attributes (Certificate Subject CN / O / OU / Email / C / ST / L /
  * UID / Serial Number / Title / DC / DN Qualifier and the Issuer ones, KMIP 2.1 §4; OASIS BL-M-10-21)
  * the server derives from a registered X.509 certificate: the first value of each name part. A value
  * that does not parse as X.509 yields none (Register's own checks decide whether it is acceptable).
- * They are 2.x attributes: `attributesForVersion` keeps them from 1.x clients.
+ * They are attributes from KMIP 1.4 on: `attributesForVersion` keeps them from older clients.
  */
 export function certificateNameAttributes(der: Uint8Array): TtlvNode[] {
   let cert: X509Certificate;

@@ -43,10 +43,13 @@ const exportOp: OperationHandler<never, never> = defineOperation<GetReq, TtlvNod
   decode: (payload, ctx) => get.decode(payload, ctx),
   async handle(ctx, req) {
     requireVersion(ctx);
+    // The attributes as they stood before this Export served the value: Fresh is still True on a
+    // first Export (OASIS TC-IMPEXP-1..5-20); Get below then records that the value was served.
+    const before = await getAttributes.handle(ctx, { uid: req.uid, refs: undefined });
     const got = get.encode(await get.handle(ctx, req), ctx);
     const uid = got.find((n) => n.tag === Tag.UniqueIdentifier);
-    if (uid?.type !== 'TextString') throw new KmipError(ResultReason.GeneralFailure, 'Get returned no Unique Identifier');
-    const attrs = getAttributes.encode(await getAttributes.handle(ctx, { uid: uid.value, refs: undefined }), ctx).filter((n) => n.tag !== Tag.UniqueIdentifier);
+    if (uid?.type !== 'TextString' || uid.value !== before.uid) throw new KmipError(ResultReason.GeneralFailure, 'Get returned another Unique Identifier');
+    const attrs = getAttributes.encode(before, ctx).filter((n) => n.tag !== Tag.UniqueIdentifier);
     const block = is2x(ctx.version) ? attrs : [struct(Tag.TemplateAttribute, attrs)];
     // Object Type, Unique Identifier, the attributes, then the object (2.1 §6.1.22 / 1.4 §4.29).
     const head = got.filter((n) => n.tag === Tag.ObjectType || n.tag === Tag.UniqueIdentifier);

@@ -11,7 +11,7 @@
  * returns it as registered; the cryptographic operations cannot use it, except a Symmetric Key
  * wrapped under one of the caller's RSA keys, which is also unwrapped into the HSM (key-wrap-rsa.ts).
  */
-import { certificateNameAttributes, initialAttributes } from '../server-attributes.js';
+import { digestAttribute, initialAttributes } from '../server-attributes.js';
 import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, invalidField, missingData } from '../../kmip/errors.js';
@@ -19,9 +19,12 @@ import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultRea
 import { type KeyBlockInfo, type ObjectContent, decodeObjectContent, isSecretType, symmetricKeyBytes } from '../../kmip/key-block.js';
 import { is2x } from '../../kmip/protocol-version.js';
 import { bool, enm, int, text } from '../../ttlv/build.js';
+import { decodeTtlv } from '../../ttlv/decode.js';
+import { importKey } from '../../kmip/key-formats.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
+import { certificateAttributes } from './certificate-attributes.js';
 import { checkRegisteredKey } from './key-conversion.js';
 import { importRsaWrapped } from './key-wrap-rsa.js';
 import { wrapSecret } from './material.js';
@@ -93,6 +96,30 @@ async function importIntoHsm(ctx: RequestContext, alg: number | undefined, raw: 
   }
 }
 
+/**
+ * The Digests of a registered key (KMIP 1.4 §3.17, 2.1 §4.19), as the OASIS vectors record them:
+ * SHA-256 of the Key Material as registered, in its Key Format Type (TC-PGP-1, TC-IMPEXP-1..3: the
+ * bytes; TC-IMPEXP-4: a Transparent key's Key Material structure as TTLV); and for a Transparent
+ * key also its usual encoding: a symmetric key's Raw bytes, an RSA key's PKCS#1 (TC-IMPEXP-4).
+ * None for a value registered wrapped or absent.
+ */
+function registeredDigests(objectType: number, kb: KeyBlockInfo, registered: Uint8Array, raw: Uint8Array): TtlvNode[] {
+  if (kb.form !== 'bytes' && kb.form !== 'ttlv') return [];
+  const out = [digestAttribute(registered, kb.formatType)];
+  if (kb.formatType === KeyFormatType.TransparentSymmetricKey && objectType === ObjectType.SymmetricKey) out.push(digestAttribute(raw, KeyFormatType.Raw));
+  const rsaHalf =
+    kb.formatType === KeyFormatType.TransparentRSAPrivateKey ? 'private' : kb.formatType === KeyFormatType.TransparentRSAPublicKey ? 'public' : undefined;
+  if (rsaHalf !== undefined) {
+    const der = importKey(rsaHalf, kb.formatType, decodeTtlv(Buffer.from(registered))).export({ type: 'pkcs1', format: 'der' });
+    try {
+      out.push(digestAttribute(der, KeyFormatType.PKCS_1));
+    } finally {
+      der.fill(0);
+    }
+  }
+  return out;
+}
+
 export async function registerObject(ctx: RequestContext, req: RegisterRequest): Promise<ManagedObject> {
   const client: Attribute[] = [];
   for (const a of req.attributes) {
@@ -121,8 +148,11 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     if (attr({ attributes: client }, Tag.CertificateLength) === undefined) {
       derived.push({ tag: Tag.CertificateLength, value: int(Tag.CertificateLength, c.value.length) });
     }
-    // 2.x: the subject and issuer name parts (server-attributes.ts; OASIS BL-M-10-21).
-    for (const n of certificateNameAttributes(c.value)) derived.push({ tag: n.tag, value: n });
+    // Key algorithm and length, signature algorithm, X.509 and 1.x identifiers, name parts and
+    // Digest (certificate-attributes.ts; OASIS TC-CERTATTR-1, BL-M-10-21), unless the client gave them.
+    for (const n of certificateAttributes(c.value)) {
+      if (attr({ attributes: client }, n.tag) === undefined) derived.push({ tag: n.tag, value: n });
+    }
   }
   const probe = { attributes: [...client, ...derived] };
   const alg = attrNumber(probe, Tag.CryptographicAlgorithm);
@@ -146,6 +176,10 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     // Kept as registered; Transparent keys must be readable (objects/key-conversion.ts).
     checkRegisteredKey(c.objectType, kb, value, alg);
   }
+  // Digest (KMIP 1.4 §3.17, 2.1 §4.19). See registeredDigests.
+  if (kb !== undefined) {
+    for (const d of registeredDigests(c.objectType, kb, c.value, value)) derived.push({ tag: Tag.Digest, value: d });
+  }
   if ((key === undefined || byok) && kb?.form !== 'none') {
     if (isSecretType(c.objectType)) stored.secret = await wrapSecret(ctx, value);
     else stored.clear = value;
@@ -155,6 +189,8 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
   const now = BigInt(Math.floor(ctx.now.getTime() / 1000));
   const serverSet: TtlvNode[] = initialAttributes(uid, c.objectType, probe.attributes, now);
   if (blockInfo !== undefined) serverSet.push(enm(Tag.KeyFormatType, blockInfo.formatType));
+  // A certificate's value is its DER: Key Format Type Raw (a 2.x attribute; OASIS TC-CERTATTR-1-20, TC-ECC-3-20).
+  else if (c.objectType === ObjectType.Certificate) serverSet.push(enm(Tag.KeyFormatType, KeyFormatType.Raw));
   // Key Value Present (KMIP 1.2+, set by the server): a key registered without its Key Value (e.g. OASIS TC-MDO-1) says so.
   if (kb?.form === 'none') serverSet.push(bool(Tag.KeyValuePresent, false));
   const obj: ManagedObject = {
