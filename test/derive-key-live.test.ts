@@ -2,7 +2,7 @@
  * Derive Key live (mutual TLS, SoftHSM2, LevelDB) at KMIP 1.4 and 2.1: each method against a
  * known answer read back with Get (RFC 6070 PBKDF2, FIPS 180-4 SHA-256 of the OASIS key, RFC 4231
  * style HMAC-SHA256 as OASIS TC-DERIVEKEY-2 records it, RFC 5869 HKDF, NIST SP 800-38A AES-128
- * ECB, NIST CAVP SP 800-108 counter mode), the links between base and derived objects, and the
+ * ECB, NIST CAVP SP 800-108 counter, feedback and double-pipeline modes), the links between base and derived objects, and the
  * spec's errors.
  */
 import { describe, expect, it } from 'vitest';
@@ -180,6 +180,39 @@ describe.each([
     }
   });
 
+  it('NIST800-108-F and -DPI with HMAC-SHA256, in the HSM and in process (NIST CAVP KDFFeedback, KDFDblPipeline)', async () => {
+    const fb = {
+      ki: hex('93f698e842eed75394d629d957e2e89c6e741f810b623c8b901e38376d068e7b'),
+      params: hashParams(HashingAlgorithm.SHA_256, [
+        bytes(Tag.InitializationVector, hex('9f575d9059d3e0c0803f08112f8a806de3c3471912cdf42b095388b14b33508e')),
+        bytes(Tag.DerivationData, hex('53b89c18690e2057a1d167822e636de50be0018532c431f7f5e37f77139220d5e042599ebe266af5767ee18cd2c5c19a1f0f80')),
+      ]),
+      ko: 'bd1476f43a4e315747cf5918e0ea5bc0d98769457477c3ab18b742def0e079a933b756365afb5541f253fee43c6fd788a44041038509e9eeb68f7d65ffbb5f95',
+    };
+    const dpi = {
+      ki: hex('02d36fa021c20ddbdee469f0579468bae5cb13b548b6c61cdf9d3ec419111de2'),
+      params: hashParams(HashingAlgorithm.SHA_256, [
+        bytes(Tag.DerivationData, hex('85abe38bf265fbdc6445ae5c71159f1548c73b7d526a623104904a0f8792070b3df9902b9669490425a385eadb0f9c76e46f0f')),
+      ]),
+      ko: 'd69f74f518c9f64f90a0beebab69f689b73b5c13eb0f860a95cad7d9814f8c506eb7b179a5c5b4466a9ec154c3bf1c13efd6ec0d82b02c29af2c690299edc453',
+    };
+    for (const [method, t] of [
+      [DerivationMethod.NIST800_108_F, fb],
+      [DerivationMethod.NIST800_108_DPI, dpi],
+    ] as const) {
+      // An HMAC key the HSM holds (C_Sign), and the same bytes as Secret Data (HMAC in process).
+      const bases = [await registerKey(v, CryptographicAlgorithm.HMAC_SHA256, t.ki, M.DeriveKey), await registerSecret(v, t.ki, M.DeriveKey)];
+      for (const base of bases) {
+        const r = ok(await derive(v, base, { objectType: ObjectType.SecretData, method, bits: 512, params: t.params }));
+        expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe(t.ko);
+      }
+    }
+    const base = await registerSecret(v, dpi.ki, M.DeriveKey);
+    // Double-pipeline takes no IV; both need the fixed input data.
+    fails(await derive(v, base, { objectType: ObjectType.SecretData, method: DerivationMethod.NIST800_108_DPI, bits: 256, params: fb.params }), ResultReason.InvalidField);
+    fails(await derive(v, base, { objectType: ObjectType.SecretData, method: DerivationMethod.NIST800_108_F, bits: 256, params: hashParams(HashingAlgorithm.SHA_256) }), ResultReason.InvalidField);
+  });
+
   it('links the derived object to its base and back, and keeps the requested attributes', async () => {
     const base = await registerKey(v, CryptographicAlgorithm.AES, OASIS_KEY, M.DeriveKey);
     const uid = payloadText(ok(await derive(v, base, { method: DerivationMethod.HASH, params: hashParams(HashingAlgorithm.SHA_256) })), Tag.UniqueIdentifier)!;
@@ -243,7 +276,7 @@ describe.each([
     const base = await registerKey(v, CryptographicAlgorithm.AES, OASIS_KEY, M.DeriveKey);
     const sha = hashParams(HashingAlgorithm.SHA_256);
     // Methods not implemented.
-    fails(await derive(v, base, { method: DerivationMethod.NIST800_108_F, params: sha }), ResultReason.FeatureNotSupported);
+    fails(await derive(v, base, { method: DerivationMethod.AWSSignatureVersion4, params: sha }), ResultReason.FeatureNotSupported);
     // Asymmetric Key (ECDH, test/derive-ecdh-live.test.ts) needs a private and a public key, not one symmetric base.
     fails(await derive(v, base, { method: DerivationMethod.AsymmetricKey, params: sha }), ResultReason.InvalidField);
     // Missing Cryptographic Length; not whole bytes; longer than the hash.

@@ -15,8 +15,9 @@
  * - HMAC without Salt: HMAC(base, Derivation Data), truncated (OASIS TC-DERIVEKEY-2). With a Salt:
  *   HKDF (RFC 5869) with that salt and the Derivation Data as info, which is what PyKMIP's server
  *   computes for HMAC (its interop vector is RFC 5869 test case 7).
- * - NIST800-108-C: SP 800-108 counter mode with HMAC (see derive/kdf.ts).
- * - HMAC and NIST800-108-C run in the HSM (C_Sign with the base key) when the base is an HSM key
+ * - NIST800-108-C, -F and -DPI: SP 800-108 counter, feedback (the Initialization Vector is K(0))
+ *   and double-pipeline modes with HMAC, the counter 32 bits (see derive/kdf.ts).
+ * - HMAC and NIST800-108-C/-F/-DPI run in the HSM (C_Sign with the base key) when the base is an HSM key
  *   and the hash is one SoftHSM2 implements as HMAC; otherwise in process from the value.
  * - HASH: the hash of the base object's value (OASIS TC-DERIVEKEY-1); with Derivation Data too it
  *   is refused (Invalid Field), as PyKMIP does, rather than guess a combination.
@@ -24,7 +25,7 @@
  *   HKDF (2.1) in process: SoftHSM2 has neither mechanism.
  * - Asymmetric Key: ECDH of the caller's EC private key and the other party's public key, in the
  *   HSM (derive/ecdh.ts).
- * - NIST800-108-F, -DPI and AWS Signature Version 4: Feature Not Supported.
+ * - AWS Signature Version 4: Feature Not Supported.
  * In-process methods need the base object's value: a base with Extractable = False (or resident
  * in the HSM) is refused with Not Extractable (Permission Denied before 1.4), never exported.
  *
@@ -62,7 +63,7 @@ import { type RequestContext, defineOperation } from '../types.js';
 import { cipherServices } from './common.js';
 import { blowfishEncrypt } from './derive/blowfish.js';
 import { agreementKeys, ecdhDerive } from './derive/ecdh.js';
-import { type Prf, digest, hkdf, hmacPrf, kbkdfCounter, pbkdf2Derive } from './derive/kdf.js';
+import { type Prf, digest, hkdf, hmacPrf, kbkdfCounter, kbkdfDoublePipeline, kbkdfFeedback, pbkdf2Derive } from './derive/kdf.js';
 import { secretValue as baseValue } from './derive/value.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, withCipherErrors } from './params.js';
 
@@ -213,10 +214,24 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
         done();
       }
     }
+    case DerivationMethod.NIST800_108_F:
+    case DerivationMethod.NIST800_108_DPI: {
+      const hash = hashOf(p);
+      if (p.data === undefined) throw invalidField('NIST 800-108 derivation needs Derivation Data (the fixed input data)');
+      const feedback = req.method === DerivationMethod.NIST800_108_F;
+      if (!feedback && p.iv !== undefined) throw invalidField('Double-pipeline mode takes no Initialization Vector');
+      const { prf, done } = await basePrf(ctx, base, hash);
+      try {
+        const hl = HASH_LENGTHS[hash];
+        return await (feedback ? kbkdfFeedback(prf, hl, p.iv ?? new Uint8Array(0), p.data, length) : kbkdfDoublePipeline(prf, hl, p.data, length));
+      } finally {
+        done();
+      }
+    }
     case DerivationMethod.ENCRYPT:
       return deriveByEncryption(ctx, base, p, length);
     default:
-      throw featureNotSupported('Derivation Method not supported (PBKDF2, HASH, HMAC, ENCRYPT, NIST800-108-C, HKDF and Asymmetric Key are)');
+      throw featureNotSupported('Derivation Method not supported (PBKDF2, HASH, HMAC, ENCRYPT, NIST800-108-C/-F/-DPI, HKDF and Asymmetric Key are)');
   }
 }
 

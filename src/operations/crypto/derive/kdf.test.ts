@@ -1,10 +1,12 @@
 /**
  * Known answers for the in-process key derivation functions: RFC 6070 (PBKDF2-HMAC-SHA1),
  * RFC 5869 Appendix A (HKDF), NIST CAVP KDFCTR (SP 800-108 counter mode, HMAC-SHA512,
- * counter before the fixed data, r = 32; the vector PyKMIP's interop suite uses).
+ * counter before the fixed data, r = 32; the vector PyKMIP's interop suite uses), NIST CAVP
+ * KDFFeedback (FeedbackModeNOzeroiv) and KDFDblPipeline (PipelineModewithCounter), HMAC-SHA256,
+ * counter after the iteration variable, r = 32.
  */
 import { describe, expect, it } from 'vitest';
-import { hkdf, hmacPrf, kbkdfCounter, pbkdf2Derive } from './kdf.js';
+import { hkdf, hmacPrf, kbkdfCounter, kbkdfDoublePipeline, kbkdfFeedback, pbkdf2Derive } from './kdf.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
@@ -60,5 +62,40 @@ describe('SP 800-108 counter mode (NIST CAVP KDFCTR, HMAC-SHA512, BEFORE_FIXED, 
     };
     expect(toHex(await kbkdfCounter(prf, 4, hex('aa'), 10))).toBe('01010101020202020303');
     expect(calls).toEqual([1, 2, 3]);
+  });
+});
+
+describe('SP 800-108 feedback mode (NIST CAVP KDFFeedback, HMAC-SHA256, AFTER_ITER, RLEN 32)', () => {
+  it('COUNT=0: L = 512 bits with a 256-bit IV', async () => {
+    const ki = hex('93f698e842eed75394d629d957e2e89c6e741f810b623c8b901e38376d068e7b');
+    const iv = hex('9f575d9059d3e0c0803f08112f8a806de3c3471912cdf42b095388b14b33508e');
+    const fixed = hex('53b89c18690e2057a1d167822e636de50be0018532c431f7f5e37f77139220d5e042599ebe266af5767ee18cd2c5c19a1f0f80');
+    expect(toHex(await kbkdfFeedback(hmacPrf('SHA-256', ki), 32, iv, fixed, 64))).toBe(
+      'bd1476f43a4e315747cf5918e0ea5bc0d98769457477c3ab18b742def0e079a933b756365afb5541f253fee43c6fd788a44041038509e9eeb68f7d65ffbb5f95',
+    );
+  });
+  it('feeds each block into the next, after the IV', async () => {
+    const seen: string[] = [];
+    const prf = (d: Uint8Array): Promise<Uint8Array> => {
+      seen.push(toHex(d));
+      return Promise.resolve(new Uint8Array(2).fill(seen.length));
+    };
+    expect(toHex(await kbkdfFeedback(prf, 2, hex('ee'), hex('aa'), 3))).toBe('010102');
+    expect(seen).toEqual(['ee00000001aa', '010100000002aa']);
+  });
+});
+
+describe('SP 800-108 double-pipeline mode (NIST CAVP KDFDblPipeline, HMAC-SHA256, AFTER_ITER, RLEN 32)', () => {
+  it('L = 512 bits (two blocks)', async () => {
+    const ki = hex('02d36fa021c20ddbdee469f0579468bae5cb13b548b6c61cdf9d3ec419111de2');
+    const fixed = hex('85abe38bf265fbdc6445ae5c71159f1548c73b7d526a623104904a0f8792070b3df9902b9669490425a385eadb0f9c76e46f0f');
+    expect(toHex(await kbkdfDoublePipeline(hmacPrf('SHA-256', ki), 32, fixed, 64))).toBe(
+      'd69f74f518c9f64f90a0beebab69f689b73b5c13eb0f860a95cad7d9814f8c506eb7b179a5c5b4466a9ec154c3bf1c13efd6ec0d82b02c29af2c690299edc453',
+    );
+  });
+  it('L = 72 bits (a partial block)', async () => {
+    const ki = hex('3d361a9f28aad722f68ebdc298439da1');
+    const fixed = hex('405344b2a4b83164b06ebac5421bf10183dc4e0f8c2e58728472ddd5ccb10bdf');
+    expect(toHex(await kbkdfDoublePipeline(hmacPrf('SHA-256', ki), 32, fixed, 9))).toBe('3422683b2d4bed1a05');
   });
 });

@@ -6,7 +6,8 @@
  * and the base key never leaves it.
  *
  * Known-answer tests: derive/kdf.test.ts (RFC 6070 PBKDF2-HMAC-SHA1, RFC 5869 HKDF, NIST SP
- * 800-108 counter mode as PyKMIP's interop vector).
+ * 800-108 counter mode as PyKMIP's interop vector, feedback and double-pipeline modes from the
+ * NIST CAVP KBKDF files).
  */
 import { createHash, createHmac, pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -80,4 +81,62 @@ export async function kbkdfCounter(prf: Prf, hashLength: number, fixed: Uint8Arr
   const r = Uint8Array.from(out.subarray(0, length));
   out.fill(0);
   return r;
+}
+
+/** Runs `prf` for blocks 1..n over `input(i, previous)` and returns the first `length` bytes. */
+async function kbkdfBlocks(hashLength: number, length: number, block: (i: number) => Promise<Uint8Array>): Promise<Uint8Array> {
+  const n = Math.ceil(length / hashLength);
+  const out = Buffer.alloc(n * hashLength);
+  for (let i = 1; i <= n; i++) Buffer.from(await block(i)).copy(out, (i - 1) * hashLength);
+  const r = Uint8Array.from(out.subarray(0, length));
+  out.fill(0);
+  return r;
+}
+
+const counter32 = (i: number): Buffer => {
+  const c = Buffer.alloc(4);
+  c.writeUInt32BE(i, 0);
+  return c;
+};
+
+/**
+ * NIST SP 800-108 §5.2 feedback mode with an HMAC PRF: K(0) = IV (may be empty), K(i) =
+ * PRF(K_I, K(i-1) || [i]_32 || Fixed Input Data), the counter after the iteration variable as in
+ * the §5.2 formula (NIST CAVP KDFFeedback "AFTER_ITER, RLEN 32"). KMIP carries the IV as the
+ * Derivation Parameters' Initialization Vector and the fixed input as the Derivation Data.
+ */
+export async function kbkdfFeedback(prf: Prf, hashLength: number, iv: Uint8Array, fixed: Uint8Array, length: number): Promise<Uint8Array> {
+  let prev: Uint8Array = Uint8Array.from(iv);
+  try {
+    return await kbkdfBlocks(hashLength, length, async (i) => {
+      const k = await prf(Buffer.concat([prev, counter32(i), fixed]));
+      prev.fill(0);
+      prev = k;
+      return k;
+    });
+  } finally {
+    prev.fill(0);
+  }
+}
+
+/**
+ * NIST SP 800-108 §5.3 double-pipeline iteration mode with an HMAC PRF: A(0) = Fixed Input Data,
+ * A(i) = PRF(K_I, A(i-1)), K(i) = PRF(K_I, A(i) || [i]_32 || Fixed Input Data) (NIST CAVP
+ * KDFDblPipeline "AFTER_ITER, RLEN 32").
+ */
+export async function kbkdfDoublePipeline(prf: Prf, hashLength: number, fixed: Uint8Array, length: number): Promise<Uint8Array> {
+  let a: Uint8Array = Uint8Array.from(fixed);
+  try {
+    return await kbkdfBlocks(hashLength, length, async (i) => {
+      const next = await prf(a);
+      a.fill(0);
+      a = next;
+      const k = await prf(Buffer.concat([a, counter32(i), fixed]));
+      const copy = Uint8Array.from(k);
+      k.fill(0);
+      return copy;
+    });
+  } finally {
+    a.fill(0);
+  }
 }
