@@ -37,6 +37,8 @@ for (const ver of [
   describe(`attribute operations at KMIP ${ver.join('.')}`, () => {
     // A change the object's State forbids: Permission Denied at 2.0 (AKLC-M-3-20), Wrong Key Lifecycle State at 2.1.
     const wrongState = ver[1] >= 1 ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied;
+    // An unknown object, or another owner's: Item Not Found at 2.0, Object Not Found at 2.1 (BL-M-4-21).
+    const notFound = ver[1] >= 1 ? ResultReason.ObjectNotFound : ResultReason.ItemNotFound;
     let d: Dispatcher;
     let clock: Date;
     let seq = 0;
@@ -293,9 +295,9 @@ for (const ver of [
         [Operation.ModifyAttribute, [newAttr(name('n'))]],
         [Operation.DeleteAttribute, [ref(Tag.Name)]],
       ] as const) {
-        expect((await call(op, [uidOf(uid), ...p], 'bob')).reason).toBe(ResultReason.ItemNotFound);
+        expect((await call(op, [uidOf(uid), ...p], 'bob')).reason).toBe(notFound);
       }
-      expect(await reasonOf(Operation.GetAttributes, [uidOf('no-such-uid')])).toBe(ResultReason.ItemNotFound);
+      expect(await reasonOf(Operation.GetAttributes, [uidOf('no-such-uid')])).toBe(notFound);
     });
   });
 }

@@ -303,10 +303,10 @@ describe('refusals', () => {
 
   it('unknown uid, another owner, and a destroyed key', async () => {
     const req = (u: string) => [uidNode(u), params(BlockCipherMode.ECB), bytes(Tag.Data, P)];
-    failed(await one(V21, Operation.Encrypt, req('no-such-key')), ResultReason.ItemNotFound);
+    failed(await one(V21, Operation.Encrypt, req('no-such-key')), ResultReason.ObjectNotFound);
     const uid = await register(CryptographicAlgorithm.AES, K128, { active: false });
     const bob = parseResponse(await d.handle(request(V21, [{ operation: Operation.Encrypt, payload: req(uid) }]), { principal: 'bob', connId: 'c2' }));
-    failed(bob.items[0]!, ResultReason.ItemNotFound);
+    failed(bob.items[0]!, ResultReason.ObjectNotFound);
     ok(await one(V21, Operation.Destroy, [uidNode(uid)]));
     failed(await one(V21, Operation.Decrypt, req(uid)), ResultReason.ObjectDestroyed);
     failed(await one(V12, Operation.Decrypt, req(uid)), ResultReason.ItemNotFound);

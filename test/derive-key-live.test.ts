@@ -295,7 +295,7 @@ describe.each([
     // A Public Key cannot be derived.
     fails(await derive(v, base, { objectType: ObjectType.PublicKey, method: DerivationMethod.HASH, params: sha }), v[0] >= 2 ? ResultReason.InvalidObjectType : ResultReason.InvalidField);
     // Unknown base object.
-    fails(await derive(v, 'no-such-object', { method: DerivationMethod.HASH, params: sha }), ResultReason.ItemNotFound);
+    fails(await derive(v, 'no-such-object', { method: DerivationMethod.HASH, params: sha }), v[0] >= 2 ? ResultReason.ObjectNotFound : ResultReason.ItemNotFound);
     // ENCRYPT from a Secret Data (no HSM cipher key).
     const secret = await registerSecret(v, Buffer.from('password'), M.DeriveKey);
     fails(

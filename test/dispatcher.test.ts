@@ -137,7 +137,7 @@ describe('dispatcher', () => {
     const c = await send(request([2, 1], [createItem(true)]));
     const uid = payloadText(c.items[0]!, Tag.UniqueIdentifier)!;
     const g = await send(request([2, 1], [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]), { principal: 'bob', connId: 'c2' });
-    expect(g.items[0]!.reason).toBe(ResultReason.ItemNotFound);
+    expect(g.items[0]!.reason).toBe(ResultReason.ObjectNotFound);
   });
 
   it('rejects a bad AES length and a missing algorithm with the right reasons', async () => {

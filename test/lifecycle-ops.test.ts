@@ -136,6 +136,8 @@ describe('lifecycle operations', () => {
     const wrongState = v[0] > 2 || (v[0] === 2 && v[1] >= 1) ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied;
     // Item Not Found at 1.x and 2.0; Object Destroyed from 2.1 (OASIS BL-M-8-21).
     const destroyedReason = v[0] === 2 && v[1] >= 1 ? ResultReason.ObjectDestroyed : ResultReason.ItemNotFound;
+    // An unknown or another owner's object: Item Not Found up to 2.0, Object Not Found from 2.1 (BL-M-4-21).
+    const notFound = v[0] === 2 && v[1] >= 1 ? ResultReason.ObjectNotFound : ResultReason.ItemNotFound;
 
     describe(`KMIP ${label}`, () => {
       it('Activate: Pre-Active -> Active with Activation Date; again is a lifecycle error (SKLC-M-2)', async () => {
@@ -149,11 +151,11 @@ describe('lifecycle operations', () => {
         failed(await one(v, Operation.Activate, [uidNode(uid)]), wrongState);
       });
 
-      it('Activate: unknown id and another owner are Item Not Found; no id and no placeholder too', async () => {
+      it('Activate: unknown id and another owner are not found (Item / Object Not Found); no id and no placeholder too', async () => {
         const uid = await create(v);
-        failed(await one(v, Operation.Activate, [uidNode('nope')]), ResultReason.ItemNotFound);
-        failed(await one(v, Operation.Activate, [uidNode(uid)], { principal: 'bob', connId: 'c2' }), ResultReason.ItemNotFound);
-        failed(await one(v, Operation.Activate, []), ResultReason.ItemNotFound);
+        failed(await one(v, Operation.Activate, [uidNode('nope')]), notFound);
+        failed(await one(v, Operation.Activate, [uidNode(uid)], { principal: 'bob', connId: 'c2' }), notFound);
+        failed(await one(v, Operation.Activate, []), notFound);
         expect(await stateOf(uid)).toBe(State.PreActive);
       });
 
@@ -291,7 +293,7 @@ describe('lifecycle operations', () => {
         ok(await one(v, Operation.Archive, [uidNode(uid)]));
         ok(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.Superseded)]));
         ok(await one(v, Operation.Destroy, [uidNode(uid)]));
-        failed(await one(v, Operation.Archive, [uidNode('nope')]), ResultReason.ItemNotFound);
+        failed(await one(v, Operation.Archive, [uidNode('nope')]), notFound);
         failed(await one(v, Operation.Recover, [uidNode(uid)]), destroyedReason);
       });
 
@@ -309,7 +311,7 @@ describe('lifecycle operations', () => {
         failed(await one(v, Operation.Check, [uidNode(uid), interval(Tag.LeaseTime, 3601)]), ResultReason.PermissionDenied);
         ok(await one(v, Operation.Check, [uidNode(uid), long(Tag.UsageLimitsCount, 5n)])); // no Usage Limits: no limit
         failed(await one(v, Operation.Check, [uidNode(uid), int(Tag.UsageLimitsCount, 5)]), ResultReason.InvalidField);
-        failed(await one(v, Operation.Check, [uidNode('nope')]), ResultReason.ItemNotFound);
+        failed(await one(v, Operation.Check, [uidNode('nope')]), notFound);
       });
 
       it('Check failure empties the ID Placeholder; with Undo, an earlier Activate is undone (BL-M-2-21)', async () => {
@@ -336,7 +338,7 @@ describe('lifecycle operations', () => {
           [enm(Tag.BatchErrorContinuationOption, BatchErrorContinuationOption.Continue)],
         );
         expect(c[1]!.status).toBe(ResultStatus.OperationFailed);
-        expect(c[1]!.reason).toBe(ResultReason.ItemNotFound);
+        expect(c[1]!.reason).toBe(notFound);
       });
 
       it('Obtain Lease: Lease Time and Last Change Date for an Active key; none for a Compromised one (TC-95)', async () => {
@@ -500,7 +502,7 @@ describe('lifecycle operations', () => {
           ]),
           ResultReason.InvalidField,
         );
-        failed(await one(v, Operation.ReKeyKeyPair, [text(Tag.PrivateKeyUniqueIdentifier, 'nope')]), ResultReason.ItemNotFound);
+        failed(await one(v, Operation.ReKeyKeyPair, [text(Tag.PrivateKeyUniqueIdentifier, 'nope')]), notFound);
       });
 
       it('Re-key: refused attributes and objects', async () => {
@@ -510,8 +512,8 @@ describe('lifecycle operations', () => {
           await one(v, Operation.ReKey, [uidNode(uid), attributes(v, [enm(Tag.State, State.Active)])]),
           is2(v) ? ResultReason.ReadOnlyAttribute : ResultReason.InvalidField,
         );
-        failed(await one(v, Operation.ReKey, [uidNode('nope')]), ResultReason.ItemNotFound);
-        failed(await one(v, Operation.ReKey, [uidNode(uid)], { principal: 'bob', connId: 'c2' }), ResultReason.ItemNotFound);
+        failed(await one(v, Operation.ReKey, [uidNode('nope')]), notFound);
+        failed(await one(v, Operation.ReKey, [uidNode(uid)], { principal: 'bob', connId: 'c2' }), notFound);
         // A compromised key may be re-keyed (TC-95-12); the new key is not compromised.
         ok(await one(v, Operation.Revoke, [uidNode(uid), reason(RevocationReasonCode.KeyCompromise), dateTime(Tag.CompromiseOccurrenceDate, 1n)]));
         const nu = payloadText(ok(await one(v, Operation.ReKey, [uidNode(uid)])), Tag.UniqueIdentifier)!;

@@ -299,10 +299,10 @@ describe.each([
     }
   });
 
-  it('Get of another principal\'s object is Item Not Found; the ID Placeholder links Register and Get', async () => {
+  it('Get of another principal\'s object is not found (Item Not Found, 2.1 Object Not Found); the ID Placeholder links Register and Get', async () => {
     const uid = payloadText((await register(ObjectType.SecretData)).items[0]!, Tag.UniqueIdentifier)!;
     const other = await send([{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }], 'bob');
-    expect(other.items[0]!.reason).toBe(ResultReason.ItemNotFound);
+    expect(other.items[0]!.reason).toBe(v[0] === 2 && v[1] >= 1 ? ResultReason.ObjectNotFound : ResultReason.ItemNotFound);
     const batch = await send([
       { operation: Operation.Register, payload: [enm(Tag.ObjectType, ObjectType.OpaqueObject), attrs(v, [nameAttr('ph')]), objectPayload(ObjectType.OpaqueObject)] },
       { operation: Operation.Get, payload: [] },

@@ -20,9 +20,9 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyRef, SymmetricAlgorithm } from '../crypto/provider.js';
 import { type Attribute, assignAttributeIndexes, decodeV2Attribute, encodeAttribute } from '../kmip/attributes.js';
-import { itemNotFound, objectDestroyed } from '../kmip/errors.js';
-import { State, Tag } from '../kmip/generated/index.js';
-import { atLeast } from '../kmip/protocol-version.js';
+import { KmipError, itemNotFound, objectDestroyed } from '../kmip/errors.js';
+import { ResultReason, State, Tag } from '../kmip/generated/index.js';
+import { type ProtocolVersion, atLeast } from '../kmip/protocol-version.js';
 import type { KeyBlockInfo } from '../kmip/key-block.js';
 import { encodeIndexString, encodeIndexUint32 } from '../store/index-keys.js';
 import type { IndexTerm, StoredObject } from '../store/object-store.js';
@@ -247,11 +247,32 @@ export function deserializeObject(s: StoredObject): ManagedObject {
   return body.content !== undefined ? { ...obj, content: contentFromBody(body.content) } : obj;
 }
 
-/** The uid a request names, or the ID Placeholder (KMIP 2.1 §4.58), or Missing Data. */
+/** The uid a request names, or the ID Placeholder (KMIP 2.1 §4.58), or not found. */
 export function resolveUid(ctx: RequestContext, uid: string | undefined): string {
   const r = uid ?? ctx.idPlaceholder;
-  if (r === undefined) throw itemNotFound();
+  if (r === undefined) throw objectNotFound(ctx.version);
   return r;
+}
+
+/**
+ * No managed object of that Unique Identifier that the client may use. From KMIP 2.1 this is
+ * Object Not Found ("a requested managed object was not found or did not exist", 2.1 §11.46): the
+ * operations' error tables list it (2.1 §6.1.x, e.g. Get Errors) and OASIS BL-M-4-21 step 5 (Get
+ * of an unknown identifier) records it. Up to 2.0 it is Item Not Found: 1.x has no other reason,
+ * no 2.0 vector names either, and PyKMIP's 2.0 client tests expect Item Not Found.
+ */
+export function objectNotFound(version: ProtocolVersion, uid?: string): KmipError {
+  if (!atLeast(version, 2, 1)) return itemNotFound(uid);
+  return new KmipError(ResultReason.ObjectNotFound, uid === undefined ? 'Object not found' : `Object not found: ${uid}`);
+}
+
+/**
+ * Rethrows Object Not Found as Item Not Found, for the operations whose 2.1 error tables name Item
+ * Not Found and not Object Not Found for an unknown object: Adjust Attribute (§6.1.3.1), Certify
+ * (§6.1.6.1) and Create Split Key (§6.1.10.1). Use as `.catch(asItemNotFound)`.
+ */
+export function asItemNotFound(e: unknown): never {
+  throw e instanceof KmipError && e.reason === ResultReason.ObjectNotFound ? new KmipError(ResultReason.ItemNotFound, e.message) : e;
 }
 
 /**
@@ -260,9 +281,9 @@ export function resolveUid(ctx: RequestContext, uid: string | undefined): string
  */
 export async function loadObject(ctx: RequestContext, uid: string, opts: { allowDestroyed?: boolean } = {}): Promise<ManagedObject> {
   const stored = await ctx.tx.get(uid);
-  if (stored === undefined) throw itemNotFound(uid);
+  if (stored === undefined) throw objectNotFound(ctx.version, uid);
   const obj = deserializeObject(stored);
-  if (obj.owner !== ctx.principal) throw itemNotFound(uid);
+  if (obj.owner !== ctx.principal) throw objectNotFound(ctx.version, uid);
   const st = objectState(obj);
   if (!opts.allowDestroyed && (st === State.Destroyed || st === State.DestroyedCompromised)) {
     // A destroyed object is Item Not Found at KMIP 1.x and 2.0 (the issue's rule) and Object

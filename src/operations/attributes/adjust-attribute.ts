@@ -11,7 +11,7 @@ import { AdjustmentType, Operation, ResultReason, Tag } from '../../kmip/generat
 import { is2x } from '../../kmip/protocol-version.js';
 import { text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
-import { saveObject } from '../objects.js';
+import { asItemNotFound, saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
 import { type AttrRef, attributeNotFound, changed, checkOneWay, instancesOf, loadForAttributes, multiValued, notAnAttribute, refFromReference } from './common.js';
 import { checkClientMayModify } from './modify-attribute.js';
@@ -105,7 +105,8 @@ export default defineOperation<AdjustRequest, { uid: string }>({
     return { uid: payload?.text(Tag.UniqueIdentifier), ref: refFromReference(refNode), type, ...(amount ? { amount } : {}) };
   },
   async handle(ctx, req) {
-    const obj = await loadForAttributes(ctx, req.uid);
+    // 2.1 §6.1.3.1: Item Not Found for an unknown object, not Object Not Found.
+    const obj = await loadForAttributes(ctx, req.uid).catch(asItemNotFound);
     if (req.ref === undefined) throw notAnAttribute(ctx.version, 'Attribute Reference');
     const all = instancesOf(obj, req.ref);
     if (all.length === 0) throw attributeNotFound(ctx.version, req.ref);

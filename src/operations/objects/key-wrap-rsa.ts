@@ -168,7 +168,7 @@ export async function importRsaWrapped(
   try {
     named = await loadCurrent(ctx, uid);
   } catch (e) {
-    if (e instanceof KmipError && e.reason === ResultReason.ItemNotFound) return undefined;
+    if (e instanceof KmipError && (e.reason === ResultReason.ItemNotFound || e.reason === ResultReason.ObjectNotFound)) return undefined;
     throw e;
   }
   if (!isRsaWrappingKey(named)) return undefined;

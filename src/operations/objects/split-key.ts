@@ -25,7 +25,7 @@ import { bigInt, enm, int, struct, text } from '../../ttlv/build.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { secretValue } from '../crypto/derive/value.js';
 import { loadCurrent, touched } from '../lifecycle/state.js';
-import { type ManagedObject, attrNumber, saveObject } from '../objects.js';
+import { type ManagedObject, asItemNotFound, attrNumber, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { unwrapSecret } from './material.js';
 import { registerObject } from './register.js';
@@ -77,7 +77,8 @@ async function splitSource(ctx: RequestContext, req: CreateSplitKeyRequest): Pro
     if (length <= 0 || length % 8 !== 0 || length / 8 > MAX_SPLIT_BYTES) throw invalidField('Cryptographic Length must be whole bytes, at most 8192 bits');
     return { value: await ctx.crypto.randomBytes(length / 8), algorithm, length };
   }
-  const base = await loadCurrent(ctx, uid);
+  // 2.1 §6.1.10.1: Item Not Found for an unknown object, not Object Not Found.
+  const base = await loadCurrent(ctx, uid).catch(asItemNotFound);
   if (base.objectType !== ObjectType.SymmetricKey && base.objectType !== ObjectType.SecretData) {
     throw badType(ctx, 'Create Split Key splits a Symmetric Key or Secret Data');
   }
