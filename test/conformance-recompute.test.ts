@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockCipherMode, CryptographicAlgorithm, ObjectType, Operation, ResultStatus, Tag } from '../src/kmip/generated/index.js';
-import { bytes, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
+import { bool, bytes, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import { decodeTtlv } from '../src/ttlv/decode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { field } from './conformance/compare.js';
@@ -95,5 +95,63 @@ describe('conformance: recomputed crypto outputs', () => {
     const bad = recorded(Operation.Encrypt, [text(Tag.UniqueIdentifier, uid), bytes(Tag.Data, tampered)]);
     const notOk = await objects.verified(encrypt, expected, bad, V);
     expect(Buffer.from(dataOf(notOk)).toString('hex')).toBe('fd912d102dbb482f6f6e91bd57119095');
+  }, 60_000);
+
+  it('follows a streamed Encrypt part by part and accepts only outputs node:crypto agrees with', async () => {
+    const create = requestTree(V, [
+      {
+        operation: Operation.Create,
+        payload: [
+          enm(Tag.ObjectType, ObjectType.SymmetricKey),
+          struct(Tag.Attributes, [
+            enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+            int(Tag.CryptographicLength, 128),
+            int(Tag.CryptographicUsageMask, 12),
+            struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB)]),
+            dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000) - 60)),
+          ]),
+        ],
+      },
+    ]);
+    const created = await send(create);
+    const item = (created.type === 'Structure' ? created.value : []).find((c) => c.tag === Tag.BatchItem)!;
+    const uid = field(field(item, Tag.ResponsePayload)!, Tag.UniqueIdentifier)!.value as string;
+    const good = new CaseObjects(kmipd.port, certs);
+    const bad = new CaseObjects(kmipd.port, certs);
+    good.note(create, created);
+    bad.note(create, created);
+
+    // One connection carries the stream (TC-STREAM-ENC-1: 8 bytes with Init, 8 more, then Final).
+    const c = await KmipTestClient.connect(kmipd.port, certs);
+    try {
+      const rt = async (m: TtlvNode): Promise<TtlvNode> => decodeTtlv((await c.roundTrip(encodeTtlv(m)))!);
+      const init = requestTree(V, [
+        { operation: Operation.Encrypt, payload: [text(Tag.UniqueIdentifier, uid), bytes(Tag.Data, Buffer.from('0102030405060708', 'hex')), bool(Tag.InitIndicator, true)] },
+      ]);
+      const initResp = await rt(init);
+      const initItem = (initResp.type === 'Structure' ? initResp.value : []).find((n) => n.tag === Tag.BatchItem)!;
+      const corr = field(field(initItem, Tag.ResponsePayload)!, Tag.CorrelationValue)!;
+      const initRecorded = recorded(Operation.Encrypt, [text(Tag.UniqueIdentifier, uid), bytes(Tag.CorrelationValue, Buffer.from('$CORRELATION_VALUE'))]);
+      await good.verified(init, initRecorded, initResp, V);
+      await bad.verified(init, initRecorded, initResp, V);
+
+      const part = requestTree(V, [{ operation: Operation.Encrypt, payload: [text(Tag.UniqueIdentifier, uid), bytes(Tag.Data, Buffer.from('0910111213141516', 'hex')), corr] }]);
+      const partResp = await rt(part);
+      const out = dataOf(partResp);
+      expect(out.length).toBe(16);
+      const expected = recorded(Operation.Encrypt, [text(Tag.UniqueIdentifier, uid), bytes(Tag.Data, Buffer.from('fd912d102dbb482f6f6e91bd57119095', 'hex')), corr]);
+      expect(Buffer.from(dataOf(await good.verified(part, expected, partResp, V)))).toEqual(Buffer.from(out));
+
+      // Output that is not AES-ECB of the input so far is not vouched for.
+      const tampered = Buffer.from(out);
+      tampered[15] = tampered[15]! ^ 1;
+      const badResp = recorded(Operation.Encrypt, [text(Tag.UniqueIdentifier, uid), bytes(Tag.Data, tampered), corr]);
+      expect(Buffer.from(dataOf(await bad.verified(part, expected, badResp, V))).toString('hex')).toBe('fd912d102dbb482f6f6e91bd57119095');
+
+      const fin = requestTree(V, [{ operation: Operation.Encrypt, payload: [text(Tag.UniqueIdentifier, uid), corr, bool(Tag.FinalIndicator, true)] }]);
+      await rt(fin);
+    } finally {
+      c.close();
+    }
   }, 60_000);
 });

@@ -18,7 +18,8 @@
  *
  * When the output matches the recomputation, the expected node is patched with it (so the rest of
  * the response is still compared as recorded); otherwise nothing changes and the case fails on the
- * recorded bytes. Streamed (Correlation Value) operations are left to the plain comparison.
+ * recorded bytes. Streamed (Init Indicator / Correlation Value) Encrypt and Decrypt are followed
+ * part by part: all output so far must be what node:crypto makes of all input so far.
  */
 import { constants, createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { BlockCipherMode, CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, Operation, PaddingMethod, ResultStatus, Tag } from '../../src/kmip/generated/index.js';
@@ -31,8 +32,21 @@ import { bytePlaceholder } from './bindings.js';
 import { field, withField } from './compare.js';
 
 /** What the case told the server when it made an object (its request payload), by live uid. */
+/** A streamed Encrypt / Decrypt the harness follows (see CaseObjects.streamed). */
+interface CipherStream {
+  readonly op: number;
+  readonly key: Uint8Array;
+  readonly mode: number | undefined;
+  readonly padding: number | undefined;
+  readonly iv: Uint8Array | undefined;
+  readonly input: Buffer[];
+  readonly output: Buffer[];
+}
+
 export class CaseObjects {
   private readonly made = new Map<string, TtlvNode>();
+  /** Open streams by their live Correlation Value (hex). */
+  private readonly streams = new Map<string, CipherStream>();
 
   constructor(
     private readonly port: number,
@@ -83,10 +97,14 @@ export class CaseObjects {
     const ep = field(exp, Tag.ResponsePayload);
     const ap = field(act, Tag.ResponsePayload);
     if (rq === undefined || ep === undefined || ap === undefined) return exp;
-    // Streamed operations keep state across requests: compared as recorded.
-    if (field(rq, Tag.CorrelationValue) !== undefined || field(rq, Tag.InitIndicator) !== undefined) return exp;
     const uid = field(rq, Tag.UniqueIdentifier) ?? field(ap, Tag.UniqueIdentifier);
     if (uid?.type !== 'TextString') return exp;
+    // Streamed operations keep state across requests (see `streamed`).
+    if (field(rq, Tag.CorrelationValue) !== undefined || field(rq, Tag.InitIndicator) !== undefined) {
+      if (op !== Operation.Encrypt && op !== Operation.Decrypt) return exp;
+      const patched = await this.streamed(op, uid.value, rq, ep, ap, version);
+      return patched === undefined ? exp : withField(exp, Tag.ResponsePayload, patched);
+    }
     if (op === Operation.Encrypt || op === Operation.Decrypt) {
       const patched = await this.cipher(op, uid.value, rq, ep, ap, version);
       return patched === undefined ? exp : withField(exp, Tag.ResponsePayload, patched);
@@ -132,6 +150,64 @@ export class CaseObjects {
     // The key is not readable: the inverse operation must give the case's input back.
     const back = await this.inverse(op, uid, ad.value, params, iv, version);
     return back !== undefined && Buffer.from(back).equals(Buffer.from(input.value)) ? patched : undefined;
+  }
+
+  /**
+   * One part of a streamed Encrypt / Decrypt (Init Indicator, Correlation Value, Final Indicator;
+   * KMIP 1.3+). The stream is followed by its live Correlation Value: its key (as for one-shot
+   * requests), parameters and IV are fixed at the Init part, and every part's input and output are
+   * kept. A part's Data is accepted when all output so far is what node:crypto makes of all input
+   * so far: before the Final part a prefix of the unpadded transform of the whole blocks received
+   * (the server may hold back a block, as C_EncryptUpdate / C_DecryptUpdate do), at the Final part
+   * exactly the one-shot result with the stream's padding.
+   */
+  private async streamed(op: number, uid: string, rq: TtlvNode, ep: TtlvNode, ap: TtlvNode, version: [number, number]): Promise<TtlvNode | undefined> {
+    const input = field(rq, Tag.Data);
+    const ad = field(ap, Tag.Data);
+    const init = field(rq, Tag.InitIndicator);
+    const final = field(rq, Tag.FinalIndicator);
+    const isInit = init?.type === 'Boolean' && init.value;
+    const isFinal = final?.type === 'Boolean' && final.value;
+    const rcv = field(rq, Tag.CorrelationValue);
+    const acv = field(ap, Tag.CorrelationValue);
+    let st: CipherStream | undefined;
+    if (isInit) {
+      const made = this.made.get(uid);
+      if (made === undefined || algorithmOf(made) !== CryptographicAlgorithm.AES) return undefined;
+      const params = field(rq, Tag.CryptographicParameters) ?? findParams(made);
+      const ivNode = field(rq, Tag.IVCounterNonce) ?? field(ap, Tag.IVCounterNonce);
+      const key = registeredKey(made) ?? (await this.fetchKey(uid, version));
+      if (key === undefined) return undefined;
+      st = {
+        op,
+        key,
+        mode: params === undefined ? undefined : findEnum(params, Tag.BlockCipherMode),
+        padding: params === undefined ? undefined : findEnum(params, Tag.PaddingMethod),
+        iv: ivNode?.type === 'ByteString' ? ivNode.value : undefined,
+        input: [],
+        output: [],
+      };
+      if (acv?.type === 'ByteString' && !isFinal) this.streams.set(Buffer.from(acv.value).toString('hex'), st);
+    } else if (rcv?.type === 'ByteString') {
+      st = this.streams.get(Buffer.from(rcv.value).toString('hex'));
+      if (isFinal) this.streams.delete(Buffer.from(rcv.value).toString('hex'));
+    }
+    if (st === undefined || st.op !== op) return undefined;
+    if (input?.type === 'ByteString') st.input.push(Buffer.from(input.value));
+    if (ad?.type === 'ByteString') st.output.push(Buffer.from(ad.value));
+    const ed = field(ep, Tag.Data);
+    if (ed?.type !== 'ByteString' || ad?.type !== 'ByteString') return undefined;
+    if (bytePlaceholder(ed.value) !== undefined || Buffer.from(ed.value).equals(Buffer.from(ad.value))) return undefined;
+    const inAll = Buffer.concat(st.input);
+    const outAll = Buffer.concat(st.output);
+    const encrypt = op === Operation.Encrypt;
+    if (isFinal) {
+      const want = aes(encrypt, st.key, st.mode, st.padding, st.iv, inAll);
+      return want !== undefined && Buffer.from(want).equals(outAll) ? withField(ep, Tag.Data, ad) : undefined;
+    }
+    const whole = st.mode === BlockCipherMode.CTR ? inAll : inAll.subarray(0, inAll.length - (inAll.length % 16));
+    const want = aes(encrypt, st.key, st.mode, PaddingMethod.None, st.iv, whole);
+    return want !== undefined && Buffer.from(want).subarray(0, outAll.length).equals(outAll) && outAll.length <= want.length ? withField(ep, Tag.Data, ad) : undefined;
   }
 
   /** RSA-PSS Sign under a registered private key: the actual signature if it verifies. */
