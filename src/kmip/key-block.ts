@@ -121,6 +121,12 @@ function decodeKeyBlock(node: TtlvNode): { info: KeyBlockInfo; value: Uint8Array
     return { info, value: new Uint8Array(0) };
   }
   if (kv.length !== 1) throw invalidField('Key Block: Key Value may appear only once');
+  if (kv[0]!.type === 'ByteString' && formatType === KeyFormatType.PKCS_12) {
+    // A PKCS#12 file protects itself: KMIP 1.4 clients send it as the Key Value Byte String
+    // without Key Wrapping Data (OASIS TC-PKCS12-2-14). Kept as its bytes.
+    const info: KeyBlockInfo = { formatType, form: 'bytes', keyValueAttributes: [] };
+    return { info, value: kv[0]!.value };
+  }
   const kvf = new Fields(kv[0]!, 'Key Value');
   const materials = kvf.all(Tag.KeyMaterial);
   if (materials.length !== 1) {

@@ -47,6 +47,7 @@ import { encodeTtlv } from '../ttlv/encode.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { convertAsymmetric, needsConversion } from './objects/key-conversion.js';
 import { unwrapSecret } from './objects/material.js';
+import { pkcs12PrivateKey } from './objects/pkcs12.js';
 import { encodeTemplate } from './objects/template.js';
 import { loadCurrent, requireUsage, wrongState } from './lifecycle/state.js';
 import { decodeWrappingParams, isRsaWrappingKey, rsaUnwrap, rsaWrap } from './objects/key-wrap-rsa.js';
@@ -396,6 +397,9 @@ export default defineOperation<GetRequest, GetResponse>({
       // KMIP 1.4 §2.2.6: a Template's value is its attribute list (objects/template.ts).
       if (req.keyFormatType !== undefined) throw keyFormatTypeNotSupported('Key Format Type does not apply to a Template');
       object = encodeTemplate(ctx, obj);
+    } else if (req.keyFormatType === KeyFormatType.PKCS_12 && obj.objectType === ObjectType.PrivateKey && kb?.formatType !== KeyFormatType.PKCS_12) {
+      // The key and its certificate chain under its password (objects/pkcs12.ts).
+      object = await pkcs12PrivateKey(ctx, obj, (o) => storedValue(ctx, o));
     } else if (convertible && kb !== undefined && obj.content !== undefined && needsConversion(kb, req.keyFormatType, req.keyCompressionType)) {
       // Public / Private Key in another Key Format Type or Key Compression Type (objects/key-conversion.ts).
       const stored = await storedValue(ctx, obj);

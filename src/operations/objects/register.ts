@@ -28,6 +28,7 @@ import { certificateAttributes } from './certificate-attributes.js';
 import { checkRegisteredKey } from './key-conversion.js';
 import { importRsaWrapped } from './key-wrap-rsa.js';
 import { wrapSecret } from './material.js';
+import { checkRegisteredPkcs12 } from './pkcs12.js';
 import { decodeTemplateContent, registerTemplate } from './template.js';
 
 interface RegisterRequest {
@@ -172,6 +173,10 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
   // BYOK by RSA key transport: also unwrapped into the HSM, kept as registered too (key-wrap-rsa.ts).
   const byok = c.objectType === ObjectType.SymmetricKey && kb?.form === 'keyvalue' && kb.wrappingData !== undefined && alg !== undefined && HSM_ALGORITHMS[alg] !== undefined;
   if (byok) key = await importRsaWrapped(ctx, kb.wrappingData!, value, HSM_ALGORITHMS[alg!]!);
+  if (c.objectType === ObjectType.PrivateKey && kb?.formatType === KeyFormatType.PKCS_12) {
+    // Its PKCS#12 Password Link must name an Active password (objects/pkcs12.ts; OASIS TC-PKCS12-2).
+    await checkRegisteredPkcs12(ctx, client);
+  }
   if ((c.objectType === ObjectType.PublicKey || c.objectType === ObjectType.PrivateKey) && kb !== undefined) {
     // Kept as registered; Transparent keys must be readable (objects/key-conversion.ts).
     checkRegisteredKey(c.objectType, kb, value, alg);
