@@ -12,6 +12,7 @@ import type { Pkcs11Config } from './crypto/pkcs11/config.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import type { Logger } from './log.js';
 import { operations } from './operations/index.js';
+import { cipherStreamLimits } from './operations/crypto/cipher-streams.js';
 import type { MessageHandler } from './server/types.js';
 import { openLevelDbStore } from './store/leveldb/leveldb-store.js';
 
@@ -51,6 +52,8 @@ export async function createApp(cfg: KmipdConfig, log: Logger): Promise<App> {
     await crypto.close();
     throw e;
   }
+  // Streamed Encrypt / Decrypt hold an HSM session between requests; idle ones are abandoned.
+  cipherStreamLimits.idleMs = cfg.limits.streamIdleTimeoutMs;
   const info = crypto.describe();
   log.info({ hsm: { module: info.module, token: info.tokenLabel, model: info.model } }, 'HSM and store ready');
   const dispatcher = new Dispatcher({

@@ -30,6 +30,7 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
   idleTimeoutMs: 120_000,
   messageTimeoutMs: 30_000,
   maxMessageBytes: MAX_MESSAGE_BYTES,
+  streamIdleTimeoutMs: 60_000,
 });
 
 /**
@@ -175,6 +176,8 @@ function applyEnv(cfg: KmipdConfig, env: NodeJS.ProcessEnv, cwd: string): void {
   if (pinFile !== undefined) cfg.pkcs11.pin = readPinFile(resolve(cwd, pinFile), 'KMIPD_PKCS11_PIN_FILE');
   const pin = envVar(env, 'KMIPD_PKCS11_PIN');
   if (pin !== undefined) cfg.pkcs11.pin = pin;
+  const streamIdle = envVar(env, 'KMIPD_STREAM_IDLE_TIMEOUT_MS');
+  if (streamIdle !== undefined) cfg.limits.streamIdleTimeoutMs = parsePositiveInt(streamIdle, 'KMIPD_STREAM_IDLE_TIMEOUT_MS');
   const ttl = envVar(env, 'KMIPD_KEY_EXPORT_CACHE_TTL_MS');
   if (ttl !== undefined) cfg.keyExportCache.ttlMs = parseNonNegativeInt(ttl, 'KMIPD_KEY_EXPORT_CACHE_TTL_MS', MAX_EXPORT_CACHE_TTL_MS);
   const entries = envVar(env, 'KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES');

@@ -22,6 +22,11 @@ export interface LimitsConfig {
   messageTimeoutMs: number;
   /** Largest message (header + body) accepted; a larger declared length closes the connection. */
   maxMessageBytes: number;
+  /**
+   * A streamed Encrypt / Decrypt (Init Indicator ... Final Indicator) with no part for this long
+   * is abandoned and its HSM session released (operations/crypto/cipher-streams.ts).
+   */
+  streamIdleTimeoutMs: number;
 }
 
 /** PKCS#11 settings. All unset means: the embedded SoftHSM2 token under `dataDir`. */

@@ -20,7 +20,7 @@ export function testPki(certDir: string, clients: string[] = ['alice', 'bob']): 
   generateDevPki({ dir: certDir, clients, keyType: 'ec' });
 }
 
-export async function startTestKmipd(opts: { dataDir: string; certDir: string; logLevel?: string }): Promise<TestKmipd> {
+export async function startTestKmipd(opts: { dataDir: string; certDir: string; logLevel?: string; env?: Readonly<Record<string, string>> }): Promise<TestKmipd> {
   const cfg = loadConfig(
     {
       KMIPD_LISTEN: '127.0.0.1:0',
@@ -28,6 +28,7 @@ export async function startTestKmipd(opts: { dataDir: string; certDir: string; l
       KMIPD_TLS_CERT: join(opts.certDir, 'server.crt'),
       KMIPD_TLS_KEY: join(opts.certDir, 'server.key'),
       KMIPD_TLS_CA: join(opts.certDir, 'ca.crt'),
+      ...opts.env,
     },
     [],
   );
