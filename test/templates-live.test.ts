@@ -128,6 +128,29 @@ describe('KMIP 1.x Templates live (TLS + SoftHSM2 + LevelDB)', () => {
     expect(a.get('x-c2')?.[0]?.value).toBe('v2');
   });
 
+  it('Create Key Pair takes templates in each of its three Template-Attributes', async () => {
+    expectSuccess(await registerTemplate('tpl-rsa', [attr('Cryptographic Algorithm', enm(0, CryptographicAlgorithm.RSA)), attr('Cryptographic Length', int(0, 2048))]));
+    expectSuccess(await registerTemplate('tpl-sign', [attr('Cryptographic Usage Mask', int(0, CryptographicUsageMask.Sign)), attr('x-half', text(0, 'private'))]));
+    expectSuccess(await registerTemplate('tpl-verify', [attr('Cryptographic Usage Mask', int(0, CryptographicUsageMask.Verify)), attr('x-half', text(0, 'public'))]));
+    const r = expectSuccess(
+      await kmipd.one(V13, Operation.CreateKeyPair, [
+        struct(Tag.CommonTemplateAttribute, [templateRef('tpl-rsa')]),
+        struct(Tag.PrivateKeyTemplateAttribute, [templateRef('tpl-sign')]),
+        struct(Tag.PublicKeyTemplateAttribute, [templateRef('tpl-verify')]),
+      ]),
+    );
+    for (const [tag, mask, half] of [
+      [Tag.PrivateKeyUniqueIdentifier, CryptographicUsageMask.Sign, 'private'],
+      [Tag.PublicKeyUniqueIdentifier, CryptographicUsageMask.Verify, 'public'],
+    ] as const) {
+      const a = await attributes(payloadText(r, tag)!, ['Cryptographic Algorithm', 'Cryptographic Length', 'Cryptographic Usage Mask', 'x-half']);
+      expect(a.get('Cryptographic Algorithm')?.[0]?.value).toBe(CryptographicAlgorithm.RSA);
+      expect(a.get('Cryptographic Length')?.[0]?.value).toBe(2048);
+      expect(a.get('Cryptographic Usage Mask')?.[0]?.value).toBe(mask);
+      expect(a.get('x-half')?.[0]?.value).toBe(half);
+    }
+  });
+
   it('refuses unknown and other clients\' templates, server-only attributes in a Template, and templates at 2.x', async () => {
     const create = (refs: TtlvNode[], v: [number, number] = V13, as = 'alice') =>
       kmipd.one(v, Operation.Create, [enm(Tag.ObjectType, ObjectType.SymmetricKey), struct(Tag.TemplateAttribute, refs)], as);
