@@ -164,8 +164,13 @@ describe.each([
       [A.EC, 256, ecPriv(v), ecPub(v)],
     ] as const) {
       const [priv, pub] = await pair(alg, len);
-      const privKey = createPrivateKey({ key: Buffer.from(materialOf(ok(await get(priv))).value as Uint8Array), format: 'der', type: 'pkcs8' });
-      const pubKey = createPublicKey({ key: Buffer.from(materialOf(ok(await get(pub))).value as Uint8Array), format: 'der', type: 'spki' });
+      // Without a Key Format Type: PKCS#1 for RSA (its KMIP default, 2.1 §4.26; OASIS AKLC-M-1-20), else PKCS#8 / X.509.
+      const dPriv = ok(await get(priv));
+      const dPub = ok(await get(pub));
+      expect(child(keyBlockOf(dPriv), Tag.KeyFormatType)!.value).toBe(alg === A.RSA ? K.PKCS_1 : K.PKCS_8);
+      expect(child(keyBlockOf(dPub), Tag.KeyFormatType)!.value).toBe(alg === A.RSA ? K.PKCS_1 : K.X_509);
+      const privKey = createPrivateKey({ key: Buffer.from(materialOf(dPriv).value as Uint8Array), format: 'der', type: alg === A.RSA ? 'pkcs1' : 'pkcs8' });
+      const pubKey = createPublicKey({ key: Buffer.from(materialOf(dPub).value as Uint8Array), format: 'der', type: alg === A.RSA ? 'pkcs1' : 'spki' });
       for (const f of privFormats) expect(importKey('private', f, materialOf(ok(await get(priv, f))), alg).equals(privKey), `private ${f}`).toBe(true);
       for (const f of pubFormats) expect(importKey('public', f, materialOf(ok(await get(pub, f))), alg).equals(pubKey), `public ${f}`).toBe(true);
       if (alg !== A.EC) continue;

@@ -97,10 +97,11 @@ describe.each([
     const priv = payloadText(r, Tag.PrivateKeyUniqueIdentifier)!;
     const pub = payloadText(r, Tag.PublicKeyUniqueIdentifier)!;
 
-    const pkcs8 = await material(priv);
-    privateDers.push(pkcs8);
-    const spki = createPublicKey({ key: await material(pub), format: 'der', type: 'spki' });
-    const pk = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+    // Served in the default Key Format Type: PKCS#1 for RSA (KMIP 2.1 §4.26), PKCS#8 / X.509 for EC.
+    const privDer = await material(priv);
+    privateDers.push(privDer);
+    const spki = createPublicKey({ key: await material(pub), format: 'der', type: rsa ? 'pkcs1' : 'spki' });
+    const pk = createPrivateKey({ key: privDer, format: 'der', type: rsa ? 'pkcs1' : 'pkcs8' });
     expect(createPublicKey(pk).export({ format: 'der', type: 'spki' }).equals(spki.export({ format: 'der', type: 'spki' }))).toBe(true);
 
     const cp = rsa ? [struct(Tag.CryptographicParameters, [enm(Tag.PaddingMethod, PaddingMethod.PKCS1V1_5), enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)])] : [];
@@ -153,7 +154,7 @@ describe('storage', () => {
     for (const f of readdirSync(dir)) {
       const content = readFileSync(join(dir, f));
       for (const der of privateDers) {
-        // The PKCS#8 minus its fixed header: any 64-byte window of the secret part must not appear.
+        // The private key DER minus its header: any 64-byte window of the secret part must not appear.
         expect(content.includes(der.subarray(der.length - 64)), `${f} holds a private key in the clear`).toBe(false);
       }
     }

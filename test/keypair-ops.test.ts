@@ -103,10 +103,11 @@ describe.each([
     expect(priv).not.toBe(pub);
     const pk = await keyMaterial(priv);
     expect(pk.objectType).toBe(ObjectType.PrivateKey);
-    expect(pk.format).toBe(KeyFormatType.PKCS_8);
+    // RSA keys are served in their default Key Format Type, PKCS#1 (KMIP 2.1 §4.26; OASIS AKLC-M-1-20).
+    expect(pk.format).toBe(KeyFormatType.PKCS_1);
     const pubKey = await keyMaterial(pub);
-    expect(pubKey.format).toBe(KeyFormatType.X_509);
-    const fromPriv = createPublicKey(createPrivateKey({ key: pk.material, format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+    expect(pubKey.format).toBe(KeyFormatType.PKCS_1);
+    const fromPriv = createPublicKey(createPrivateKey({ key: pk.material, format: 'der', type: 'pkcs1' })).export({ format: 'der', type: 'pkcs1' });
     expect(Buffer.from(fromPriv).equals(pubKey.material)).toBe(true);
     const flat = JSON.stringify(await attrsOf(priv), (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
     expect(flat).toContain(pub);
@@ -132,7 +133,7 @@ describe.each([
     const { priv, pub } = await createPair([alg(CryptographicAlgorithm.RSA), len(2048), activeNow(), cp], [mask(CryptographicUsageMask.Sign)], [mask(CryptographicUsageMask.Verify)]);
     const s = ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), bytes(Tag.Data, DATA)]));
     const sig = Buffer.from(child(s.payload!, Tag.SignatureData)!.value as Uint8Array);
-    const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'spki' });
+    const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'pkcs1' });
     expect(nodeVerify('sha256', DATA, { key: spki, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)).toBe(true);
     const verify = async (data: Buffer, signature: Buffer, extra: TtlvNode[] = []) =>
       child(
@@ -145,7 +146,7 @@ describe.each([
     expect(await verify(DATA, tampered)).toBe(ValidityIndicator.Invalid);
     expect(await verify(Buffer.from('ff', 'hex'), sig)).toBe(ValidityIndicator.Invalid);
     // Known answer the other way: a PKCS#1 v1.5 signature made by node:crypto with the exported key.
-    const pk = createPrivateKey({ key: (await keyMaterial(priv)).material, format: 'der', type: 'pkcs8' });
+    const pk = createPrivateKey({ key: (await keyMaterial(priv)).material, format: 'der', type: 'pkcs1' });
     const v15 = nodeSign('sha256', DATA, pk);
     const v15Params = params([enm(Tag.PaddingMethod, PaddingMethod.PKCS1V1_5), enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]);
     expect(await verify(DATA, v15, [v15Params])).toBe(ValidityIndicator.Valid);
@@ -171,7 +172,7 @@ describe.each([
     // PKCS#1 v1.5 is deterministic: the parts' signature is the whole message's.
     const whole = ok(await send(Operation.Sign, [text(Tag.UniqueIdentifier, priv), v15, bytes(Tag.Data, DATA)]));
     expect(sig).toEqual(Buffer.from(child(whole.payload!, Tag.SignatureData)!.value as Uint8Array));
-    const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'spki' });
+    const spki = createPublicKey({ key: (await keyMaterial(pub)).material, format: 'der', type: 'pkcs1' });
     expect(nodeVerify('sha256', DATA, spki, sig)).toBe(true);
     // The stream is closed by its final part.
     expect((await send(Operation.Sign, [bytes(Tag.Data, DATA), bytes(Tag.CorrelationValue, c), bool(Tag.FinalIndicator, true)])).status).toBe(ResultStatus.OperationFailed);

@@ -6,14 +6,18 @@
  *   AKLC-M-3 step 4 Modify Attribute of its Activation Date): Permission Denied at 1.x and 2.0
  *   (AKLC-M-2-13/-14/-20, AKLC-M-3-13/-14/-20), Wrong Key Lifecycle State at 2.1 (AKLC-M-2-21,
  *   AKLC-M-3-21).
+ * - the Key Format Type of a generated RSA pair (AKLC-M-1-20/-21 step 1/2 Get Attributes): PKCS#1
+ *   for both halves, the KMIP default (2.1 §4.26 Table 81); Get without a format serves that and
+ *   the Digest is over it; the other formats are still served on request.
  * - an unknown Unique Identifier, or another client's object (BL-M-4-21 step 5 Get of
  *   "AAABBBCCC"): Object Not Found at 2.1, Item Not Found before; at 2.1 Adjust Attribute and Create
  *   Split Key keep Item Not Found, the only reason their 2.1 error tables give.
  */
-import { describe, it } from 'vitest';
-import { AdjustmentType, CryptographicAlgorithm, CryptographicUsageMask, Operation, ResultReason, RevocationReasonCode, Tag } from '../src/kmip/generated/index.js';
-import { bytes, dateTime, enm, int, interval, struct, text } from '../src/ttlv/build.js';
+import { describe, expect, it } from 'vitest';
+import { AdjustmentType, CryptographicAlgorithm, KeyFormatType, CryptographicUsageMask, Operation, ResultReason, RevocationReasonCode, Tag } from '../src/kmip/generated/index.js';
+import { bytes, child, dateTime, enm, int, interval, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { payloadText } from './helpers/kmip-request.js';
 import { expectFailure, expectSuccess, useLiveKmipd } from './helpers/live.js';
 
@@ -104,5 +108,47 @@ describe('Item Not Found where the 2.1 error tables name it', () => {
       interval(Tag.AdjustmentValue, 10),
     ]);
     expectFailure(r, ResultReason.ItemNotFound);
+  });
+});
+
+describe.each([
+  ['2.0', [2, 0] as V],
+  ['2.1', [2, 1] as V],
+])('a generated RSA pair at KMIP %s (AKLC-M-1)', (_l, v) => {
+  const keyBlock = (r: Awaited<ReturnType<typeof live.one>>, tag: number): TtlvNode => child(child(r.payload!, tag)!, Tag.KeyBlock)!;
+  const material = (kb: TtlvNode): Buffer => Buffer.from(child(child(kb, Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array);
+
+  it('Key Format Type PKCS#1 for both halves; Get serves it by default, its Digest is over it; PKCS#8 / X.509 on request', async () => {
+    const { priv, pub } = await rsaPair(v);
+    for (const [u, tag, half] of [
+      [priv, Tag.PrivateKey, 'private'],
+      [pub, Tag.PublicKey, 'public'],
+    ] as const) {
+      const ga = expectSuccess(await live.one(v, Operation.GetAttributes, [uid(u), enm(Tag.AttributeReference, Tag.KeyFormatType), enm(Tag.AttributeReference, Tag.Digest)]));
+      const attrs = child(ga.payload!, Tag.Attributes)!;
+      expect(child(attrs, Tag.KeyFormatType)?.value, half).toBe(KeyFormatType.PKCS_1);
+      const digest = child(attrs, Tag.Digest)!;
+      expect(child(digest, Tag.KeyFormatType)?.value).toBe(KeyFormatType.PKCS_1);
+
+      const kb = keyBlock(expectSuccess(await live.one(v, Operation.Get, [uid(u)])), tag);
+      expect(child(kb, Tag.KeyFormatType)?.value).toBe(KeyFormatType.PKCS_1);
+      const der = material(kb);
+      expect(createHash('sha256').update(der).digest().equals(Buffer.from(child(digest, Tag.DigestValue)!.value as Uint8Array))).toBe(true);
+      // The same key in the stored formats, asked for by name.
+      const other = half === 'private' ? KeyFormatType.PKCS_8 : KeyFormatType.X_509;
+      const okb = keyBlock(expectSuccess(await live.one(v, Operation.Get, [uid(u), enm(Tag.KeyFormatType, other)])), tag);
+      expect(child(okb, Tag.KeyFormatType)?.value).toBe(other);
+      if (half === 'private') {
+        const a = createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
+        expect(a.equals(createPrivateKey({ key: material(okb), format: 'der', type: 'pkcs8' }))).toBe(true);
+        expect(a.asymmetricKeyDetails?.modulusLength).toBe(2048);
+      } else {
+        expect(createPublicKey({ key: der, format: 'der', type: 'pkcs1' }).equals(createPublicKey({ key: material(okb), format: 'der', type: 'spki' }))).toBe(true);
+      }
+    }
+    // The halves are one key pair.
+    const privDer = material(keyBlock(await live.one(v, Operation.Get, [uid(priv)]), Tag.PrivateKey));
+    const pubDer = material(keyBlock(await live.one(v, Operation.Get, [uid(pub)]), Tag.PublicKey));
+    expect(createPublicKey(createPrivateKey({ key: privDer, format: 'der', type: 'pkcs1' })).export({ format: 'der', type: 'pkcs1' }).equals(pubDer)).toBe(true);
   });
 });

@@ -389,6 +389,12 @@ export default defineOperation<GetRequest, GetResponse>({
     // Public and Private Keys held in the clear convert between formats (objects/key-conversion.ts).
     const convertible =
       (obj.objectType === ObjectType.PublicKey || obj.objectType === ObjectType.PrivateKey) && (kb?.form === 'bytes' || kb?.form === 'ttlv');
+    // Without a requested Key Format Type a key is served in its Key Format Type attribute (2.1
+    // §4.26): a generated RSA pair is stored PKCS#8 / X.509 and served PKCS#1 (objects/pair-formats.ts).
+    if (convertible && req.keyFormatType === undefined) {
+      const assigned = attrNumber(obj, Tag.KeyFormatType);
+      if (assigned !== undefined && assigned !== kb?.formatType) req = { ...req, keyFormatType: assigned };
+    }
     if (!convertible && req.keyCompressionType !== undefined && req.keyCompressionType !== kb?.compressionType) {
       throw new KmipError(ResultReason.KeyCompressionTypeNotSupported, 'Key Compression Type applies to EC public and private keys only');
     }

@@ -13,10 +13,11 @@ import { CryptoError } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField } from '../../kmip/errors.js';
 import type { Fields } from '../../kmip/fields.js';
-import { CryptographicAlgorithm, KeyFormatType, LinkType, ObjectType, Operation, RecommendedCurve, ResultReason, Tag } from '../../kmip/generated/index.js';
+import { CryptographicAlgorithm, LinkType, ObjectType, Operation, RecommendedCurve, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { enm, text } from '../../ttlv/build.js';
 import { type ManagedObject, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { defineOperation } from '../types.js';
+import { pairFormats } from '../objects/pair-formats.js';
 import { loadCurrent } from './state.js';
 import { checkRequestAttributes, link, linkType, retired, successor } from './successor.js';
 
@@ -128,15 +129,17 @@ export default defineOperation<ReKeyKeyPairRequest, ReKeyKeyPairResponse>({
     const length = attrNumber(oldPriv, Tag.CryptographicLength);
     const keyBlock = (formatType: number) => ({ formatType, algorithm, length, form: 'bytes' as const, keyValueAttributes: [] });
     const common = { now: ctx.now, version: ctx.version, offset: req.offset };
+    // As Create Key Pair: stored PKCS#8 / X.509, served PKCS#1 for RSA (objects/pair-formats.ts).
+    const formats = pairFormats(algorithm);
     const priv = successor(
       oldPriv,
-      { uid: privateUid, owner: oldPriv.owner, objectType: ObjectType.PrivateKey, content: { fields: [], keyBlock: keyBlock(KeyFormatType.PKCS_8), privateKey: pair.privateKey } },
-      { ...common, overrides: privOverrides, extra: [enm(Tag.KeyFormatType, KeyFormatType.PKCS_8), link(LinkType.PublicKeyLink, publicUid)] },
+      { uid: privateUid, owner: oldPriv.owner, objectType: ObjectType.PrivateKey, content: { fields: [], keyBlock: keyBlock(formats.stored.privateKey), privateKey: pair.privateKey } },
+      { ...common, overrides: privOverrides, extra: [enm(Tag.KeyFormatType, formats.served.privateKey), link(LinkType.PublicKeyLink, publicUid)] },
     );
     const pub = successor(
       oldPub,
-      { uid: publicUid, owner: oldPub.owner, objectType: ObjectType.PublicKey, content: { fields: [], keyBlock: keyBlock(KeyFormatType.X_509), clear: pair.publicKey } },
-      { ...common, overrides: pubOverrides, extra: [enm(Tag.KeyFormatType, KeyFormatType.X_509), link(LinkType.PrivateKeyLink, privateUid)] },
+      { uid: publicUid, owner: oldPub.owner, objectType: ObjectType.PublicKey, content: { fields: [], keyBlock: keyBlock(formats.stored.publicKey), clear: pair.publicKey } },
+      { ...common, overrides: pubOverrides, extra: [enm(Tag.KeyFormatType, formats.served.publicKey), link(LinkType.PrivateKeyLink, privateUid)] },
     );
     // The copied pair links of the existing keys point at the old pair; the new pair links each other.
     const dropOldPairLink = (o: ManagedObject, type: number, keep: string): ManagedObject => ({

@@ -30,7 +30,6 @@ import type { Fields } from '../../kmip/fields.js';
 import {
   CryptographicAlgorithm,
   HashingAlgorithm,
-  KeyFormatType,
   LinkType,
   ObjectType,
   Operation,
@@ -44,6 +43,7 @@ import type { TtlvNode } from '../../ttlv/types.js';
 import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { wrapSecret } from './material.js';
+import { pairFormats, publicKeyDigest, privateKeyDigest as servedPrivateKeyDigest } from './pair-formats.js';
 
 interface CreateKeyPairRequest {
   readonly common: Attribute[];
@@ -190,15 +190,15 @@ function digest(value: Uint8Array, format: number): Attribute {
 }
 
 /**
- * SHA-256 of the private key's PKCS#8 (what Get returns). The encoding is exported from the HSM
- * only for this hash and zeroed at once; a non-extractable key has no Digest (its value is
- * never available to hash).
+ * SHA-256 of the private key in its served Key Format Type (objects/pair-formats.ts: PKCS#1 for
+ * RSA, else PKCS#8), what Get returns. The PKCS#8 is exported from the HSM only for this hash and
+ * zeroed at once; a non-extractable key has no Digest (its value is never available to hash).
  */
 async function privateKeyDigest(asym: AsymmetricProvider, ref: KeyRef, algorithm: AsymmetricAlgorithm): Promise<Buffer | undefined> {
   if (ref.kind === 'resident') return undefined;
   const der = await asym.exportPrivateKey(ref, algorithm);
   try {
-    return createHash('sha256').update(der).digest();
+    return servedPrivateKeyDigest(algorithm === 'RSA' ? CryptographicAlgorithm.RSA : undefined, der);
   } finally {
     der.fill(0);
   }
@@ -307,6 +307,9 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
     const length = { tag: Tag.CryptographicLength, value: int(Tag.CryptographicLength, gen.length) };
     const keyBlock = (formatType: number) => ({ formatType, algorithm, length: gen.length, form: 'bytes' as const, keyValueAttributes: [] });
     const privDigest = pair.digest;
+    // Stored as PKCS#8 / X.509; served (Key Format Type attribute, Get's default, Digest) as
+    // PKCS#1 for RSA (objects/pair-formats.ts).
+    const formats = pairFormats(algorithm);
     const priv = buildObject(
       ctx,
       privateUid,
@@ -314,11 +317,11 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
       privAttrs,
       [
         length,
-        { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.PKCS_8) },
+        { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, formats.served.privateKey) },
         link(LinkType.PublicKeyLink, publicUid),
-        ...(privDigest ? [digest(privDigest, KeyFormatType.PKCS_8)] : []),
+        ...(privDigest ? [digest(privDigest, formats.served.privateKey)] : []),
       ],
-      { fields: [], keyBlock: keyBlock(KeyFormatType.PKCS_8), ...pair.content },
+      { fields: [], keyBlock: keyBlock(formats.stored.privateKey), ...pair.content },
     );
     const pub = buildObject(
       ctx,
@@ -327,11 +330,11 @@ export default defineOperation<CreateKeyPairRequest, CreateKeyPairResponse>({
       pubAttrs,
       [
         length,
-        { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, KeyFormatType.X_509) },
+        { tag: Tag.KeyFormatType, value: enm(Tag.KeyFormatType, formats.served.publicKey) },
         link(LinkType.PrivateKeyLink, privateUid),
-        digest(createHash('sha256').update(pair.publicKey).digest(), KeyFormatType.X_509),
+        digest(publicKeyDigest(algorithm, pair.publicKey), formats.served.publicKey),
       ],
-      { fields: [], keyBlock: keyBlock(KeyFormatType.X_509), clear: pair.publicKey },
+      { fields: [], keyBlock: keyBlock(formats.stored.publicKey), clear: pair.publicKey },
     );
     saveObject(ctx, priv);
     saveObject(ctx, pub);
