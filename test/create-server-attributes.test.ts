@@ -208,7 +208,7 @@ describe('Create: server-set attributes', () => {
     }
   });
 
-  it('Register of an X.509 certificate derives the 2.x subject / issuer name attributes (BL-M-10-21); 1.x sees none', async () => {
+  it('Register of an X.509 certificate derives the subject / issuer name attributes (BL-M-10-21); 1.4 sees them (TC-CERTATTR-1-14), 1.3 none', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kmipd-certattrs-'));
     try {
       generateDevPki({ dir, clients: ['carol'], keyType: 'ec' });
@@ -229,7 +229,8 @@ describe('Create: server-set attributes', () => {
       ]);
       const uid = uidOf(r);
       expect((await attributes([2, 1], uid)).get(Tag.CertificateSubjectCN)?.value).toBe('carol');
-      expect([...(await attributes([1, 4], uid)).keys()].some((k) => String(k).startsWith('Certificate Subject C'))).toBe(false);
+      expect([...(await attributes([1, 3], uid)).keys()].some((k) => String(k).startsWith('Certificate Subject C'))).toBe(false);
+      expect([...(await attributes([1, 4], uid)).keys()].some((k) => String(k).startsWith('Certificate Subject C'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
