@@ -9,15 +9,29 @@
  * - the Key Format Type of a generated RSA pair (AKLC-M-1-20/-21 step 1/2 Get Attributes): PKCS#1
  *   for both halves, the KMIP default (2.1 §4.26 Table 81); Get without a format serves that and
  *   the Digest is over it; the other formats are still served on request.
+ * - the PKCS#11 operation (PKCS11-M-1-20/-21: C_Initialize, C_GetInfo, C_Finalize) on kmipd's own
+ *   Cryptoki interface, which never reaches the HSM; every other function is refused.
  * - an unknown Unique Identifier, or another client's object (BL-M-4-21 step 5 Get of
  *   "AAABBBCCC"): Object Not Found at 2.1, Item Not Found before; at 2.1 Adjust Attribute and Create
  *   Split Key keep Item Not Found, the only reason their 2.1 error tables give.
  */
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AdjustmentType, CryptographicAlgorithm, KeyFormatType, CryptographicUsageMask, Operation, ResultReason, RevocationReasonCode, Tag } from '../src/kmip/generated/index.js';
+import {
+  AdjustmentType,
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  KeyFormatType,
+  Operation,
+  PKCS_11Function,
+  PKCS_11ReturnCode,
+  ResultReason,
+  ResultStatus,
+  RevocationReasonCode,
+  Tag,
+} from '../src/kmip/generated/index.js';
 import { bytes, child, dateTime, enm, int, interval, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { payloadText } from './helpers/kmip-request.js';
 import { expectFailure, expectSuccess, useLiveKmipd } from './helpers/live.js';
 
@@ -151,4 +165,72 @@ describe.each([
     const pubDer = material(keyBlock(await live.one(v, Operation.Get, [uid(pub)]), Tag.PublicKey));
     expect(createPublicKey(createPrivateKey({ key: privDer, format: 'der', type: 'pkcs1' })).export({ format: 'der', type: 'pkcs1' }).equals(pubDer)).toBe(true);
   });
+});
+
+describe.each([
+  ['2.0', [2, 0] as V],
+  ['2.1', [2, 1] as V],
+])('PKCS#11 at KMIP %s (PKCS11-M-1)', (_l, v) => {
+  const call = (fn: number, extra: TtlvNode[] = [], as?: string) => live.one(v, Operation.PKCS_11, [enm(Tag.PKCS_11Function, fn), ...extra], as);
+  const rv = (r: Awaited<ReturnType<typeof live.one>>): unknown => child(expectSuccess(r).payload!, Tag.PKCS_11ReturnCode)?.value;
+  const corrOf = (r: Awaited<ReturnType<typeof live.one>>): TtlvNode => child(r.payload!, Tag.CorrelationValue)!;
+
+  it('C_Initialize, C_GetInfo (kmipd\'s CK_INFO), C_Finalize; then the context is closed', async () => {
+    const init = await call(PKCS_11Function.C_Initialize, [bytes(Tag.PKCS_11InputParameters, Buffer.from('01', 'hex'))]);
+    expect(rv(init)).toBe(PKCS_11ReturnCode.OK);
+    expect(child(init.payload!, Tag.PKCS_11Function)?.value).toBe(PKCS_11Function.C_Initialize);
+    const corr = corrOf(init);
+    expect((corr.value as Uint8Array).length).toBe(16);
+
+    const info = await call(PKCS_11Function.C_GetInfo, [corr]);
+    expect(rv(info)).toBe(PKCS_11ReturnCode.OK);
+    const ck = Buffer.from(child(info.payload!, Tag.PKCS_11OutputParameters)!.value as Uint8Array);
+    // KMIP Profiles 2.0 §5.18 encoding of CK_INFO: version, manufacturerID[32], flags (8 bytes), libraryDescription[32], version.
+    expect(ck.length).toBe(76);
+    expect([...ck.subarray(0, 2)]).toEqual([2, 40]);
+    expect(ck.subarray(2, 34).toString('utf8')).toBe('kmipd'.padEnd(32, ' '));
+    expect(ck.subarray(34, 42).equals(Buffer.alloc(8))).toBe(true);
+    expect(ck.subarray(42, 74).toString('utf8').trimEnd()).toBe('kmipd KMIP PKCS#11 interface');
+
+    // Another client cannot use this context.
+    expect(rv(await call(PKCS_11Function.C_GetInfo, [corr], 'bob'))).toBe(PKCS_11ReturnCode.CRYPTOKI_NOT_INITIALIZED);
+    expect(rv(await call(PKCS_11Function.C_Initialize, [corr]))).toBe(PKCS_11ReturnCode.CRYPTOKI_ALREADY_INITIALIZED);
+
+    const fin = await call(PKCS_11Function.C_Finalize, [corr]);
+    expect(rv(fin)).toBe(PKCS_11ReturnCode.OK);
+    expect(rv(await call(PKCS_11Function.C_GetInfo, [corr]))).toBe(PKCS_11ReturnCode.CRYPTOKI_NOT_INITIALIZED);
+    expect(rv(await call(PKCS_11Function.C_Finalize, [corr]))).toBe(PKCS_11ReturnCode.CRYPTOKI_NOT_INITIALIZED);
+    expect(rv(await call(PKCS_11Function.C_GetInfo))).toBe(PKCS_11ReturnCode.CRYPTOKI_NOT_INITIALIZED);
+  });
+
+  it('no other function reaches the HSM: slots, sessions, keys and vendor functions are refused', async () => {
+    const corr = corrOf(await call(PKCS_11Function.C_Initialize));
+    for (const fn of [PKCS_11Function.C_GetSlotList, PKCS_11Function.C_OpenSession, PKCS_11Function.C_Login, PKCS_11Function.C_GenerateKey, PKCS_11Function.C_FindObjectsInit, PKCS_11Function.C_WrapKey]) {
+      expectFailure(await call(fn, [corr]), ResultReason.PKCS_11InvalidFunction);
+    }
+    expectFailure(await live.one(v, Operation.PKCS_11, [int(Tag.PKCS_11Function, 0x7f000001), corr]), ResultReason.PKCS_11InvalidFunction);
+    expectFailure(await call(PKCS_11Function.C_GetInfo, [text(Tag.PKCS_11Interface, 'Vendor HSM'), corr]), ResultReason.PKCS_11InvalidInterface);
+    expectFailure(await call(PKCS_11Function.C_GetInfo, [corr, bytes(Tag.PKCS_11InputParameters, Buffer.alloc(4096))]), ResultReason.PKCS_11CodecError);
+    expectFailure(await live.one(v, Operation.PKCS_11, []), ResultReason.MissingData);
+    expect(rv(await call(PKCS_11Function.C_Finalize, [corr]))).toBe(PKCS_11ReturnCode.OK);
+  });
+
+  it('open contexts are bounded per client', async () => {
+    const open: TtlvNode[] = [];
+    let refused: Awaited<ReturnType<typeof live.one>> | undefined;
+    for (let n = 0; n < 40 && refused === undefined; n++) {
+      const r = await call(PKCS_11Function.C_Initialize, [], 'bob');
+      if (r.status === ResultStatus.Success) open.push(corrOf(r));
+      else refused = r;
+    }
+    expect(refused).toBeDefined();
+    expectFailure(refused!, ResultReason.PermissionDenied);
+    expect(open.length).toBeLessThanOrEqual(16);
+    for (const c of open) expect(rv(await call(PKCS_11Function.C_Finalize, [c], 'bob'))).toBe(PKCS_11ReturnCode.OK);
+    expect(rv(await call(PKCS_11Function.C_Initialize, [], 'bob'))).toBe(PKCS_11ReturnCode.OK);
+  });
+});
+
+it('PKCS#11 is a KMIP 2.0 operation: Operation Not Supported at 1.4', async () => {
+  expectFailure(await live.one([1, 4], Operation.PKCS_11, [enm(Tag.PKCS_11Function, PKCS_11Function.C_Initialize)]), ResultReason.OperationNotSupported);
 });

@@ -13,10 +13,11 @@ import { lifecycleOperations } from './lifecycle/index.js';
 import { locateOperations } from './locate/index.js';
 import log from './log.js';
 import { objectOperations } from './objects/index.js';
+import pkcs11 from './pkcs11.js';
 import query from './query.js';
 import type { OperationHandler } from './types.js';
 
-const core = [discoverVersions, query, create, get, destroy, interop, log] as unknown as OperationHandler<never, never>[];
+const core = [discoverVersions, query, create, get, destroy, interop, log, pkcs11] as unknown as OperationHandler<never, never>[];
 
 export const operations: readonly OperationHandler<never, never>[] = [
   ...core,

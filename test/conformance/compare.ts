@@ -8,7 +8,7 @@
  * Mismatch messages name the path and types, never key bytes.
  */
 import { kmipDictionary } from '../../src/kmip/dictionary.js';
-import { Operation, Tag } from '../../src/kmip/generated/index.js';
+import { Operation, PKCS_11Function, Tag } from '../../src/kmip/generated/index.js';
 import type { TtlvNode } from '../../src/ttlv/types.js';
 import { type Bindings, bytePlaceholder, nowOffset, textPlaceholder } from './bindings.js';
 
@@ -158,6 +158,29 @@ function withoutIndexZero(n: TtlvNode): TtlvNode {
   return n.value.some(isZero) ? { ...n, value: n.value.filter((c) => !isZero(c)) } : n;
 }
 
+/** CK_INFO in the KMIP Profiles 2.0 §5.18 encoding: version (2), manufacturerID (32), flags (CK_ULONG, 8), libraryDescription (32), version (2). */
+const CK_INFO_BYTES = 76;
+
+/**
+ * The PKCS#11 C_GetInfo answer (OASIS PKCS11-M-1-20/-21) describes the server's Cryptoki library
+ * (the recording shows its vendor's "TEST Pty Ltd"), not the case: like the Random Number
+ * Generator it must be a CK_INFO of the right size and the same value every time in the run; the
+ * rest of the payload is compared as usual.
+ */
+function pkcs11InfoFact(e: TtlvNode, a: TtlvNode, b: Bindings, path: string): Result {
+  const out = field(a, Tag.PKCS_11OutputParameters);
+  if (out?.type !== 'ByteString') return `${path}: missing PKCS_11OutputParameters`;
+  if (out.value.length !== CK_INFO_BYTES) return `${path}/PKCS_11OutputParameters: expected a ${CK_INFO_BYTES}-byte CK_INFO, got ${out.value.length} bytes`;
+  const err = b.server.bind('PKCS#11 CK_INFO', Buffer.from(out.value).toString('hex'));
+  if (err) return `${path}/PKCS_11OutputParameters: ${err}`;
+  return compareNode(withField(e, Tag.PKCS_11OutputParameters, out), a, b, path.slice(0, path.lastIndexOf('/')));
+}
+
+function isGetInfo(e: TtlvNode): boolean {
+  const fn = field(e, Tag.PKCS_11Function);
+  return e.tag === Tag.ResponsePayload && fn?.type === 'Enumeration' && fn.value === PKCS_11Function.C_GetInfo && field(e, Tag.PKCS_11OutputParameters) !== undefined;
+}
+
 /** Compares `a` (actual) against `e` (expected). Returns the first mismatch, or undefined. */
 export function compareNode(eIn: TtlvNode, aIn: TtlvNode, b: Bindings, path: string, inDigest = false): Result {
   const e = withoutIndexZero(eIn);
@@ -166,6 +189,8 @@ export function compareNode(eIn: TtlvNode, aIn: TtlvNode, b: Bindings, path: str
   const here = `${path}/${name(e.tag)}`;
   if (e.type !== 'Structure' || a.type !== 'Structure') return leaf(e, a, b, here, inDigest);
   if (e.tag === Tag.RandomNumberGenerator) return rngFact(e, a, b, here);
+  // Once pkcs11InfoFact has put the actual CK_INFO into `e`, the two are the same node and this is skipped.
+  if (isGetInfo(e) && field(e, Tag.PKCS_11OutputParameters) !== field(a, Tag.PKCS_11OutputParameters)) return pkcs11InfoFact(e, a, b, here);
   if (v1Name(e) === 'Random Number Generator') {
     const an = a.value.find((c) => c.tag === Tag.AttributeName);
     if (an?.type !== 'TextString' || an.value !== 'Random Number Generator') return `${here}/AttributeName: text differs`;
