@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeCryptoProvider } from '../fake-provider.js';
 import { CryptoError, type KeyRef } from '../provider.js';
 import type { CipherParams } from './cipher-params.js';
+import { SYNC_MAX_BYTES } from './cipher.js';
 import { openPkcs11Provider, type Pkcs11CryptoProvider } from './provider.js';
 import { ensureSoftHsmToken } from './softhsm.js';
 
@@ -18,11 +19,15 @@ const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-p11-cipher-'));
 let hsm: Pkcs11CryptoProvider;
 let aes: KeyRef;
 let aesKey: Buffer;
+let hmac: KeyRef;
+let hmacKey: Buffer;
 
 beforeAll(async () => {
   hsm = await openPkcs11Provider(await ensureSoftHsmToken(dataDir));
   aes = await hsm.generateSymmetricKey({ algorithm: 'AES', lengthBits: 256, extractable: true });
   aesKey = Buffer.from(await hsm.exportKeyMaterial(aes, 'AES'));
+  hmacKey = Buffer.alloc(32, 0x2c);
+  hmac = await hsm.importSymmetricKey('HMAC-SHA256', hmacKey);
 });
 afterAll(async () => {
   await hsm?.close();
@@ -48,6 +53,23 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('encrypt / decrypt', () => {
+  it('inputs on both sides of SYNC_MAX_BYTES (synchronous and libuv-pool calls) give node:crypto\'s results; a bad tag fails either way', async () => {
+    for (const n of [1, SYNC_MAX_BYTES, SYNC_MAX_BYTES + 1, 65_536]) {
+      const data = Buffer.alloc(n, n & 0xff);
+      const r = await hsm.encrypt(aes, 'AES', { mode: 'GCM' }, data);
+      const c = createCipheriv('aes-256-gcm', aesKey, Buffer.from(r.iv!));
+      expect(Buffer.from(r.data)).toEqual(Buffer.concat([c.update(data), c.final()]));
+      expect(Buffer.from(r.tag!)).toEqual(c.getAuthTag());
+      expect(Buffer.from(await hsm.decrypt(aes, 'AES', { mode: 'GCM', iv: r.iv! }, r.data, r.tag))).toEqual(data);
+      const badTag = Buffer.from(r.tag!).map((b, i) => (i === 0 ? b ^ 1 : b));
+      expect(await code(hsm.decrypt(aes, 'AES', { mode: 'GCM', iv: r.iv! }, r.data, badTag))).toBe('BAD_KEY');
+      const mac = await hsm.mac(hmac, 'HMAC-SHA256', data);
+      expect(Buffer.from(mac)).toEqual(createHmac('sha256', hmacKey).update(data).digest());
+      expect(await hsm.macVerify(hmac, 'HMAC-SHA256', data, mac)).toBe(true);
+      expect(await hsm.macVerify(hmac, 'HMAC-SHA256', data, Buffer.from(mac).map((b, i) => (i === 31 ? b ^ 1 : b)))).toBe(false);
+    }
+  });
+
   it('AES-ECB and AES-CBC match node:crypto and round-trip', async () => {
     const ecb = await hsm.encrypt(aes, 'AES', { mode: 'ECB' }, BLOCKS);
     expect(ecb.iv).toBeUndefined();

@@ -2,11 +2,13 @@
  * Symmetric crypto with a key object lent by withUnwrappedKey(): block-cipher encrypt/decrypt
  * (AES ECB/CBC/CTR/GCM, TDES ECB/CBC), HMAC and CMAC, in the terms KMIP's Encrypt/Decrypt/MAC/MAC
  * Verify use (KMIP 2.1 §6.1.18, §6.1.12, §6.1.29, §6.1.30); and Hash and RNG Seed in a borrowed
- * session (§6.1.23, §6.1.45). Requests are checked by cipher-params.ts. The C_Encrypt,
- * C_Decrypt, C_Sign, C_Verify and C_Digest steps run on libuv worker threads (the *Async calls);
- * the *Init calls and C_SeedRandom stay synchronous (pkcs11js has no async *Init; running init and
- * call together on a worker_threads thread cost more CPU per operation than it saved on the event
- * loop, see BENCHMARKS.md).
+ * session (§6.1.23, §6.1.45). Requests are checked by cipher-params.ts. The *Init calls and
+ * C_SeedRandom are synchronous (pkcs11js has no async *Init). C_Encrypt, C_Decrypt, C_Sign and
+ * C_Verify of inputs up to SYNC_MAX_BYTES are synchronous too, larger ones (and C_Digest) run on
+ * libuv worker threads (the *Async calls): handing a small job to the pool cost more event-loop
+ * time than doing it (SoftHSM2, AES-GCM 64 B: ~33 µs of loop time per operation async against
+ * ~18 µs sync; 4 KiB: ~42 against ~26; BENCHMARKS.md, crypto section). Running init and call
+ * together on a worker_threads thread was measured too and cost more CPU than it saved.
  *
  * Mechanisms, as SoftHSM2 2.6 lists them (`pkcs11-tool -M`): CKM_AES_ECB/CBC/CBC_PAD/CTR/GCM,
  * CKM_DES3_ECB/CBC/CBC_PAD, CKM_SHA*_HMAC, CKM_AES_CMAC, CKM_DES3_CMAC, CKM_SHA_1..CKM_SHA512.
@@ -57,6 +59,13 @@ function ctrParams(counterBlock: Buffer): Buffer {
   return out;
 }
 
+/**
+ * Largest input a single-part cipher or MAC call processes synchronously on the event loop. A
+ * 4 KiB AES block-cipher or HMAC call takes SoftHSM2 ~10-25 µs, less than the event-loop cost of
+ * dispatching it to a libuv thread; TDES, the slowest cipher offered, ~150 µs at this size.
+ */
+export const SYNC_MAX_BYTES = 4096;
+
 /** A plain Uint8Array over part of a buffer (no copy), as the provider interface hands out. */
 function view(b: Buffer, from = 0, to = b.length): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset + from, to - from);
@@ -98,9 +107,12 @@ export async function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorit
   // at once; C_EncryptFinal then yields the GCM tag, or a whole padding block for CBC-PAD.
   const outLength = input.length + 32;
   p11('crypto', () => key.mod.C_EncryptInit(key.session, mechanism, key.handle));
-  const out = await p11Async('crypto', () =>
-    input.length === 0 ? key.mod.C_EncryptFinalAsync(key.session, Buffer.alloc(outLength)) : key.mod.C_EncryptAsync(key.session, input, Buffer.alloc(outLength)),
-  );
+  const out =
+    input.length === 0
+      ? p11('crypto', () => key.mod.C_EncryptFinal(key.session, Buffer.alloc(outLength)))
+      : input.length <= SYNC_MAX_BYTES
+        ? p11('crypto', () => key.mod.C_Encrypt(key.session, input, Buffer.alloc(outLength)))
+        : await p11Async('crypto', () => key.mod.C_EncryptAsync(key.session, input, Buffer.alloc(outLength)));
   // Output buffers are fresh and ours alone: hand out views, not copies.
   const iv = c.iv ? { iv: Uint8Array.from(c.iv) } : {};
   if (c.mode !== 'GCM') return { data: view(out), ...iv };
@@ -124,9 +136,12 @@ export async function decryptWith(
   const mechanism = cipherMechanism(c);
   const outLength = input.length + 32;
   p11('crypto', () => key.mod.C_DecryptInit(key.session, mechanism, key.handle));
-  const out = await p11Async('decrypt', () =>
-    input.length === 0 ? key.mod.C_DecryptFinalAsync(key.session, Buffer.alloc(outLength)) : key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(outLength)),
-  );
+  const out =
+    input.length === 0
+      ? p11('decrypt', () => key.mod.C_DecryptFinal(key.session, Buffer.alloc(outLength)))
+      : input.length <= SYNC_MAX_BYTES
+        ? p11('decrypt', () => key.mod.C_Decrypt(key.session, input, Buffer.alloc(outLength)))
+        : await p11Async('decrypt', () => key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(outLength)));
   if (c.mode === 'ECB' && c.pad) {
     const plain = stripPadding(out, c.blockSize);
     if (plain === undefined) {
@@ -150,9 +165,12 @@ export async function macWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, 
   const { mechanism, length } = macMechanism(algorithm);
   checkMacInput(data);
   p11('crypto', () => key.mod.C_SignInit(key.session, { mechanism }, key.handle));
-  const out = await p11Async('crypto', () =>
-    data.length === 0 ? key.mod.C_SignFinalAsync(key.session, Buffer.alloc(length)) : key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(length)),
-  );
+  const out =
+    data.length === 0
+      ? p11('crypto', () => key.mod.C_SignFinal(key.session, Buffer.alloc(length)))
+      : data.length <= SYNC_MAX_BYTES
+        ? p11('crypto', () => key.mod.C_Sign(key.session, Buffer.from(data), Buffer.alloc(length)))
+        : await p11Async('crypto', () => key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(length)));
   return view(out);
 }
 
@@ -164,9 +182,9 @@ export async function macVerifyWith(key: UnwrappedKey, algorithm: SymmetricAlgor
   if (mac.length !== length) return false;
   p11('crypto', () => key.mod.C_VerifyInit(key.session, { mechanism }, key.handle));
   try {
-    return await p11Async('crypto', () =>
-      data.length === 0 ? key.mod.C_VerifyFinalAsync(key.session, Buffer.from(mac)) : key.mod.C_VerifyAsync(key.session, Buffer.from(data), Buffer.from(mac)),
-    );
+    if (data.length === 0) return p11('crypto', () => key.mod.C_VerifyFinal(key.session, Buffer.from(mac)));
+    if (data.length <= SYNC_MAX_BYTES) return p11('crypto', () => key.mod.C_Verify(key.session, Buffer.from(data), Buffer.from(mac)));
+    return await p11Async('crypto', () => key.mod.C_VerifyAsync(key.session, Buffer.from(data), Buffer.from(mac)));
   } catch (err) {
     // PKCS#11 v2.40 §5.13: a wrong MAC or MAC length is an answer, not a failure.
     if (err instanceof CryptoError && (err.ckr === pkcs11js.CKR_SIGNATURE_INVALID || err.ckr === pkcs11js.CKR_SIGNATURE_LEN_RANGE)) {
