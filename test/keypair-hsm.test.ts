@@ -95,6 +95,17 @@ describe('EC key pairs', () => {
     expect(await hsm.verify(kp.publicKey, 'EC', { scheme: 'ECDSA', hash: 'SHA-256', digested: true }, digest, back)).toBe(false);
   });
 
+  it('a wrapped private key is unwrapped once for many concurrent Signs, and forgotten when destroyed', async () => {
+    const kp = await hsm.generateKeyPair({ algorithm: 'EC', curve: 'P-256', extractable: true });
+    const pub = createPublicKey({ key: Buffer.from(kp.publicKey), format: 'der', type: 'spki' });
+    const before = hsm.cachedObjects.private;
+    const sigs = await Promise.all(Array.from({ length: 12 }, () => hsm.sign(kp.privateKey, 'EC', { scheme: 'ECDSA', hash: 'SHA-256' }, DATA)));
+    expect(sigs.every((sig) => nodeVerify('sha256', DATA, pub, sig))).toBe(true);
+    expect(hsm.cachedObjects.private).toBe(before + 1);
+    await hsm.destroyKey(kp.privateKey);
+    expect(hsm.cachedObjects.private).toBe(before);
+  });
+
   it('a non-extractable pair stays resident: signs, refuses export, is destroyed', async () => {
     const kp = await hsm.generateKeyPair({ algorithm: 'EC', curve: 'P-256', extractable: false });
     expect(kp.privateKey.kind).toBe('resident');

@@ -10,7 +10,7 @@
  *   C_SignAsync runs over the digest (hashed here: the data is the client's, not secret), and the
  *   object is destroyed. Mechanisms: CKM_RSA_PKCS over DER DigestInfo, CKM_RSA_PKCS_PSS, CKM_ECDSA.
  */
-import { createECDH, createPrivateKey, randomBytes } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, randomBytes } from 'node:crypto';
 
 import pkcs11js from 'pkcs11js';
 import type { ECDH1, Handle, Mechanism, PKCS11, Template } from 'pkcs11js';
@@ -41,6 +41,7 @@ import {
 import { CryptoError, type KeyRef } from '../provider.js';
 import { WRAP_MECHANISMS } from './algorithms.js';
 import { p11, p11Async } from './ckr.js';
+import type { KeyHandleCache } from './key-cache.js';
 import { destroyQuietly, findObjects } from './objects.js';
 import { rsaDecryptIn, rsaEncryptIn } from './rsa-cipher.js';
 import type { SessionPool } from './session-pool.js';
@@ -155,12 +156,34 @@ function signInput(params: SignatureParams, data: Uint8Array): { mechanism: Mech
 }
 
 /** The asymmetric half of the PKCS#11 provider; built by Pkcs11CryptoProvider. */
+/** Return codes meaning a cached key handle no longer names an object. */
+const STALE_HANDLE = new Set<number>([pkcs11js.CKR_KEY_HANDLE_INVALID, pkcs11js.CKR_OBJECT_HANDLE_INVALID]);
+
+/**
+ * Cache key of an unwrapped private key: algorithm, wrap and master key, and a digest of the blob
+ * (up to several KiB for RSA; ciphertext under the master key either way).
+ */
+function privateCacheKey(ref: KeyRef & { kind: 'wrapped' }, algorithm: AsymmetricAlgorithm): string {
+  return `private:${algorithm}:${ref.mechanism}:${ref.masterKeyLabel}:${createHash('sha256').update(ref.blob).digest('base64url')}`;
+}
+
 export class Pkcs11Asymmetric {
+  /**
+   * @param cache unwrapped private-key objects for Sign, RSA Decrypt and ECDH, like the symmetric
+   *   key cache: a burst of Signs with one key unwraps it once instead of per request (C_UnwrapKey
+   *   of a private key, a PKCS#8 parse in the module, plus C_DestroyObject, each time).
+   */
   constructor(
     private readonly module: () => PKCS11,
     private readonly pool: SessionPool,
     private readonly wrapper: MasterKeyWrapper,
+    private readonly cache?: KeyHandleCache,
   ) {}
+
+  /** Forgets a wrapped private key's cached object (its object was destroyed in the store). */
+  evictCached(ref: KeyRef & { kind: 'wrapped' }, session: Handle): void {
+    for (const algorithm of ['RSA', 'EC'] as const) this.cache?.evict(privateCacheKey(ref, algorithm), session);
+  }
 
   private get mod(): PKCS11 {
     return this.module();
@@ -353,6 +376,18 @@ export class Pkcs11Asymmetric {
         if (!found) throw new CryptoError('BAD_KEY', 'resident key not found in the token');
         key = found;
         transient = false;
+      } else if (this.cache !== undefined) {
+        const ck = privateCacheKey(source, algorithm);
+        const entry = this.cache.acquire(ck) ?? this.cache.add(ck, await this.unwrap(session, source, algorithm, 'use'), true, session);
+        try {
+          return await fn(session, entry.handle);
+        } catch (err) {
+          // The object went away (its session was replaced): look it up afresh next time.
+          if (err instanceof CryptoError && err.ckr !== undefined && STALE_HANDLE.has(err.ckr)) this.cache.evict(ck, session);
+          throw err;
+        } finally {
+          this.cache.release(entry, session);
+        }
       } else {
         key = await this.unwrap(session, source, algorithm, 'use');
       }

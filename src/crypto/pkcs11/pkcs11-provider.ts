@@ -99,6 +99,8 @@ export interface ProviderParts {
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
 export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, CipherStreamProvider, AsymmetricProvider, EdDsaProvider, RsaCipherProvider {
   private readonly cache: KeyHandleCache;
+  /** Unwrapped private keys (Sign, RSA Decrypt, ECDH), kept apart so neither kind evicts the other. */
+  private readonly privateCache: KeyHandleCache;
   private readonly edDsa: Pkcs11EdDsa;
   private readonly exported: ExportCache;
   private readonly exportWorker: ExportWorker | undefined;
@@ -132,7 +134,8 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
     );
     this.cache = new KeyHandleCache(parts.cacheSize, (h, s) => this.mod.C_DestroyObject(s, h));
     this.exported = new ExportCache(parts.exportCache);
-    this.asymmetric = new Pkcs11Asymmetric(() => this.mod, this.pool, this.wrapper);
+    this.privateCache = new KeyHandleCache(parts.cacheSize, (h, s) => this.mod.C_DestroyObject(s, h));
+    this.asymmetric = new Pkcs11Asymmetric(() => this.mod, this.pool, this.wrapper, this.privateCache);
     this.edDsa = new Pkcs11EdDsa(() => this.mod, this.pool);
     this.cipherStreams = new Pkcs11CipherStreams(() => this.mod, this.pool, this.wrapper);
   }
@@ -442,7 +445,19 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
   }
 
   async destroyKey(ref: KeyRef): Promise<void> {
-    if (ref.kind === 'wrapped') return; // Nothing in the HSM: the store deletes the blob.
+    if (ref.kind === 'wrapped') {
+      // Nothing in the HSM but cached objects of the key: drop them now rather than at eviction
+      // (best effort: without a session they go with their session or at eviction).
+      try {
+        await this.pool.use((session) => {
+          for (const algorithm of SYMMETRIC_ALGORITHMS) this.cache.evict(cacheKey(ref, algorithm), session);
+          this.asymmetric.evictCached(ref, session);
+        });
+      } catch {
+        // The provider is closing or the HSM is gone: the store deletes the blob all the same.
+      }
+      return;
+    }
     // A resident private key of a key pair (no-op when the id names a secret key).
     await this.asymmetric.destroyResident(ref.id);
     await this.pool.use((session) => {
@@ -482,6 +497,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
       try {
         const session = this.pool.first();
         this.cache.clear(session);
+        this.privateCache.clear(session);
         this.module.logout(this.slotKey, session);
       } catch {
         // The pool never opened or the token is gone; closing the rest still matters.
@@ -493,9 +509,15 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
     return this.closing;
   }
 
+  /** @internal Numbers of cached unwrapped objects (symmetric, private), for tests. */
+  get cachedObjects(): { readonly symmetric: number; readonly private: number } {
+    return { symmetric: this.cache.size, private: this.privateCache.size };
+  }
+
   /** @internal Drops cached handles whose session died (called by the session pool). */
   forgetCachedKeys(): void {
     this.cache.clear();
+    this.privateCache.clear();
   }
 }
 
