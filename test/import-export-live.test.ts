@@ -114,6 +114,15 @@ describe.each([
     expect(await ecb(v, copy)).toBe(await ecb(v, uid));
   });
 
+  it('Export leaves Fresh as it is; a Get then clears it (OASIS TC-IMPEXP-1/-3-20)', async () => {
+    const uid = await registerKey(v, CryptographicAlgorithm.AES, KEY, M.Encrypt);
+    const fresh = async (): Promise<unknown> => attrValue(v, (await exportOf(v, uid)).attrs, Tag.Fresh, 'Fresh')?.value;
+    expect(await fresh()).toBe(true);
+    expect(await fresh()).toBe(true);
+    ok(await one(v, Operation.Get, [text(Tag.UniqueIdentifier, uid)]));
+    expect(await fresh()).toBe(false);
+  });
+
   it('Replace Existing: refused without it (Object Already Exists), replaces with it, also a destroyed object', async () => {
     const uid = await registerKey(v, CryptographicAlgorithm.AES, KEY, M.Encrypt | M.Decrypt);
     const ex = await exportOf(v, uid);

@@ -73,6 +73,8 @@ interface GetRequest {
   readonly keyWrapType?: number;
   readonly wrapping?: WrappingSpec;
   readonly keyCompressionType?: number;
+  /** Export serves the value without clearing Fresh (OASIS TC-IMPEXP-3-20 reads Fresh True after it). */
+  readonly keepFresh?: boolean;
 }
 
 function decodeWrapping(f: Fields | undefined): WrappingSpec | undefined {
@@ -435,7 +437,7 @@ export default defineOperation<GetRequest, GetResponse>({
       object = encodeObjectContent({ objectType: obj.objectType, fields: c.fields, ...(keyBlock ? { keyBlock } : {}), value });
     }
     if (req.wrapping !== undefined) object = await wrapObject(ctx, object, req.wrapping);
-    markServed(ctx, obj);
+    if (req.keepFresh !== true) markServed(ctx, obj);
     ctx.idPlaceholder = obj.uid;
     return { obj, object };
   },

@@ -43,10 +43,11 @@ const exportOp: OperationHandler<never, never> = defineOperation<GetReq, TtlvNod
   decode: (payload, ctx) => get.decode(payload, ctx),
   async handle(ctx, req) {
     requireVersion(ctx);
-    // The attributes as they stood before this Export served the value: Fresh is still True on a
-    // first Export (OASIS TC-IMPEXP-1..5-20); Get below then records that the value was served.
+    // Export is a backup/migration read, not a client taking the key into use: it leaves Fresh as
+    // it is. The OASIS vectors show Fresh True in a first Export (TC-IMPEXP-1..5-20) and still
+    // True in a Get Attributes after it (TC-IMPEXP-3-20); only Get clears it.
     const before = await getAttributes.handle(ctx, { uid: req.uid, refs: undefined });
-    const got = get.encode(await get.handle(ctx, req), ctx);
+    const got = get.encode(await get.handle(ctx, { ...req, keepFresh: true }), ctx);
     const uid = got.find((n) => n.tag === Tag.UniqueIdentifier);
     if (uid?.type !== 'TextString' || uid.value !== before.uid) throw new KmipError(ResultReason.GeneralFailure, 'Get returned another Unique Identifier');
     const attrs = getAttributes.encode(before, ctx).filter((n) => n.tag !== Tag.UniqueIdentifier);
