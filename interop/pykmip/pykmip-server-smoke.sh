@@ -7,8 +7,9 @@
 #     --out DIR   keep JUnit reports and logs in DIR (default: the temp dir, removed at exit)
 #     --keep      keep the temp dir (PKI, config, database, server log)
 #
-# Exit 0 only if every run gave the expected result (PyKMIP's server is not perfect at 2.0; the
-# expected numbers are the ones recorded in interop/README.md).
+# Exit 0 only if every run gave the expected result (PyKMIP's server lacks some of what the
+# scenarios test and is not perfect at 2.0; the expected numbers are the ones recorded in
+# interop/README.md).
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PY="${KMIP_INTEROP_PYTHON:-/usr/bin/python3}"
@@ -22,15 +23,24 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-# Expected "passed, failed" per suite and version against PyKMIP 0.10.0's server.
+# Expected counts per suite and version against PyKMIP 0.10.0's server (2026-11-28). The upstream
+# suite runs with an empty known-failure list (kmipd's list says nothing about PyKMIP's server), so
+# its line always ends in ", 0 skipped". The scenarios that fail here test what kmipd does and
+# PyKMIP's server does not (interop/README.md, "Validation against PyKMIP's own server"):
+#   all versions: test_synology_modify_activation_date_activates (refuses to modify an unset
+#     Activation Date), test_netapp_vendor_attributes_register_and_locate (cannot parse the
+#     request); 1.x: test_fortios_locate_name_in_template_attribute (its Locate matches a Name it
+#     should not); 1.2+: test_rsa_sign_verify_pkcs1_and_pss (its PSS signature does not verify
+#     locally), test_ecdsa_p256_sign_verify (signs with RSA only); 1.4+:
+#     test_aes_gcm_encrypt_decrypt_with_aad (a bad tag is General Failure, not Cryptographic Failure).
 declare -A expected=(
-  [scenarios-1.0]="4 passed, 0 failed" [scenarios-1.1]="6 passed, 0 failed"
-  [scenarios-1.2]="6 passed, 0 failed" [scenarios-1.3]="6 passed, 0 failed"
-  [scenarios-1.4]="6 passed, 0 failed" [scenarios-2.0]="6 passed, 0 failed"
-  [upstream-1.2]="35 passed, 0 failed" [upstream-1.4]="35 passed, 0 failed"
-  [upstream-2.0]="29 passed, 6 failed" [upstream-1.3]="35 passed, 0 failed"
+  [scenarios-1.0]="7 passed, 3 failed" [scenarios-1.1]="9 passed, 3 failed"
+  [scenarios-1.2]="12 passed, 5 failed" [scenarios-1.3]="12 passed, 5 failed"
+  [scenarios-1.4]="12 passed, 6 failed" [scenarios-2.0]="11 passed, 5 failed"
+  [upstream-1.2]="35 passed, 0 failed, 0 skipped" [upstream-1.4]="35 passed, 0 failed, 0 skipped"
+  [upstream-2.0]="29 passed, 6 failed, 0 skipped" [upstream-1.3]="35 passed, 0 failed, 0 skipped"
   # 1.0 and 1.1: tests using operations those versions lack fail, and cascade (see README).
-  [upstream-1.0]="18 passed, 17 failed" [upstream-1.1]="19 passed, 16 failed"
+  [upstream-1.0]="18 passed, 17 failed, 0 skipped" [upstream-1.1]="19 passed, 16 failed, 0 skipped"
 )
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/pykmip-smoke.XXXXXX")"
@@ -98,7 +108,7 @@ CONF
 }
 
 status=0
-printf '%-10s %-8s %-22s %-22s %s\n' suite version result expected verdict
+printf '%-10s %-8s %-32s %-32s %s\n' suite version result expected verdict
 for v in $versions; do
   # One fresh server per version: the upstream suite is not hermetic (its Locate tests count
   # objects, and a failing test leaves its objects behind), so a shared database would make
@@ -107,14 +117,18 @@ for v in $versions; do
   common=(--host 127.0.0.1 --port "$port" --ca "$tmp/pki/ca.crt" --cert "$tmp/pki/alice.crt" --key "$tmp/pki/alice.key")
   for suite in scenarios upstream; do
     name="$suite-$v"
-    "$HERE/run-$suite.sh" "${common[@]}" --version "$v" --junit "$out/$name.xml" >"$out/$name.log" 2>&1
+    # Upstream: an empty known-failure list, as kmipd's (upstream-known-failures.txt) does not
+    # apply to PyKMIP's server. The scenarios take none.
+    known=""
+    [[ "$suite" == upstream ]] && known=/dev/null
+    KNOWN_FAILURES="$known" "$HERE/run-$suite.sh" "${common[@]}" --version "$v" --junit "$out/$name.xml" >"$out/$name.log" 2>&1
     got="$(tail -1 "$out/$name.log")"
     want="${expected[$name]:-}"
     verdict=ok
     if [[ -z "$want" ]]; then verdict="no expectation"
     elif [[ "$got" != "$want" ]]; then verdict=MISMATCH; status=1
     fi
-    printf '%-10s %-8s %-22s %-22s %s\n' "$suite" "$v" "$got" "${want:--}" "$verdict"
+    printf '%-10s %-8s %-32s %-32s %s\n' "$suite" "$v" "$got" "${want:--}" "$verdict"
   done
   stop_server
 done
