@@ -226,8 +226,9 @@ async function wrapObject(ctx: RequestContext, object: TtlvNode, spec: WrappingS
     ...(spec.encoding !== undefined ? [enm(Tag.EncodingOption, encoding)] : []),
   ]);
   // TTLV Encoding: the Key Value becomes the wrapped Byte String (1.4 §2.1.3). No Encoding: in
-  // 1.x the Key Value stays a Structure whose Key Material holds the wrapped bytes (OASIS
-  // TC-WRAP-2-14, and PyKMIP reads only that); in 2.x it is the wrapped Byte String (TC-WRAP-1-20).
+  // 1.x the Key Value stays a Structure whose Key Material holds the wrapped bytes (1.4 §2.1.5: "the
+  // Key Value structure SHALL NOT contain any attributes"; OASIS TC-WRAP-1-14 and TC-WRAP-3-14;
+  // PyKMIP reads only that); in 2.x it is the wrapped Byte String (TC-WRAP-1-20).
   const wrappedValue =
     encoding === EncodingOption.TTLVEncoding || kv.type !== 'Structure' || is2x(ctx.version)
       ? bytes(Tag.KeyValue, wrapped)
