@@ -39,7 +39,7 @@ export interface ProviderLogger {
 /** Options of openPkcs11Provider. */
 export interface Pkcs11ProviderOptions {
   readonly log?: ProviderLogger;
-  /** Unwrapped-key handle cache size for withUnwrappedKey(); default 64, 0 disables it. */
+  /** Size of each unwrapped-key handle cache (symmetric keys, and private keys for Sign / RSA Decrypt / ECDH); default 64, 0 disables them. */
   readonly keyCacheSize?: number;
   /**
    * Cache of values exported for Get (export-cache.ts): TTL and entry bound. Default: disabled
