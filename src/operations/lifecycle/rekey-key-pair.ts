@@ -1,6 +1,7 @@
 /**
  * Re-key Key Pair. KMIP 1.4 §4.5, 2.1 §6.1.46. A new key pair is generated in the HSM with the
- * existing pair's algorithm and size (RSA bits / EC curve); each new key follows the Re-key rules
+ * existing pair's algorithm and size (RSA bits / EC curve / Ed25519 or Ed448, made as Create Key
+ * Pair makes them, see create-key-pair.ts), with new Digests; each new key follows the Re-key rules
  * of its predecessor (successor.ts: attributes copied, names moved, dates copied or shifted by
  * Offset, Replaced / Replacement Object links both ways), and the new keys are linked to each
  * other (Public Key Link / Private Key Link) as Create Key Pair links them. The existing keys keep
@@ -9,15 +10,17 @@
  * the ID Placeholder.
  */
 import { type AsymmetricAlgorithm, type GenerateKeyPairRequest, type NamedCurve, asymmetricProviderOf } from '../../crypto/asymmetric.js';
+import type { EdCurve } from '../../crypto/eddsa.js';
 import { CryptoError } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField } from '../../kmip/errors.js';
 import type { Fields } from '../../kmip/fields.js';
 import { CryptographicAlgorithm, LinkType, ObjectType, Operation, RecommendedCurve, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { enm, text } from '../../ttlv/build.js';
-import { type ManagedObject, attr, attrNumber, newUid, saveObject } from '../objects.js';
+import { type ManagedObject, type StoredContent, attr, attrNumber, newUid, saveObject } from '../objects.js';
+import { ED_ALGORITHMS, digest, edDsaPair, privateKeyDigest } from '../objects/create-key-pair.js';
 import { defineOperation } from '../types.js';
-import { pairFormats } from '../objects/pair-formats.js';
+import { pairFormats, publicKeyDigest } from '../objects/pair-formats.js';
 import { loadCurrent } from './state.js';
 import { checkRequestAttributes, link, linkType, retired, successor } from './successor.js';
 
@@ -51,17 +54,21 @@ const CURVE_BY_LENGTH: ReadonlyMap<number, NamedCurve> = new Map([
 const FIXED = new Set<number>([Tag.CryptographicAlgorithm, Tag.CryptographicLength, Tag.RecommendedCurve]);
 const EC = new Set<number>([CryptographicAlgorithm.EC, CryptographicAlgorithm.ECDSA, CryptographicAlgorithm.ECDH]);
 
+type Generation = { req: GenerateKeyPairRequest; algorithm: AsymmetricAlgorithm } | { ed: EdCurve; extractable: boolean };
+
 /** The generation request that reproduces the existing private key's type and size. */
-function sameKind(priv: ManagedObject, extractable: boolean): { req: GenerateKeyPairRequest; algorithm: AsymmetricAlgorithm } {
+function sameKind(priv: ManagedObject, extractable: boolean): Generation {
   const alg = attrNumber(priv, Tag.CryptographicAlgorithm);
   const len = attrNumber(priv, Tag.CryptographicLength);
+  const ed = alg !== undefined ? ED_ALGORITHMS.get(alg) : undefined;
+  if (ed !== undefined) return { ed: ed.curve, extractable };
   if (alg === CryptographicAlgorithm.RSA && len !== undefined) return { req: { algorithm: 'RSA', bits: len, extractable }, algorithm: 'RSA' };
   if (alg !== undefined && EC.has(alg)) {
     const rc = attrNumber(priv, Tag.RecommendedCurve);
     const curve = rc !== undefined ? CURVES.get(rc) : len !== undefined ? CURVE_BY_LENGTH.get(len) : undefined;
     if (curve !== undefined) return { req: { algorithm: 'EC', curve, extractable }, algorithm: 'EC' };
   }
-  throw featureNotSupported('Re-key Key Pair supports RSA and EC (P-256, P-384, P-521) key pairs');
+  throw featureNotSupported('Re-key Key Pair supports RSA, EC (P-256, P-384, P-521), Ed25519 and Ed448 key pairs');
 }
 
 function linked(obj: ManagedObject, type: number): string | undefined {
@@ -116,9 +123,14 @@ export default defineOperation<ReKeyKeyPairRequest, ReKeyKeyPairResponse>({
     if (asym === undefined) throw featureNotSupported('The cryptographic module offers no key pairs');
     const extractable = attr(oldPriv, Tag.Extractable);
     const gen = sameKind(oldPriv, !(extractable?.type === 'Boolean' && extractable.value === false));
-    let pair;
+    // The new pair as Create Key Pair makes it: where the private key lives, and the Digests.
+    let pair: { publicKey: Uint8Array; content: Pick<StoredContent, 'privateKey' | 'secret'>; digest?: Buffer };
     try {
-      pair = await asym.generateKeyPair(gen.req);
+      if ('ed' in gen) pair = await edDsaPair(ctx, gen.ed, gen.extractable);
+      else {
+        const p = await asym.generateKeyPair(gen.req);
+        pair = { publicKey: p.publicKey, content: { privateKey: p.privateKey }, digest: await privateKeyDigest(asym, p.privateKey, gen.algorithm) };
+      }
     } catch (e) {
       if (e instanceof CryptoError && e.code === 'UNSUPPORTED') throw invalidField(e.message);
       throw e;
@@ -133,13 +145,29 @@ export default defineOperation<ReKeyKeyPairRequest, ReKeyKeyPairResponse>({
     const formats = pairFormats(algorithm);
     const priv = successor(
       oldPriv,
-      { uid: privateUid, owner: oldPriv.owner, objectType: ObjectType.PrivateKey, content: { fields: [], keyBlock: keyBlock(formats.stored.privateKey), privateKey: pair.privateKey } },
-      { ...common, overrides: privOverrides, extra: [enm(Tag.KeyFormatType, formats.served.privateKey), link(LinkType.PublicKeyLink, publicUid)] },
+      { uid: privateUid, owner: oldPriv.owner, objectType: ObjectType.PrivateKey, content: { fields: [], keyBlock: keyBlock(formats.stored.privateKey), ...pair.content } },
+      {
+        ...common,
+        overrides: privOverrides,
+        extra: [
+          enm(Tag.KeyFormatType, formats.served.privateKey),
+          link(LinkType.PublicKeyLink, publicUid),
+          ...(pair.digest !== undefined ? [digest(pair.digest, formats.served.privateKey).value] : []),
+        ],
+      },
     );
     const pub = successor(
       oldPub,
       { uid: publicUid, owner: oldPub.owner, objectType: ObjectType.PublicKey, content: { fields: [], keyBlock: keyBlock(formats.stored.publicKey), clear: pair.publicKey } },
-      { ...common, overrides: pubOverrides, extra: [enm(Tag.KeyFormatType, formats.served.publicKey), link(LinkType.PrivateKeyLink, privateUid)] },
+      {
+        ...common,
+        overrides: pubOverrides,
+        extra: [
+          enm(Tag.KeyFormatType, formats.served.publicKey),
+          link(LinkType.PrivateKeyLink, privateUid),
+          digest(publicKeyDigest(algorithm, pair.publicKey), formats.served.publicKey).value,
+        ],
+      },
     );
     // The copied pair links of the existing keys point at the old pair; the new pair links each other.
     const dropOldPairLink = (o: ManagedObject, type: number, keep: string): ManagedObject => ({

@@ -101,7 +101,7 @@ const CURVE_BITS: Readonly<Record<NamedCurve, number>> = { 'P-256': 256, 'P-384'
 const EC_ALGORITHMS = new Set<number>([CryptographicAlgorithm.EC, CryptographicAlgorithm.ECDSA, CryptographicAlgorithm.ECDH]);
 
 /** KMIP 2.0 Ed25519 / Ed448 (2.1 §11.8): curve, Recommended Curve, Cryptographic Lengths accepted (the first is recorded). */
-const ED_ALGORITHMS: ReadonlyMap<number, { curve: EdCurve; rc: number; lengths: readonly number[] }> = new Map([
+export const ED_ALGORITHMS: ReadonlyMap<number, { curve: EdCurve; rc: number; lengths: readonly number[] }> = new Map([
   [CryptographicAlgorithm.Ed25519, { curve: 'Ed25519', rc: RecommendedCurve.CURVE25519, lengths: [256, 255] }],
   [CryptographicAlgorithm.Ed448, { curve: 'Ed448', rc: RecommendedCurve.CURVE448, lengths: [456, 448] }],
 ]);
@@ -182,7 +182,7 @@ function link(type: number, uid: string): Attribute {
 }
 
 /** Digest attribute: SHA-256 of the Key Material in its Key Format Type (KMIP 1.4 §3.17, 2.1 §4.15). */
-function digest(value: Uint8Array, format: number): Attribute {
+export function digest(value: Uint8Array, format: number): Attribute {
   return {
     tag: Tag.Digest,
     value: struct(Tag.Digest, [enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256), bytes(Tag.DigestValue, value), enm(Tag.KeyFormatType, format)]),
@@ -194,7 +194,7 @@ function digest(value: Uint8Array, format: number): Attribute {
  * RSA, else PKCS#8), what Get returns. The PKCS#8 is exported from the HSM only for this hash and
  * zeroed at once; a non-extractable key has no Digest (its value is never available to hash).
  */
-async function privateKeyDigest(asym: AsymmetricProvider, ref: KeyRef, algorithm: AsymmetricAlgorithm): Promise<Buffer | undefined> {
+export async function privateKeyDigest(asym: AsymmetricProvider, ref: KeyRef, algorithm: AsymmetricAlgorithm): Promise<Buffer | undefined> {
   if (ref.kind === 'resident') return undefined;
   const der = await asym.exportPrivateKey(ref, algorithm);
   try {
@@ -209,7 +209,7 @@ async function privateKeyDigest(asym: AsymmetricProvider, ref: KeyRef, algorithm
  * not extractable; otherwise its PKCS#8 comes back (the module cannot wrap it) and is kept
  * wrapped under the master key as a secret value (objects/material.ts), like a registered key.
  */
-async function edDsaPair(ctx: RequestContext, curve: EdCurve, extractable: boolean): Promise<{ publicKey: Uint8Array; content: Pick<StoredContent, 'privateKey' | 'secret'>; digest?: Buffer }> {
+export async function edDsaPair(ctx: RequestContext, curve: EdCurve, extractable: boolean): Promise<{ publicKey: Uint8Array; content: Pick<StoredContent, 'privateKey' | 'secret'>; digest?: Buffer }> {
   const ed = edDsaProviderOf(ctx.crypto);
   if (ed === undefined) throw featureNotSupported('The cryptographic module offers no EdDSA');
   const p = await ed.generateEdDsaKeyPair(curve, extractable);
