@@ -13,7 +13,6 @@ import {
   KeyFormatType as K,
   LinkType,
   NameType,
-  ObjectType,
   Operation,
   ResultReason,
   Tag,
