@@ -150,7 +150,8 @@ describe('Re-key Key Pair of EdDSA pairs (live)', () => {
     await refuse([text(Tag.PrivateKeyUniqueIdentifier, old.priv), struct(Tag.CommonAttributes, [enm(Tag.CryptographicAlgorithm, A.Ed25519)])], ResultReason.InvalidField);
     await refuse([text(Tag.PrivateKeyUniqueIdentifier, old.priv), struct(Tag.PrivateKeyAttributes, [int(Tag.CryptographicLength, 256)])], ResultReason.InvalidField);
     await refuse([text(Tag.PrivateKeyUniqueIdentifier, old.pub)], ResultReason.InvalidObjectType);
-    await refuse([text(Tag.PrivateKeyUniqueIdentifier, 'no-such-key')], ResultReason.ItemNotFound);
+    // An unknown identifier: Object Not Found, the 2.1 reason (1.x and 2.0: Item Not Found).
+    await refuse([text(Tag.PrivateKeyUniqueIdentifier, 'no-such-key')], ResultReason.ObjectNotFound);
     // Re-keying the new pair again works (each generation is a proper pair).
     const second = await rekey((await rekey(old.priv)).priv);
     const data = Buffer.from('third generation');
