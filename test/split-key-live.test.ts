@@ -3,9 +3,11 @@
  * split and join round trips for XOR, GF(2^8) and prime-field sharing, the parts' fields and
  * links, threshold edge cases and the spec's errors.
  */
+import { generateKeyPairSync, randomBytes, verify as nodeVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CryptographicAlgorithm,
+  DigitalSignatureAlgorithm,
   KeyFormatType,
   LinkType,
   ObjectType,
@@ -183,5 +185,79 @@ describe.each([
     fails(await joinOf(joinReq(v, [a[0]!, a[1]!], ObjectType.PublicKey)), badType);
     fails(await joinOf(joinReq(v, [a[0]!, a[1]!], ObjectType.SymmetricKey, 256)), ResultReason.InvalidField); // length disagrees
     fails(await joinOf([enm(Tag.ObjectType, ObjectType.SymmetricKey), attrs(v, [])]), ResultReason.MissingData);
+  });
+});
+
+describe.each([
+  ['1.4', [1, 4] as V],
+  ['2.1', [2, 1] as V],
+])('Join Split Key into a Private Key at KMIP %s', (_n, v) => {
+  /** A P-256 PKCS#8 private key split by XOR into `n` parts here (independently of kmipd's split code). */
+  function xorParts(der: Buffer, n: number): Buffer[] {
+    const parts = Array.from({ length: n - 1 }, () => randomBytes(der.length));
+    const last = Buffer.from(der);
+    for (const p of parts) for (let i = 0; i < last.length; i++) last[i]! ^= p[i]!;
+    return [...parts, last];
+  }
+  async function registerPart(value: Buffer, id: number, n: number, format: number = KeyFormatType.PKCS_8): Promise<string> {
+    const r = ok(
+      await one(v, Operation.Register, [
+        enm(Tag.ObjectType, ObjectType.SplitKey),
+        attrs(v, [int(Tag.CryptographicUsageMask, M.Sign)]),
+        struct(Tag.SplitKey, [
+          int(Tag.SplitKeyParts, n),
+          int(Tag.KeyPartIdentifier, id),
+          int(Tag.SplitKeyThreshold, n),
+          enm(Tag.SplitKeyMethod, SplitKeyMethod.XOR),
+          struct(Tag.KeyBlock, [
+            enm(Tag.KeyFormatType, format),
+            struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, value)]),
+            enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.EC),
+            int(Tag.CryptographicLength, 256),
+          ]),
+        ]),
+      ]),
+    );
+    return payloadText(r, Tag.UniqueIdentifier)!;
+  }
+  const joinPrivate = (uids: string[], list: TtlvNode[] = [int(Tag.CryptographicUsageMask, M.Sign), active()]) =>
+    one(v, Operation.JoinSplitKey, [enm(Tag.ObjectType, ObjectType.PrivateKey), ...uids.map((u) => text(Tag.UniqueIdentifier, u)), attrs(v, list)]);
+
+  it('three XOR parts of a P-256 PKCS#8 key join into that Private Key: Get returns it, and it signs', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+    const parts = xorParts(der, 3);
+    const uids: string[] = [];
+    for (const [i, p] of parts.entries()) uids.push(await registerPart(p, i + 1, 3));
+    const r = ok(await joinPrivate(uids));
+    const uid = payloadText(r, Tag.UniqueIdentifier)!;
+    const g = ok(await one(v, Operation.Get, [text(Tag.UniqueIdentifier, uid)]));
+    expect(child(g.payload!, Tag.ObjectType)?.value).toBe(ObjectType.PrivateKey);
+    const kb = child(child(g.payload!, Tag.PrivateKey)!, Tag.KeyBlock)!;
+    expect(child(kb, Tag.KeyFormatType)?.value).toBe(KeyFormatType.PKCS_8);
+    expect(child(kb, Tag.CryptographicAlgorithm)?.value).toBe(CryptographicAlgorithm.EC);
+    expect(Buffer.from(child(child(kb, Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array).equals(der)).toBe(true);
+    const data = Buffer.from('joined private key');
+    const s = ok(
+      await one(v, Operation.Sign, [
+        text(Tag.UniqueIdentifier, uid),
+        struct(Tag.CryptographicParameters, [enm(Tag.DigitalSignatureAlgorithm, DigitalSignatureAlgorithm.ECDSAWithSHA256)]),
+        bytes(Tag.Data, data),
+      ]),
+    );
+    expect(nodeVerify('sha256', data, publicKey, Buffer.from(child(s.payload!, Tag.SignatureData)!.value as Uint8Array))).toBe(true);
+  });
+
+  it('errors: parts that do not make a key, parts in a non-DER format, fewer parts than the threshold', async () => {
+    const der = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' });
+    const parts = xorParts(der, 2);
+    const a = await registerPart(parts[0]!, 1, 2);
+    const b = await registerPart(Buffer.from(parts[1]!.map((x) => x ^ 0xff)), 2, 2);
+    // The joined bytes are not a PKCS#8 key: refused, nothing created.
+    fails(await joinPrivate([a, b]), ResultReason.CryptographicFailure);
+    fails(await joinPrivate([a]), ResultReason.CryptographicFailure);
+    const raw1 = await registerPart(parts[0]!, 1, 2, KeyFormatType.Raw);
+    const raw2 = await registerPart(parts[1]!, 2, 2, KeyFormatType.Raw);
+    fails(await joinPrivate([raw1, raw2]), ResultReason.InvalidField);
   });
 });

@@ -16,9 +16,10 @@
  * of different splits (method, threshold, count, prime or length disagree) or a repeated Key Part
  * Identifier answer Invalid Field.
  */
+import { createPrivateKey } from 'node:crypto';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../../kmip/errors.js';
-import { KeyFormatType, LinkType, ObjectType, Operation, ResultReason, SecretDataType, SplitKeyMethod, Tag } from '../../kmip/generated/index.js';
+import { CryptographicAlgorithm, KeyFormatType, LinkType, ObjectType, Operation, ResultReason, SecretDataType, SplitKeyMethod, Tag } from '../../kmip/generated/index.js';
 import type { ObjectContent } from '../../kmip/key-block.js';
 import { is2x } from '../../kmip/protocol-version.js';
 import { bigInt, enm, int, struct, text } from '../../ttlv/build.js';
@@ -30,6 +31,27 @@ import { type RequestContext, defineOperation } from '../types.js';
 import { unwrapSecret } from './material.js';
 import { registerObject } from './register.js';
 import { type Share, isProbablePrime, joinGf256, joinPrime, joinXor, primeBytes, splitGf256, splitPrime, splitXor } from './split/shares.js';
+
+/**
+ * The joined bytes must be a private key in the parts' Key Format Type, of their algorithm: parts
+ * that do not belong together join into noise (Cryptographic Failure, as too few parts do).
+ */
+function checkJoinedPrivateKey(value: Uint8Array, format: number, algorithm: number | undefined): void {
+  const type = format === KeyFormatType.PKCS_8 ? 'pkcs8' : format === KeyFormatType.PKCS_1 ? 'pkcs1' : 'sec1';
+  let kind: string | undefined;
+  try {
+    kind = createPrivateKey({ key: Buffer.from(value.buffer, value.byteOffset, value.byteLength), format: 'der', type }).asymmetricKeyType;
+  } catch {
+    throw new KmipError(ResultReason.CryptographicFailure, 'The parts do not join into a private key');
+  }
+  const want = algorithm === CryptographicAlgorithm.RSA ? 'rsa' : algorithm !== undefined && EC_ALGORITHMS.has(algorithm) ? 'ec' : undefined;
+  if (want !== undefined && kind !== want) throw new KmipError(ResultReason.CryptographicFailure, 'The joined private key is not of the parts\' Cryptographic Algorithm');
+}
+
+const EC_ALGORITHMS = new Set<number>([CryptographicAlgorithm.EC, CryptographicAlgorithm.ECDSA, CryptographicAlgorithm.ECDH]);
+
+/** Key Format Types a joined Private Key may have: DER byte strings node:crypto can check. */
+const PRIVATE_KEY_FORMATS = new Set<number>([KeyFormatType.PKCS_8, KeyFormatType.PKCS_1, KeyFormatType.ECPrivateKey]);
 
 /** Most parts one request may create (GF(2^8) has 255 non-zero points). */
 export const MAX_SPLIT_PARTS = 255;
@@ -220,9 +242,8 @@ const joinSplitKey = defineOperation<JoinSplitKeyRequest, { uid: string }>({
     };
   },
   async handle(ctx, req) {
-    if (req.objectType !== ObjectType.SymmetricKey && req.objectType !== ObjectType.SecretData) {
-      if (req.objectType === ObjectType.PrivateKey) throw featureNotSupported('Joining into a Private Key is not supported');
-      throw badType(ctx, 'Join Split Key produces a Symmetric Key or Secret Data');
+    if (req.objectType !== ObjectType.SymmetricKey && req.objectType !== ObjectType.SecretData && req.objectType !== ObjectType.PrivateKey) {
+      throw badType(ctx, 'Join Split Key produces a Symmetric Key, Secret Data or a Private Key');
     }
     if (req.uids.length === 0) throw missingData('Join Split Key needs the Unique Identifiers of the parts');
     if (req.uids.length > MAX_SPLIT_PARTS) throw invalidField('Too many parts');
@@ -275,10 +296,25 @@ const joinSplitKey = defineOperation<JoinSplitKeyRequest, { uid: string }>({
         default:
           throw featureNotSupported('Split Key Method not supported (XOR, Polynomial Sharing GF(2^8) and Prime Field are)');
       }
-      if (bits !== undefined && bits !== value.length * 8) throw invalidField('Cryptographic Length does not match the joined key');
-      if (req.objectType === ObjectType.SymmetricKey && algorithm === undefined) throw missingData('Cryptographic Algorithm of the joined key is required');
+      // A private key's Cryptographic Length is its size (e.g. 256 for P-256), not its encoding's.
+      if (req.objectType !== ObjectType.PrivateKey && bits !== undefined && bits !== value.length * 8) throw invalidField('Cryptographic Length does not match the joined key');
+      if (req.objectType !== ObjectType.SecretData && algorithm === undefined) throw missingData('Cryptographic Algorithm of the joined key is required');
+      // A Private Key (KMIP 1.4 §4.39, 2.1 §6.1.27): the joined bytes are the key in the parts'
+      // Key Format Type (PKCS#8, PKCS#1, EC Private Key); Register checks they are one.
+      const privateFormat = kb?.formatType;
+      if (req.objectType === ObjectType.PrivateKey && (privateFormat === undefined || !PRIVATE_KEY_FORMATS.has(privateFormat))) {
+        throw invalidField('Joining into a Private Key needs parts whose Key Format Type is PKCS#8, PKCS#1 or EC Private Key');
+      }
+      if (req.objectType === ObjectType.PrivateKey) checkJoinedPrivateKey(value, privateFormat!, algorithm);
       const content: ObjectContent =
-        req.objectType === ObjectType.SymmetricKey
+        req.objectType === ObjectType.PrivateKey
+          ? {
+              objectType: req.objectType,
+              fields: [],
+              keyBlock: { formatType: privateFormat!, ...(algorithm !== undefined ? { algorithm } : {}), length: bits ?? kb?.length ?? value.length * 8, form: 'bytes', keyValueAttributes: [] },
+              value,
+            }
+          : req.objectType === ObjectType.SymmetricKey
           ? {
               objectType: req.objectType,
               fields: [],
