@@ -151,7 +151,7 @@ describe.each([
 });
 
 describe('Export at KMIP 2.0', () => {
-  it('answers the attributes as they were before the value was served (Fresh True once)', async () => {
+  it('leaves Fresh as it is (TC-IMPEXP-1/-3-20); a Get clears it', async () => {
     const v: [number, number] = [2, 0];
     const uid = await register(v, ObjectType.SymmetricKey, struct(Tag.SymmetricKey, [block(KeyFormatType.Raw, bytes(Tag.KeyMaterial, Buffer.alloc(16, 1)), CryptographicAlgorithm.AES, 128)]));
     const fresh = async () => {
@@ -159,6 +159,8 @@ describe('Export at KMIP 2.0', () => {
       return child(child(r.payload!, Tag.Attributes)!, Tag.Fresh)?.value;
     };
     expect(await fresh()).toBe(true);
+    expect(await fresh()).toBe(true);
+    expectSuccess(await kmipd.one(v, Operation.Get, [text(Tag.UniqueIdentifier, uid)]));
     expect(await fresh()).toBe(false);
   });
 });
