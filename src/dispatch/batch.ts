@@ -14,6 +14,7 @@ import { atLeast, is2x } from '../kmip/protocol-version.js';
 import { expandTemplateReferences } from '../operations/objects/template.js';
 import type { OperationHandler, RequestContext } from '../operations/types.js';
 import type { AuditEntry, Changes, ObjectStore } from '../store/object-store.js';
+import { ObjectNotFoundError, StaleRevisionError } from '../store/errors.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import { mapCryptoError } from './crypto-errors.js';
@@ -79,6 +80,98 @@ async function commit(deps: BatchDeps, changes: Changes): Promise<void> {
 }
 
 /**
+ * A commit that lost a race: another request wrote one of the same objects since this item read
+ * it (the store's revision check), or deleted one it meant to delete. The item is run again from
+ * the start on a fresh unit of work, so it re-reads the object and re-applies every check (a
+ * Usage Limits charge sees the new count; a second clearing of Fresh writes nothing).
+ */
+function lostRace(err: unknown): boolean {
+  return err instanceof StaleRevisionError || err instanceof ObjectNotFoundError;
+}
+
+/** Attempts per item before a contended write is answered with General Failure. */
+const MAX_ATTEMPTS = 16;
+
+/**
+ * Retries of items that lost a race for an object queue on that object, one at a time, so that
+ * racers converge instead of colliding again; first attempts stay lock-free (the common case).
+ */
+const contended = new Map<string, Promise<void>>();
+
+async function underLock<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+  const before = contended.get(uid) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const tail = before.then(() => mine);
+  contended.set(uid, tail);
+  await before;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (contended.get(uid) === tail) contended.delete(uid);
+  }
+}
+
+function raceUid(err: unknown): string {
+  return err instanceof StaleRevisionError || err instanceof ObjectNotFoundError ? err.uid : '';
+}
+
+function concurrentUpdate(item: RequestBatchItem): ResponseBatchItem {
+  return {
+    operation: item.operation,
+    uniqueBatchItemId: item.uniqueBatchItemId,
+    resultStatus: ResultStatus.OperationFailed,
+    resultReason: ResultReason.GeneralFailure,
+    resultMessage: 'Concurrent update of the same object; nothing was changed, retry',
+  };
+}
+
+/**
+ * Runs one item and commits its changes with its audit record. A commit that lost a race is
+ * retried (see `lostRace`); after MAX_ATTEMPTS, or on any other commit error, the item is answered
+ * as failed with nothing changed, and only its audit record is written.
+ */
+async function runAndCommit(
+  deps: BatchDeps,
+  item: RequestBatchItem,
+  placeholder: string | undefined,
+  maxSize: number | undefined,
+): Promise<{ response: ResponseBatchItem; failed: boolean; idPlaceholder: string | undefined }> {
+  let lockUid: string | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const tx = new UnitOfWork(deps.store);
+    const ctx = deps.context(tx, item);
+    ctx.idPlaceholder = placeholder;
+    let outcome: ItemOutcome | undefined;
+    const attemptOnce = async (): Promise<ItemOutcome> => {
+      const o = await runItem(ctx, item, deps.handlers.get(item.operation), maxSize);
+      outcome = o;
+      const changes = o.failed ? { put: [], delete: [] } : tx.changes();
+      await commit(deps, { put: changes.put, delete: changes.delete, audit: [auditEntry(ctx, item, o)] });
+      return o;
+    };
+    try {
+      const done = lockUid === undefined ? await attemptOnce() : await underLock(lockUid, attemptOnce);
+      return { response: done.response, failed: done.failed, idPlaceholder: ctx.idPlaceholder };
+    } catch (err) {
+      const retry = lostRace(err) && attempt < MAX_ATTEMPTS;
+      ctx.log.debug({ err, attempt, retry }, 'commit refused');
+      if (retry) {
+        lockUid = raceUid(err);
+        continue;
+      }
+      const response = lostRace(err) ? concurrentUpdate(item) : failure(ctx, item, err);
+      const refused: ItemOutcome = { failed: true, uids: outcome?.uids ?? [], response };
+      // The item changed nothing; its audit record says so. If even that cannot be written the
+      // store is failing: the error goes up and the connection's handler answers or closes.
+      await commit(deps, { put: [], delete: [], audit: [auditEntry(ctx, item, refused)] });
+      return { response, failed: true, idPlaceholder: placeholder };
+    }
+  }
+}
+
+/**
  * Runs all items in order. Each item's changes commit atomically with its audit record before the
  * next item runs, so a later item sees them. With Undo (KMIP 2.1 §8.5) the items share one unit of
  * work that commits only if every item succeeds; otherwise successful items are reported as
@@ -94,32 +187,41 @@ export async function runBatch(req: RequestMessage, deps: BatchDeps): Promise<Re
   let idPlaceholder: string | undefined;
 
   for (const item of req.items) {
-    const tx = sharedTx ?? new UnitOfWork(deps.store);
+    if (sharedTx === undefined) {
+      const r = await runAndCommit(deps, item, idPlaceholder, req.header.maximumResponseSize);
+      idPlaceholder = r.idPlaceholder;
+      out.push(r.response);
+      if (r.failed && option !== BatchErrorContinuationOption.Continue) return out;
+      continue;
+    }
+    const tx = sharedTx;
     const ctx = deps.context(tx, item);
     ctx.idPlaceholder = idPlaceholder;
     const outcome = await runItem(ctx, item, deps.handlers.get(item.operation), req.header.maximumResponseSize);
     idPlaceholder = ctx.idPlaceholder;
     out.push(outcome.response);
-    const audit = auditEntry(ctx, item, outcome);
-    if (undo) {
-      audits.push(audit);
-      if (outcome.failed) {
-        for (let i = 0; i < out.length - 1; i++) {
-          if (out[i]!.resultStatus === ResultStatus.Success) out[i] = { ...out[i]!, resultStatus: ResultStatus.OperationUndone };
-        }
-        const undone = audits.map((a) => (a.result === 'Success' ? { ...a, result: 'OperationUndone' } : a));
-        await commit(deps, { put: [], delete: [], audit: undone });
-        return out;
+    audits.push(auditEntry(ctx, item, outcome));
+    if (outcome.failed) {
+      for (let i = 0; i < out.length - 1; i++) {
+        if (out[i]!.resultStatus === ResultStatus.Success) out[i] = { ...out[i]!, resultStatus: ResultStatus.OperationUndone };
       }
-      continue;
+      const undone = audits.map((a) => (a.result === 'Success' ? { ...a, result: 'OperationUndone' } : a));
+      await commit(deps, { put: [], delete: [], audit: undone });
+      return out;
     }
-    const changes = outcome.failed ? { put: [], delete: [] } : tx.changes();
-    await commit(deps, { put: changes.put, delete: changes.delete, audit: [audit] });
-    if (outcome.failed && option !== BatchErrorContinuationOption.Continue) return out;
   }
   if (sharedTx !== undefined) {
     const changes = sharedTx.changes();
-    await commit(deps, { put: changes.put, delete: changes.delete, audit: audits });
+    try {
+      await commit(deps, { put: changes.put, delete: changes.delete, audit: audits });
+    } catch (err) {
+      if (!lostRace(err)) throw err;
+      // Another request wrote one of these objects meanwhile: nothing of the batch is applied.
+      // Re-running an Undo batch could repeat effects outside the store, so it is not retried.
+      for (let i = 0; i < out.length; i++) if (out[i]!.resultStatus === ResultStatus.Success) out[i] = concurrentUpdate(req.items[i]!);
+      const refused = audits.map((a) => (a.result === 'Success' ? { ...a, result: 'GeneralFailure' } : a));
+      await commit(deps, { put: [], delete: [], audit: refused });
+    }
   }
   return out;
 }
