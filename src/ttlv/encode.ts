@@ -22,12 +22,29 @@ const INT64_MAX = (1n << 63n) - 1n;
 /** Number(bigint) is exact for |n| < 2^53, so such 64-bit values need no BigInt operation. */
 const SAFE = 2 ** 53;
 
-/** Initial output size: most KMIP messages fit (the OASIS mix averages 260 bytes). */
-const INITIAL_BYTES = 512;
+/** Size of the shared output chunk: ~120 messages of the OASIS mix (260 bytes on average). */
+const CHUNK_BYTES = 32 * 1024;
+/** Initial size of a Buffer owned by one call (re-entrant calls, messages too big for a chunk). */
+const OWN_BYTES = 512;
+
+/**
+ * Output chunk shared by calls, like Node's own `Buffer.allocUnsafe` pool: each message is written
+ * at the chunk's first free offset and returned as a view of exactly its bytes, so a call makes
+ * one small Buffer object and copies nothing. Bytes in the chunk are only ever returned output
+ * (which the caller owns and may zero) or zeros: a failed call zeroes what it wrote, and a
+ * message that outgrows the chunk is moved out and its bytes in the chunk zeroed.
+ */
+let chunk: Buffer = Buffer.alloc(CHUNK_BYTES);
+/** First free (and still zero) byte of {@link chunk}; always a multiple of 8. */
+let chunkPos = 0;
+/** True while a call writes into {@link chunk} (a getter on a node could re-enter the encoder). */
+let chunkBusy = false;
 
 /** Encode one item (normally a Request or Response Message) to TTLV bytes. */
 export function encodeTtlv(node: TtlvNode): Buffer {
-  const w = new Writer();
+  const shared = !chunkBusy;
+  const w = shared ? new Writer(chunk, chunkPos) : new Writer(Buffer.alloc(OWN_BYTES), 0);
+  chunkBusy = true;
   try {
     w.item(node);
   } catch (err) {
@@ -37,8 +54,13 @@ export function encodeTtlv(node: TtlvNode): Buffer {
     const e = new TtlvError('BAD_VALUE', 'tree cannot be encoded (cyclic or too deep)');
     (e as Error).cause = err;
     throw e;
+  } finally {
+    if (shared) chunkBusy = false;
   }
-  return w.buf.subarray(0, w.pos);
+  const b = w.buf;
+  // Every item is a multiple of 8 bytes long, so the next free offset stays 8-aligned.
+  if (b === chunk) chunkPos = w.pos;
+  return Buffer.from(b.buffer, b.byteOffset + w.base, w.pos - w.base);
 }
 
 function padded(len: number): number {
@@ -77,25 +99,53 @@ const latin1Write = (Buffer.prototype as unknown as { latin1Write?: (this: Buffe
 /** ASCII Text Strings up to this many characters are copied by a JS loop, longer ones natively. */
 const SHORT_TEXT = 32;
 
-/** Validates and writes items; every byte of the (unzeroed) Buffer up to `pos` is written. */
+/**
+ * Validates and writes items into `buf` from offset `base`; every byte from `base` up to `pos`
+ * is written, everything after `pos` is zero.
+ */
 class Writer {
-  buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
-  pos = 0;
+  pos: number;
 
-  /** Make room for `n` more bytes: double, copy what is written, zero the outgrown copy. */
+  constructor(
+    public buf: Buffer,
+    public base: number,
+  ) {
+    this.pos = base;
+  }
+
+  /** Make room for `n` more bytes. */
   private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    // Structure lengths and the frame are capped at 2^32-1 bytes; beyond that fails below.
-    const want = Math.max(this.buf.length * 2, this.pos + n);
-    const next = Buffer.allocUnsafe(want);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf.fill(0, 0, this.pos);
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  /**
+   * Move what is written to a bigger Buffer and zero the old copy: a fresh shared chunk when the
+   * message still fits half of one (the old chunk was just nearly full), else a Buffer of its own
+   * that doubles as needed.
+   */
+  private grow(n: number): void {
+    const old = this.buf;
+    const used = this.pos - this.base;
+    // Structure lengths and the frame are capped at 2^32-1 bytes; beyond that fails in item().
+    const need = used + n;
+    let next: Buffer;
+    if (old === chunk && need <= CHUNK_BYTES / 2) {
+      next = Buffer.alloc(CHUNK_BYTES);
+      chunk = next;
+      chunkPos = 0;
+    } else {
+      next = Buffer.alloc(Math.max(2 * (old.length - this.base), need, OWN_BYTES));
+    }
+    old.copy(next, 0, this.base, this.pos);
+    old.fill(0, this.base, this.pos);
     this.buf = next;
+    this.base = 0;
+    this.pos = used;
   }
 
   /** Zero what was written (called when the encoding fails part way). */
   discard(): void {
-    this.buf.fill(0, 0, Math.min(this.pos, this.buf.length));
+    this.buf.fill(0, this.base, Math.min(this.pos, this.buf.length));
   }
 
   /** 8-byte header at `o`: tag (3), type (1), length (4). KMIP 2.1 §10.1. */
@@ -168,10 +218,12 @@ class Writer {
       case 'Structure': {
         if (!Array.isArray(v)) throw bad(node, 'value is not an array');
         this.room(8);
-        const start = this.pos;
-        this.pos = start + 8;
+        // Relative to `base`: growing may move the message to a new Buffer.
+        const rel = this.pos - this.base;
+        this.pos += 8;
         const kids = v as TtlvNode[];
         for (let i = 0; i < kids.length; i++) this.item(kids[i]!);
+        const start = this.base + rel;
         const len = this.pos - start - 8;
         if (len > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
         this.header(start, tag, 0x01, len);
