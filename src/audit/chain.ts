@@ -25,6 +25,7 @@
  * Audit records never carry key material: sealing copies only the fields named above, so extra
  * properties smuggled into an entry object are dropped rather than persisted.
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { AuditEntry, AuditRecord } from './record.js';
 
@@ -123,15 +124,64 @@ function unsealedRecord(prev: AuditHead | undefined, entry: AuditEntry): Omit<Au
 }
 
 /**
- * {@link sealAuditRecord} and {@link encodeAuditRecord} in one, serialising the record once (the
- * commit path seals every request's record).
+ * {@link sealAuditRecord} and {@link encodeAuditRecord} in one, for the commit path, which seals
+ * every request's record on the event loop: the entry is checked and serialised once, straight
+ * from its fields (no intermediate record object), and hashed in one call. The bytes and record
+ * are exactly those of the two-step path (property test in chain.test.ts).
  */
 export function sealAndEncodeAuditRecord(prev: AuditHead | undefined, entry: AuditEntry): { record: AuditRecord; bytes: Buffer } {
-  const unsealed = unsealedRecord(prev, entry);
-  const text = canonicalAuditText(unsealed);
-  const hash = createHash('sha256').update(text, 'utf8').digest('hex');
-  const bytes = Buffer.from(`${text.slice(0, -1)},"hash":${JSON.stringify(hash)}}`, 'utf8');
-  return { record: { ...unsealed, hash }, bytes };
+  const problem = entryProblem(entry);
+  if (problem !== undefined) throw new TypeError(`cannot seal audit entry: ${problem}`);
+  const seq = prev === undefined ? 1 : prev.seq + 1;
+  const prevHash = prev === undefined ? GENESIS_HASH : prev.hash;
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new TypeError('cannot seal audit entry: seq is not a positive integer');
+  if (prevHash.length !== 64 || !HEX64.test(prevHash)) throw new TypeError('cannot seal audit entry: prevHash is not 64 lowercase hex digits');
+  const { time, principal, operation, result, connId, batchItemId } = entry;
+  const uids = entry.uids.slice();
+  let text = `{"v":${AUDIT_FORMAT_VERSION},"seq":${seq},"time":${JSON.stringify(time)},"principal":${JSON.stringify(principal)}`;
+  text += `,"operation":${JSON.stringify(operation)},"uids":${JSON.stringify(uids)},"result":${JSON.stringify(result)}`;
+  if (connId !== undefined) text += `,"connId":${JSON.stringify(connId)}`;
+  if (batchItemId !== undefined) text += `,"batchItemId":${JSON.stringify(batchItemId)}`;
+  // The hash is lowercase hex: no escaping needed.
+  text += `,"prevHash":"${prevHash}"`;
+  const hash = sha256Hex(`${text}}`);
+  const bytes = Buffer.from(`${text},"hash":"${hash}"}`, 'utf8');
+  const record: AuditRecord =
+    connId === undefined && batchItemId === undefined
+      ? { v: AUDIT_FORMAT_VERSION, seq, time, principal, operation, uids, result, prevHash, hash }
+      : {
+          v: AUDIT_FORMAT_VERSION,
+          seq,
+          time,
+          principal,
+          operation,
+          uids,
+          result,
+          ...(connId !== undefined ? { connId } : {}),
+          ...(batchItemId !== undefined ? { batchItemId } : {}),
+          prevHash,
+          hash,
+        };
+  return { record, bytes };
+}
+
+/** Lowercase hex SHA-256 of a string's UTF-8 bytes; one call where Node has `crypto.hash` (20.12+). */
+const oneShot = (nodeCrypto as Partial<typeof nodeCrypto>).hash;
+const sha256Hex: (text: string) => string =
+  oneShot === undefined ? (text) => createHash('sha256').update(text, 'utf8').digest('hex') : (text) => oneShot('sha256', text, 'hex');
+
+/** Why an entry's fields would not make a well-formed record, or undefined. */
+function entryProblem(e: AuditEntry): string | undefined {
+  if (typeof e.time !== 'string') return 'time is not a string';
+  if (typeof e.principal !== 'string') return 'principal is not a string';
+  if (typeof e.operation !== 'string') return 'operation is not a string';
+  if (typeof e.result !== 'string') return 'result is not a string';
+  const uids: unknown = e.uids;
+  if (!Array.isArray(uids)) return 'uids is not a list of strings';
+  for (let i = 0; i < uids.length; i++) if (typeof uids[i] !== 'string') return 'uids is not a list of strings';
+  if (e.connId !== undefined && typeof e.connId !== 'string') return 'connId is not a string';
+  if (e.batchItemId !== undefined && typeof e.batchItemId !== 'string') return 'batchItemId is not a string';
+  return undefined;
 }
 
 /** Stored form of a sealed record: its canonical bytes with the hash added as the last key. */

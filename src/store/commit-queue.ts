@@ -78,23 +78,32 @@ export class CommitQueue {
   }
 
   async #writeGroup(group: readonly Pending[]): Promise<void> {
-    // Object envelopes as earlier members of this group leave them (null: deleted).
-    const overlay = new Map<string, Buffer | null>();
+    // Object envelopes as earlier members of this group leave them (null: deleted); only built
+    // when a member changes objects (reads, the common case, only append audit records).
+    let overlay: Map<string, Buffer | null> | undefined;
     let head = this.#head;
     const ops: KvOp[] = [];
     const accepted: Pending[] = [];
     let writing = 0;
     for (const member of group) {
+      const changes = member.changes;
+      const mark = ops.length;
       try {
-        const prepared = await this.#prepare(member.changes, overlay, head);
-        if (prepared.ops.length > 0) writing++;
-        ops.push(...prepared.ops);
-        for (const [uid, bytes] of prepared.objects) overlay.set(uid, bytes);
-        head = prepared.head;
-        accepted.push(member);
+        if (changes.put.length > 0 || changes.delete.length > 0) {
+          overlay ??= new Map();
+          const objects = await this.#prepareObjects(changes, overlay, ops);
+          head = sealInto(ops, changes, head);
+          for (const [uid, bytes] of objects) overlay.set(uid, bytes);
+        } else {
+          head = sealInto(ops, changes, head);
+        }
       } catch (err) {
+        ops.length = mark; // this member contributes nothing
         member.reject(err);
+        continue;
       }
+      if (ops.length > mark) writing++;
+      accepted.push(member);
     }
     if (head !== this.#head && head !== undefined) ops.push({ type: 'put', key: META_AUDIT_HEAD, value: headBytes(head) });
     if (ops.length > 0) {
@@ -111,46 +120,53 @@ export class CommitQueue {
     for (const m of accepted) m.resolve();
   }
 
-  /** The ops of one commit, validated against the durable state plus the overlay. */
-  async #prepare(
-    changes: Changes,
-    overlay: ReadonlyMap<string, Buffer | null>,
-    head: AuditHead | undefined,
-  ): Promise<{ ops: KvOp[]; objects: Map<string, Buffer | null>; head: AuditHead | undefined }> {
-    const ops: KvOp[] = [];
+  /**
+   * Appends the object ops of one commit to `ops`, validated against the durable state plus the
+   * overlay; returns the envelopes it leaves (null: deleted). Throws before the caller keeps any.
+   */
+  async #prepareObjects(changes: Changes, overlay: ReadonlyMap<string, Buffer | null>, ops: KvOp[]): Promise<Map<string, Buffer | null>> {
     const objects = new Map<string, Buffer | null>();
-    const current = async (uid: string, key: Buffer): Promise<Buffer | undefined> => {
-      const o = overlay.get(uid);
-      if (o !== undefined) return o ?? undefined;
-      return this.#kv.get(key);
-    };
     for (const obj of changes.put) {
       const key = objectKey(obj.uid);
-      const prev = await current(obj.uid, key);
+      const prev = await this.#current(obj.uid, key, overlay);
       if (prev !== undefined) {
         const old = decodeEnvelope(prev, obj.uid);
         if (obj.revision <= old.revision) throw new StaleRevisionError(obj.uid, old.revision, obj.revision);
         // Deletes first: a batch applies in order, so a term kept by the new version is re-put.
         for (const t of old.index) ops.push({ type: 'del', key: indexKey(t.field, t.value, obj.uid) });
       }
-      for (const t of obj.index) ops.push({ type: 'put', key: indexKey(t.field, t.value, obj.uid), value: Buffer.alloc(0) });
+      for (const t of obj.index) ops.push({ type: 'put', key: indexKey(t.field, t.value, obj.uid), value: EMPTY });
       const value = encodeEnvelope(obj);
       ops.push({ type: 'put', key, value });
       objects.set(obj.uid, value);
     }
     for (const uid of changes.delete) {
       const key = objectKey(uid);
-      const prev = await current(uid, key);
+      const prev = await this.#current(uid, key, overlay);
       if (prev === undefined) throw new ObjectNotFoundError(uid);
       for (const t of decodeEnvelope(prev, uid).index) ops.push({ type: 'del', key: indexKey(t.field, t.value, uid) });
       ops.push({ type: 'del', key });
       objects.set(uid, null);
     }
-    for (const entry of changes.audit) {
-      const { record, bytes } = sealAndEncodeAuditRecord(head, entry);
-      ops.push({ type: 'put', key: auditKey(record.seq), value: bytes });
-      head = record;
-    }
-    return { ops, objects, head };
+    return objects;
   }
+
+  /** An object's envelope as the group so far leaves it. */
+  async #current(uid: string, key: Buffer, overlay: ReadonlyMap<string, Buffer | null>): Promise<Buffer | undefined> {
+    const o = overlay.get(uid);
+    if (o !== undefined) return o ?? undefined;
+    return this.#kv.get(key);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Seals a commit's audit entries after `head`, appending their puts to `ops`; returns the new head. */
+function sealInto(ops: KvOp[], changes: Changes, head: AuditHead | undefined): AuditHead | undefined {
+  for (const entry of changes.audit) {
+    const { record, bytes } = sealAndEncodeAuditRecord(head, entry);
+    ops.push({ type: 'put', key: auditKey(record.seq), value: bytes });
+    head = record;
+  }
+  return head;
 }

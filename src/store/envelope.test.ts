@@ -29,6 +29,15 @@ describe('object envelope', () => {
     expect(() => decodeEnvelope(v2, 'x')).toThrow(/version 2/);
   });
 
+  it('decodes the index terms on first use from its own copy, so reusing the input buffer changes nothing', () => {
+    const bytes = Buffer.from(encodeEnvelope(obj));
+    const back = decodeEnvelope(bytes, obj.uid);
+    bytes.fill(0xee);
+    expect(back.index).toEqual(obj.index.map((t) => ({ field: t.field, value: Buffer.from(t.value) })));
+    expect(back.index).toBe(back.index);
+    expect(Buffer.from(back.body)).toEqual(Buffer.from(obj.body));
+  });
+
   it('does not trust a huge term count', () => {
     const bytes = Buffer.from(encodeEnvelope({ ...obj, index: [] }));
     // The count sits after version, uid, owner and revision.

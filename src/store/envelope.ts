@@ -48,10 +48,13 @@ export function encodeEnvelope(obj: StoredObject): Buffer {
  * Parses an envelope; `key` names the object in errors. The value is copied once, and body and
  * index values are views into that copy: callers may keep them (and the caller's buffer may be
  * reused) without a copy per field. On the read path of every Get, so no closures or per-field
- * allocations beyond the strings and views themselves.
+ * allocations beyond the strings and views themselves, and the index terms (a dozen or more per
+ * key, which a Get or a Locate residual check never looks at) are only length-checked here and
+ * decoded when `index` is first read.
  */
 export function decodeEnvelope(data: Uint8Array, key: string): StoredObject {
-  const r = new EnvelopeReader(Buffer.from(data), key);
+  const buf = Buffer.from(data);
+  const r = new EnvelopeReader(buf, key);
   const version = r.u8();
   if (version !== ENVELOPE_VERSION) {
     throw new StoreCorruptionError(`object ${key}: unknown envelope version ${String(version)}`);
@@ -62,14 +65,35 @@ export function decodeEnvelope(data: Uint8Array, key: string): StoredObject {
   const count = r.u32();
   // Each term takes at least 8 bytes: a hostile count cannot make us allocate before failing.
   r.need(count * 8);
+  const termsAt = r.pos;
+  for (let i = 0; i < count; i++) {
+    r.skip();
+    r.skip();
+  }
+  const body = r.bytes();
+  if (r.pos !== r.buf.length) throw new StoreCorruptionError(`object ${key}: trailing bytes in envelope`);
+  let index: IndexTerm[] | undefined;
+  return {
+    uid,
+    owner,
+    revision,
+    body,
+    // Every length was checked above, so decoding the terms later cannot fail.
+    get index(): IndexTerm[] {
+      return (index ??= decodeTerms(buf, termsAt, count, key));
+    },
+  };
+}
+
+function decodeTerms(buf: Buffer, at: number, count: number, key: string): IndexTerm[] {
+  const r = new EnvelopeReader(buf, key);
+  r.pos = at;
   const index: IndexTerm[] = new Array<IndexTerm>(count);
   for (let i = 0; i < count; i++) {
     const field = r.text();
     index[i] = { field, value: r.bytes() };
   }
-  const body = r.bytes();
-  if (r.pos !== r.buf.length) throw new StoreCorruptionError(`object ${key}: trailing bytes in envelope`);
-  return { uid, owner, revision, body, index };
+  return index;
 }
 
 /** A bounds-checked cursor over one envelope. */
@@ -111,6 +135,13 @@ class EnvelopeReader {
     const out = this.buf.subarray(this.pos, this.pos + len);
     this.pos += len;
     return out;
+  }
+
+  /** Steps over a length-prefixed field, checking its length. */
+  skip(): void {
+    const len = this.u32();
+    this.need(len);
+    this.pos += len;
   }
 
   /** A length-prefixed UTF-8 string. */

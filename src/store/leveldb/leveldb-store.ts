@@ -7,17 +7,31 @@
 import { ClassicLevel } from 'classic-level';
 import { openKvObjectStore, type InspectableStore, type StoreOptions } from '../kv-object-store.js';
 import type { KeyRange } from '../keys.js';
-import type { KeyCursor, KvReader, KvSnapshot, OrderedKv } from '../ordered-kv.js';
+import type { KeyCursor, KvOp, KvReader, KvSnapshot, OrderedKv } from '../ordered-kv.js';
 import { StoreError } from '../errors.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 type ReadOpts = { snapshot?: ReturnType<Db['snapshot']> };
 
 const BINARY = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+/** Batches are synchronous (fsync'd): a commit is durable when its promise resolves. */
+const WRITE_OPTS = { ...BINARY, sync: true } as const;
 
 function levelReader(db: Db, read: ReadOpts): KvReader {
+  const snapshotOpts = read.snapshot === undefined ? undefined : { ...BINARY, ...read };
   return {
-    get: (key) => db.get(key, { ...BINARY, ...read }),
+    // Point reads are synchronous (classic-level getSync): the objects a request reads are
+    // almost always in LevelDB's memtable or block cache, where the read takes a few µs, and the
+    // async get's round trip through the libuv thread pool cost far more than that (14% of a
+    // Get's main-thread time at 16 connections, BENCHMARKS.md "Get throughput"). The price: a
+    // read of a block in no cache waits for the disk on the event loop.
+    get: (key) => {
+      try {
+        return Promise.resolve(snapshotOpts === undefined ? db.getSync(key) : db.getSync(key, snapshotOpts));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    },
     keys: (range: KeyRange): KeyCursor => {
       const it = db.keys({ keyEncoding: 'buffer', gte: range.gte, lt: range.lt, ...read });
       return {
@@ -46,7 +60,8 @@ function levelKv(db: Db): OrderedKv {
       const snapshot = db.snapshot();
       return { ...levelReader(db, { snapshot }), release: () => snapshot.close() };
     },
-    write: (ops) => db.batch(ops.map((op) => ({ ...op })), { ...BINARY, sync: true }),
+    // abstract-level copies each op before use, so ours are passed as they are.
+    write: (ops) => db.batch(ops as KvOp[], WRITE_OPTS),
     close: () => db.close(),
   };
 }
