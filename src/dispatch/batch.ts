@@ -80,13 +80,13 @@ async function commit(deps: BatchDeps, changes: Changes): Promise<void> {
 }
 
 /**
- * A commit that lost a race: another request wrote one of the same objects since this item read
- * it (the store's revision check), or deleted one it meant to delete. The item is run again from
+ * The object a commit lost a race for, if it did: another request wrote it since this item read
+ * it (the store's revision check), or deleted it. The item is run again from
  * the start on a fresh unit of work, so it re-reads the object and re-applies every check (a
  * Usage Limits charge sees the new count; a second clearing of Fresh writes nothing).
  */
-function lostRace(err: unknown): boolean {
-  return err instanceof StaleRevisionError || err instanceof ObjectNotFoundError;
+function lostRace(err: unknown): string | undefined {
+  return err instanceof StaleRevisionError || err instanceof ObjectNotFoundError ? err.uid : undefined;
 }
 
 /** Attempts per item before a contended write is answered with General Failure. */
@@ -113,9 +113,6 @@ async function underLock<T>(uid: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function raceUid(err: unknown): string {
-  return err instanceof StaleRevisionError || err instanceof ObjectNotFoundError ? err.uid : '';
-}
 
 function concurrentUpdate(item: RequestBatchItem): ResponseBatchItem {
   return {
@@ -155,13 +152,14 @@ async function runAndCommit(
       const done = lockUid === undefined ? await attemptOnce() : await underLock(lockUid, attemptOnce);
       return { response: done.response, failed: done.failed, idPlaceholder: ctx.idPlaceholder };
     } catch (err) {
-      const retry = lostRace(err) && attempt < MAX_ATTEMPTS;
+      const raced = lostRace(err);
+      const retry = raced !== undefined && attempt < MAX_ATTEMPTS;
       ctx.log.debug({ err, attempt, retry }, 'commit refused');
       if (retry) {
-        lockUid = raceUid(err);
+        lockUid = raced;
         continue;
       }
-      const response = lostRace(err) ? concurrentUpdate(item) : failure(ctx, item, err);
+      const response = raced !== undefined ? concurrentUpdate(item) : failure(ctx, item, err);
       const refused: ItemOutcome = { failed: true, uids: outcome?.uids ?? [], response };
       // The item changed nothing; its audit record says so. If even that cannot be written the
       // store is failing: the error goes up and the connection's handler answers or closes.
@@ -215,7 +213,7 @@ export async function runBatch(req: RequestMessage, deps: BatchDeps): Promise<Re
     try {
       await commit(deps, { put: changes.put, delete: changes.delete, audit: audits });
     } catch (err) {
-      if (!lostRace(err)) throw err;
+      if (lostRace(err) === undefined) throw err;
       // Another request wrote one of these objects meanwhile: nothing of the batch is applied.
       // Re-running an Undo batch could repeat effects outside the store, so it is not retried.
       for (let i = 0; i < out.length; i++) if (out[i]!.resultStatus === ResultStatus.Success) out[i] = concurrentUpdate(req.items[i]!);
