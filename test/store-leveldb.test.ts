@@ -1,6 +1,7 @@
 // LevelDB-specific behaviour: atomicity when the batch itself fails, durability across restarts,
 // audit head repair, and locate answered from the indexes at 10,000 objects.
 import { ClassicLevel } from 'classic-level';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import type { AuditEntry } from '../src/audit/record.js';
 import { encodeIndexString } from '../src/store/index-keys.js';
 import { AUDIT_RANGE, META_AUDIT_HEAD, OBJECT_RANGE, auditKey } from '../src/store/keys.js';
 import { openKvObjectStore } from '../src/store/kv-object-store.js';
-import { openLevelDbKv, openLevelDbStore } from '../src/store/leveldb/leveldb-store.js';
+import { compactLevelDbStore, openLevelDbKv, openLevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import type { StoredObject } from '../src/store/object-store.js';
 
 const entry = (operation: string, uids: string[]): AuditEntry => ({ time: '2026-01-01T00:00:00.000Z', principal: 'alice', operation, uids, result: 'Success' });
@@ -194,5 +195,42 @@ describe('LevelDB store', () => {
     expect(all.uids).toHaveLength(10_000);
     expect(all.keysRead).toBe(10_000);
     await store.close();
+  });
+
+  it('compacts a closed store to one level without losing an object, an index term or the chain', async () => {
+    let store = await openLevelDbStore(storeDir);
+    // Several memtable flushes' worth (LevelDB's default write buffer is 4 MiB), so that the store
+    // has level-0 tables to compact.
+    const big = Buffer.alloc(64 * 1024, 7);
+    for (let i = 0; i < 200; i++) {
+      await store.commit({ put: [{ ...obj(`c${i}`, `n-${i % 4}`), body: Buffer.concat([big, Buffer.from(String(i))]) }], delete: [], audit: [entry('Create', [`c${i}`])] });
+    }
+    const head = store.auditHead();
+    await store.close();
+    const filesAtLevel = async (): Promise<number[]> => {
+      const db = new ClassicLevel<Buffer, Buffer>(storeDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      await db.open();
+      try {
+        return [0, 1, 2, 3, 4, 5, 6].map((l) => Number(db.getProperty(`leveldb.num-files-at-level${l}`)));
+      } finally {
+        await db.close();
+      }
+    };
+    expect((await filesAtLevel())[0]).toBeGreaterThan(0);
+    await compactLevelDbStore(storeDir);
+    const levels = await filesAtLevel();
+    expect(levels[0]).toBe(0);
+    expect(levels.filter((n) => n > 0)).toHaveLength(1);
+    store = await openLevelDbStore(storeDir);
+    expect(store.auditHead()).toEqual(head);
+    for (let i = 0; i < 200; i++) expect((await store.get(`c${i}`))?.body.subarray(big.length).toString(), `c${i}`).toBe(String(i));
+    expect(await store.locate([{ field: 'name', equals: encodeIndexString('n-1') }])).toHaveLength(50);
+    expect(await verifyAuditChain(store.auditRecords())).toMatchObject({ ok: true, count: 200 });
+    await store.close();
+  });
+
+  it('refuses to compact a directory that holds no store, creating nothing', async () => {
+    await expect(compactLevelDbStore(storeDir)).rejects.toThrow(/cannot open store/);
+    expect(existsSync(storeDir)).toBe(false);
   });
 });
