@@ -185,6 +185,13 @@ describe('LevelDB store', () => {
     expect(both.uids).toEqual(['uid-07421']);
     expect(both.keysRead).toBeLessThanOrEqual(4);
     expect(both.objectsRead).toBe(0);
+    // The same with objectType marked broad: the name's one entry is walked, and objectType is
+    // checked by one point read of that uid's index key (a hit, then a miss).
+    const broadType = (t: string) => ({ field: 'objectType', equals: encodeIndexString(t), broad: true });
+    expect(await measure([broadType('PrivateKey'), { field: 'name', equals: encodeIndexString('key-7421') }])).toEqual({ uids: ['uid-07421'], keysRead: 2, objectsRead: 0 });
+    expect(await measure([broadType('SymmetricKey'), { field: 'name', equals: encodeIndexString('key-7421') }])).toEqual({ uids: [], keysRead: 2, objectsRead: 0 });
+    // Broad conditions alone are still a leapfrog join, not a probe of every key.
+    expect(await measure([broadType('SymmetricKey')], { limit: 3 })).toEqual({ uids: ['uid-00000', 'uid-00002', 'uid-00004'], keysRead: 3, objectsRead: 0 });
     // Paging stops early; and the counter does count when a scan is really needed.
     expect(await measure([{ field: 'objectType', equals: encodeIndexString('SymmetricKey') }], { limit: 3 })).toEqual({
       uids: ['uid-00000', 'uid-00002', 'uid-00004'],

@@ -11,7 +11,7 @@ import type { AuditRecord } from '../audit/record.js';
 import { CommitQueue, headBytes } from './commit-queue.js';
 import { decodeEnvelope } from './envelope.js';
 import { InvalidChangesError, StoreClosedError, StoreCorruptionError } from './errors.js';
-import { AUDIT_RANGE, META_AUDIT_HEAD, META_FORMAT, auditKey, objectKey, seqFromAuditKey, uidBytes } from './keys.js';
+import { AUDIT_RANGE, INDEX_PREFIX, META_AUDIT_HEAD, META_FORMAT, auditKey, objectKey, seqFromAuditKey, uidBytes } from './keys.js';
 import { locateUids } from './locate.js';
 import type { Changes, IndexCondition, LocateOptions, ObjectStore, StoredObject } from './object-store.js';
 import type { KeyCursor, KvOp, KvReader, OrderedKv } from './ordered-kv.js';
@@ -214,7 +214,9 @@ class KvObjectStore implements InspectableStore {
     const metrics = this.#reads;
     return {
       get: (key) => {
-        metrics.objectsRead++;
+        // Locate reads objects (range conditions) and single index keys (broad equalities).
+        if (key[0] === INDEX_PREFIX[0] && key[1] === INDEX_PREFIX[1]) metrics.keysRead++;
+        else metrics.objectsRead++;
         return reader.get(key);
       },
       keys: (range): KeyCursor => {

@@ -7,6 +7,11 @@
  *     largest uid any of them is on, until all agree. The cost follows the most selective
  *     condition (about k * its matches key reads), not the largest, so "objectType = SymmetricKey
  *     AND name = x" reads a handful of keys even with millions of keys stored.
+ *     Conditions marked `broad` (a value most objects share, such as the owner) join the
+ *     leapfrog only when every equality is broad. Otherwise each candidate of the others is
+ *     checked against them with one point read of its exact index key. A cursor costs an
+ *     iterator, seeks through every LevelDB level and thread-pool round trips; a point read of a
+ *     key next to the ones just read costs a few µs.
  *  2. Without an equality condition, the first range condition drives: its range is scanned (keys
  *     are sorted by value, then uid), the uids are deduplicated and sorted.
  *  3. Remaining range conditions are checked per candidate against the index terms held in the
@@ -48,10 +53,14 @@ export async function locateUids(
 
   let candidates: AsyncIterable<Buffer> | Iterable<Buffer>;
   let residual: readonly RangeCondition[] = ranges;
+  let probes: readonly Buffer[] = [];
   if (conditions.length === 0) {
     candidates = scanSuffixes(reader.keys(OBJECT_RANGE), OBJECT_PREFIX.length);
   } else if (equalities.length > 0) {
-    candidates = leapfrog(reader, equalities.map((c) => indexValuePrefix(c.field, c.equals)));
+    const selective = equalities.filter((c) => c.broad !== true);
+    const walked = selective.length > 0 ? selective : equalities;
+    if (selective.length > 0) probes = equalities.filter((c) => c.broad === true).map((c) => indexValuePrefix(c.field, c.equals));
+    candidates = leapfrog(reader, walked.map((c) => indexValuePrefix(c.field, c.equals)));
   } else {
     const [driver, ...rest] = ranges as [RangeCondition, ...RangeCondition[]];
     candidates = await rangeUids(reader, driver);
@@ -60,6 +69,7 @@ export async function locateUids(
 
   let skipped = 0;
   for await (const uid of candidates) {
+    if (probes.length > 0 && !(await hasAllKeys(reader, probes, uid))) continue;
     if (residual.length > 0 && !(await matchesAll(reader, uid, residual))) continue;
     if (skipped < offset) {
       skipped++;
@@ -125,6 +135,12 @@ async function rangeUids(reader: KvReader, c: RangeCondition): Promise<Buffer[]>
     await cursor.close();
   }
   return [...seen.values()].sort(Buffer.compare);
+}
+
+/** Whether every `prefix + uid` index key exists: the equality conditions checked by point reads. */
+async function hasAllKeys(reader: KvReader, prefixes: readonly Buffer[], uid: Buffer): Promise<boolean> {
+  for (const p of prefixes) if ((await reader.get(Buffer.concat([p, uid]))) === undefined) return false;
+  return true;
 }
 
 async function matchesAll(reader: KvReader, uid: Buffer, conditions: readonly RangeCondition[]): Promise<boolean> {

@@ -53,7 +53,17 @@ export interface Changes {
  * be left out; with neither, every object that has the field matches).
  */
 export type IndexCondition =
-  | { readonly field: string; readonly equals: Uint8Array }
+  | {
+      readonly field: string;
+      readonly equals: Uint8Array;
+      /**
+       * A hint that many objects share this value (the owner, the storage status, the object type):
+       * when a condition without the hint is present, the store walks that one's entries and checks
+       * this one per candidate with a point read, instead of walking both ranges. Never changes the
+       * result, only the cost.
+       */
+      readonly broad?: boolean;
+    }
   | { readonly field: string; readonly from?: Uint8Array; readonly to?: Uint8Array };
 
 /** Paging of {@link ObjectStore.locate} results. */

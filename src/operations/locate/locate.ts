@@ -66,6 +66,21 @@ function nonNegative(v: number | undefined, what: string): number | undefined {
   return v;
 }
 
+/**
+ * Attributes whose values most objects share: their conditions are marked `broad`, so the store
+ * checks them per candidate of a more selective condition (a Name, a custom attribute) instead of
+ * walking their index ranges (src/store/locate.ts). The owner and storage-status conditions
+ * Locate adds itself are broad too.
+ */
+const BROAD_TAGS: ReadonlySet<number> = new Set([
+  Tag.ObjectType,
+  Tag.CryptographicAlgorithm,
+  Tag.CryptographicLength,
+  Tag.KeyFormatType,
+  Tag.Fresh,
+  Tag.OperationPolicyName,
+]);
+
 /** Index conditions and residual checks for the request's attributes. */
 export function buildConditions(attributes: readonly Attribute[]): { conditions: IndexCondition[]; residual: Residual[] } {
   const conditions: IndexCondition[] = [];
@@ -100,7 +115,7 @@ export function buildConditions(attributes: readonly Attribute[]): { conditions:
         conditions.push({ field });
         residual.push(a);
       } else {
-        conditions.push({ field, equals: v });
+        conditions.push(a.vendor === undefined && BROAD_TAGS.has(a.tag) ? { field, equals: v, broad: true } : { field, equals: v });
       }
     }
   }
@@ -165,9 +180,9 @@ export default defineOperation<LocateRequest, LocateResponse>({
   },
   async handle(ctx, req) {
     const { conditions, residual } = buildConditions(req.attributes);
-    conditions.push({ field: 'owner', equals: encodeIndexString(ctx.principal) });
+    conditions.push({ field: 'owner', equals: encodeIndexString(ctx.principal), broad: true });
     if (req.objectGroupMember === ObjectGroupMember.GroupMemberFresh) {
-      conditions.push({ field: attributeField({ tag: Tag.Fresh }), equals: Uint8Array.of(1) });
+      conditions.push({ field: attributeField({ tag: Tag.Fresh }), equals: Uint8Array.of(1), broad: true });
     }
     const mask = req.storageStatusMask || StorageStatusMask.OnLineStorage;
     const statuses = STORAGE.filter(([bit]) => (mask & bit) !== 0).map(([, term]) => term);
@@ -175,7 +190,7 @@ export default defineOperation<LocateRequest, LocateResponse>({
     if (statuses.length === STORAGE.length) all = await find(ctx, conditions, residual);
     else {
       // One index lookup per requested storage status, merged in uid order.
-      const parts = await Promise.all(statuses.map((s) => find(ctx, [...conditions, { field: 'storage', equals: s }], residual)));
+      const parts = await Promise.all(statuses.map((s) => find(ctx, [...conditions, { field: 'storage', equals: s, broad: true }], residual)));
       all = parts.flat().sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     }
     if (req.objectGroupMember === ObjectGroupMember.GroupMemberDefault) all = all.slice(0, 1);
