@@ -126,10 +126,18 @@ export function cipherStreamProviderOf(p: CryptoProvider): (CryptoProvider & Cip
 
 const CIPHER_METHODS = ['encrypt', 'decrypt', 'mac', 'macVerify', 'digest', 'seedRandom'] as const;
 
+/** Providers already examined by cipherProviderOf (it runs once per cryptographic request). */
+const cipherCapable = new WeakMap<CryptoProvider, boolean>();
+
 /** The provider's cipher services, or undefined when it has none (the operations then answer Feature Not Supported). */
 export function cipherProviderOf(p: CryptoProvider): (CryptoProvider & CipherProvider) | undefined {
-  const o = p as unknown as Record<string, unknown>;
-  return CIPHER_METHODS.every((m) => typeof o[m] === 'function') ? (p as CryptoProvider & CipherProvider) : undefined;
+  let ok = cipherCapable.get(p);
+  if (ok === undefined) {
+    const o = p as unknown as Record<string, unknown>;
+    ok = CIPHER_METHODS.every((m) => typeof o[m] === 'function');
+    cipherCapable.set(p, ok);
+  }
+  return ok ? (p as CryptoProvider & CipherProvider) : undefined;
 }
 
 /** Largest input to one cipher, MAC or hash call: bounds worker-thread time and output buffers. */

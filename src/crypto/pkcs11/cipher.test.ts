@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeCryptoProvider } from '../fake-provider.js';
 import { CryptoError, type KeyRef } from '../provider.js';
 import type { CipherParams } from './cipher-params.js';
-import { SYNC_MAX_BYTES } from './cipher.js';
+import { runsSynchronously, SYNC_MAX_BYTES } from './cipher.js';
 import { openPkcs11Provider, type Pkcs11CryptoProvider } from './provider.js';
 import { ensureSoftHsmToken } from './softhsm.js';
 
@@ -54,7 +54,8 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
 
 describe('encrypt / decrypt', () => {
   it('inputs on both sides of SYNC_MAX_BYTES (synchronous and libuv-pool calls) give node:crypto\'s results; a bad tag fails either way', async () => {
-    for (const n of [1, SYNC_MAX_BYTES, SYNC_MAX_BYTES + 1, 65_536]) {
+    // SYNC_MAX_BYTES - 16 is the largest input answered without a promise hop (runsSynchronously).
+    for (const n of [1, SYNC_MAX_BYTES - 16, SYNC_MAX_BYTES - 15, SYNC_MAX_BYTES, SYNC_MAX_BYTES + 1, 65_536]) {
       const data = Buffer.alloc(n, n & 0xff);
       const r = await hsm.encrypt(aes, 'AES', { mode: 'GCM' }, data);
       const c = createCipheriv('aes-256-gcm', aesKey, Buffer.from(r.iv!));
@@ -192,6 +193,44 @@ describe('mac / macVerify', () => {
     );
   });
 
+
+  it('a cached key answers at once when a session is free, and waits for one when none is: same results either way', async () => {
+    expect(runsSynchronously(SYNC_MAX_BYTES - 16)).toBe(true);
+    expect(runsSynchronously(SYNC_MAX_BYTES - 15)).toBe(false);
+    const one = await openPkcs11Provider({ ...(await ensureSoftHsmToken(dataDir)), sessionPoolSize: 1 });
+    try {
+      const ref = await one.generateSymmetricKey({ algorithm: 'AES', lengthBits: 128, extractable: true });
+      const key = Buffer.from(await one.exportKeyMaterial(ref, 'AES'));
+      const iv = Buffer.alloc(12, 9);
+      const data = Buffer.from(ODD);
+      const expected = node('aes-128-gcm', key, iv, data, false);
+      // First use unwraps (the asynchronous path); the second finds the cached object.
+      for (let i = 0; i < 2; i++) {
+        expect(one.cachedObjects.symmetric).toBe(i);
+        const r = await one.encrypt(ref, 'AES', { mode: 'GCM', iv }, data);
+        expect(Buffer.from(r.data)).toEqual(expected);
+      }
+      // The only session is held: an Encrypt on the cached key queues and runs once it is back.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const held = one.withUnwrappedKey(ref, 'AES', () => gate);
+      let settled = false;
+      const queued = one.encrypt(ref, 'AES', { mode: 'GCM', iv }, data).finally(() => (settled = true));
+      await new Promise((r) => setImmediate(r));
+      expect(settled).toBe(false);
+      release();
+      await held;
+      const r = await queued;
+      expect(Buffer.from(r.data)).toEqual(expected);
+      // Refusals on the immediate path are rejections, and leave the pool usable.
+      const badTag = Buffer.from(r.tag!).map((b, i) => (i === 0 ? b ^ 1 : b));
+      expect(await code(one.decrypt(ref, 'AES', { mode: 'GCM', iv }, r.data, badTag))).toBe('BAD_KEY');
+      expect(await code(one.encrypt(ref, 'AES', { mode: 'CBC' }, data))).toBe('UNSUPPORTED');
+      expect(Buffer.from(await one.decrypt(ref, 'AES', { mode: 'GCM', iv }, r.data, r.tag))).toEqual(data);
+    } finally {
+      await one.close();
+    }
+  });
 
   it('HMAC-SHA256 matches node:crypto; verify accepts it and rejects a changed one', async () => {
     const material = Buffer.alloc(32, 0x5a);

@@ -66,6 +66,15 @@ function ctrParams(counterBlock: Buffer): Buffer {
  */
 export const SYNC_MAX_BYTES = 4096;
 
+/**
+ * Whether encryptWith/decryptWith/macWith/macVerifyWith of `dataBytes` of input return a value
+ * rather than a promise: the module's input (plus up to a block of padding, or a GCM tag of at
+ * most 16 bytes) stays within SYNC_MAX_BYTES.
+ */
+export function runsSynchronously(dataBytes: number): boolean {
+  return dataBytes + 16 <= SYNC_MAX_BYTES;
+}
+
 /** A plain Uint8Array over part of a buffer (no copy), as the provider interface hands out. */
 function view(b: Buffer, from = 0, to = b.length): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset + from, to - from);
@@ -98,23 +107,37 @@ export function cipherMechanism(c: ResolvedCipher): Mechanism {
   }
 }
 
-/** Encrypts with the lent key. For GCM the tag is split off the PKCS#11 output (ciphertext||tag). */
-export async function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, p: CipherParams, data: Uint8Array): Promise<EncryptResult> {
+/** A Buffer over the same memory (no copy): pkcs11js takes Buffers only. */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
+}
+
+/**
+ * Encrypts with the lent key. For GCM the tag is split off the PKCS#11 output (ciphertext||tag).
+ * Synchronous (a value, not a promise) for inputs up to SYNC_MAX_BYTES, so the provider can
+ * answer a small request without a promise hop per layer.
+ */
+export function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, p: CipherParams, data: Uint8Array): EncryptResult | Promise<EncryptResult> {
   const c = resolveCipher(algorithm, p, data, 'encrypt');
-  const input = c.mode === 'ECB' && c.pad ? addPadding(data, c.blockSize) : Buffer.from(data);
+  // The module only reads the input: the request's own bytes are passed, not a copy.
+  const input = c.mode === 'ECB' && c.pad ? addPadding(data, c.blockSize) : asBuffer(data);
   const mechanism = cipherMechanism(c);
   // Empty input: pkcs11js would pass a NULL pointer (CKR_ARGUMENTS_BAD), so finish the operation
   // at once; C_EncryptFinal then yields the GCM tag, or a whole padding block for CBC-PAD.
   const outLength = input.length + 32;
   p11('crypto', () => key.mod.C_EncryptInit(key.session, mechanism, key.handle));
-  const out =
-    input.length === 0
-      ? p11('crypto', () => key.mod.C_EncryptFinal(key.session, Buffer.alloc(outLength)))
-      : input.length <= SYNC_MAX_BYTES
-        ? p11('crypto', () => key.mod.C_Encrypt(key.session, input, Buffer.alloc(outLength)))
-        : await p11Async('crypto', () => key.mod.C_EncryptAsync(key.session, input, Buffer.alloc(outLength)));
-  // Output buffers are fresh and ours alone: hand out views, not copies.
-  const iv = c.iv ? { iv: Uint8Array.from(c.iv) } : {};
+  if (input.length === 0) return encrypted(c, p11('crypto', () => key.mod.C_EncryptFinal(key.session, Buffer.alloc(outLength))));
+  if (input.length <= SYNC_MAX_BYTES) return encrypted(c, p11('crypto', () => key.mod.C_Encrypt(key.session, input, Buffer.alloc(outLength))));
+  // A worker thread reads the input: give it a copy of its own.
+  const copy = Buffer.from(input);
+  return p11Async('crypto', () => key.mod.C_EncryptAsync(key.session, copy, Buffer.alloc(outLength))).then((out) => encrypted(c, out));
+}
+
+/** The result of an encryption from the module's output (fresh and ours alone: views, not copies). */
+function encrypted(c: ResolvedCipher, out: Buffer): EncryptResult {
+  // c.iv is this request's own (resolveCipher copies a caller's IV, draws a fresh one otherwise);
+  // handed out as is when it has its ArrayBuffer to itself (a generated GCM IV), else copied.
+  const iv = c.iv ? { iv: c.iv.byteLength === c.iv.buffer.byteLength ? view(c.iv) : Uint8Array.from(c.iv) } : {};
   if (c.mode !== 'GCM') return { data: view(out), ...iv };
   const cut = out.length - c.tagLength;
   return { data: view(out, 0, cut), tag: view(out, cut), ...iv };
@@ -122,26 +145,26 @@ export async function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorit
 
 /**
  * Decrypts with the lent key. A GCM tag that does not verify, or bad padding, comes back as
- * CryptoError('BAD_KEY').
+ * CryptoError('BAD_KEY'). Synchronous for inputs up to SYNC_MAX_BYTES (see encryptWith).
  */
-export async function decryptWith(
+export function decryptWith(
   key: UnwrappedKey,
   algorithm: SymmetricAlgorithm,
   p: CipherParams,
   data: Uint8Array,
   tag?: Uint8Array,
-): Promise<Uint8Array> {
+): Uint8Array | Promise<Uint8Array> {
   const c = resolveCipher(algorithm, p, data, 'decrypt', tag);
-  const input = c.mode === 'GCM' ? Buffer.concat([data, tag as Uint8Array]) : Buffer.from(data);
+  const input = c.mode === 'GCM' ? Buffer.concat([data, tag as Uint8Array]) : data.length > SYNC_MAX_BYTES ? Buffer.from(data) : asBuffer(data);
   const mechanism = cipherMechanism(c);
   const outLength = input.length + 32;
   p11('crypto', () => key.mod.C_DecryptInit(key.session, mechanism, key.handle));
-  const out =
-    input.length === 0
-      ? p11('decrypt', () => key.mod.C_DecryptFinal(key.session, Buffer.alloc(outLength)))
-      : input.length <= SYNC_MAX_BYTES
-        ? p11('decrypt', () => key.mod.C_Decrypt(key.session, input, Buffer.alloc(outLength)))
-        : await p11Async('decrypt', () => key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(outLength)));
+  if (input.length === 0) return decrypted(c, p11('decrypt', () => key.mod.C_DecryptFinal(key.session, Buffer.alloc(outLength))));
+  if (input.length <= SYNC_MAX_BYTES) return decrypted(c, p11('decrypt', () => key.mod.C_Decrypt(key.session, input, Buffer.alloc(outLength))));
+  return p11Async('decrypt', () => key.mod.C_DecryptAsync(key.session, input, Buffer.alloc(outLength))).then((out) => decrypted(c, out));
+}
+
+function decrypted(c: ResolvedCipher, out: Buffer): Uint8Array {
   if (c.mode === 'ECB' && c.pad) {
     const plain = stripPadding(out, c.blockSize);
     if (plain === undefined) {
@@ -160,22 +183,21 @@ function macMechanism(algorithm: SymmetricAlgorithm): { mechanism: number; lengt
   return k.cipher === 'AES' ? { mechanism: pkcs11js.CKM_AES_CMAC, length: 16 } : { mechanism: pkcs11js.CKM_DES3_CMAC, length: 8 };
 }
 
-/** MAC of `data` with the lent key (C_Sign with an HMAC or CMAC mechanism). */
-export async function macWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+/** MAC of `data` with the lent key (C_Sign with an HMAC or CMAC mechanism); synchronous up to SYNC_MAX_BYTES. */
+export function macWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, data: Uint8Array): Uint8Array | Promise<Uint8Array> {
   const { mechanism, length } = macMechanism(algorithm);
   checkMacInput(data);
   p11('crypto', () => key.mod.C_SignInit(key.session, { mechanism }, key.handle));
-  const out =
-    data.length === 0
-      ? p11('crypto', () => key.mod.C_SignFinal(key.session, Buffer.alloc(length)))
-      : data.length <= SYNC_MAX_BYTES
-        ? p11('crypto', () => key.mod.C_Sign(key.session, Buffer.from(data), Buffer.alloc(length)))
-        : await p11Async('crypto', () => key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(length)));
-  return view(out);
+  if (data.length === 0) return view(p11('crypto', () => key.mod.C_SignFinal(key.session, Buffer.alloc(length))));
+  if (data.length <= SYNC_MAX_BYTES) return view(p11('crypto', () => key.mod.C_Sign(key.session, asBuffer(data), Buffer.alloc(length))));
+  return p11Async('crypto', () => key.mod.C_SignAsync(key.session, Buffer.from(data), Buffer.alloc(length))).then((out) => view(out));
 }
 
-/** Whether `mac` is the MAC of `data` (C_Verify: the comparison happens inside the module). */
-export async function macVerifyWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
+/**
+ * Whether `mac` is the MAC of `data` (C_Verify: the comparison happens inside the module);
+ * synchronous up to SYNC_MAX_BYTES.
+ */
+export function macVerifyWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, data: Uint8Array, mac: Uint8Array): boolean | Promise<boolean> {
   const { mechanism, length } = macMechanism(algorithm);
   checkMacInput(data);
   // A truncated or overlong MAC is not the MAC: no module call needed (and SoftHSM2 would refuse it).
@@ -183,15 +205,17 @@ export async function macVerifyWith(key: UnwrappedKey, algorithm: SymmetricAlgor
   p11('crypto', () => key.mod.C_VerifyInit(key.session, { mechanism }, key.handle));
   try {
     if (data.length === 0) return p11('crypto', () => key.mod.C_VerifyFinal(key.session, Buffer.from(mac)));
-    if (data.length <= SYNC_MAX_BYTES) return p11('crypto', () => key.mod.C_Verify(key.session, Buffer.from(data), Buffer.from(mac)));
-    return await p11Async('crypto', () => key.mod.C_VerifyAsync(key.session, Buffer.from(data), Buffer.from(mac)));
+    if (data.length <= SYNC_MAX_BYTES) return p11('crypto', () => key.mod.C_Verify(key.session, asBuffer(data), Buffer.from(mac)));
   } catch (err) {
-    // PKCS#11 v2.40 §5.13: a wrong MAC or MAC length is an answer, not a failure.
-    if (err instanceof CryptoError && (err.ckr === pkcs11js.CKR_SIGNATURE_INVALID || err.ckr === pkcs11js.CKR_SIGNATURE_LEN_RANGE)) {
-      return false;
-    }
-    throw err;
+    return verifyAnswer(err);
   }
+  return p11Async('crypto', () => key.mod.C_VerifyAsync(key.session, Buffer.from(data), Buffer.from(mac))).catch(verifyAnswer);
+}
+
+/** PKCS#11 v2.40 §5.13: a wrong MAC or MAC length is an answer (false), not a failure. */
+function verifyAnswer(err: unknown): false {
+  if (err instanceof CryptoError && (err.ckr === pkcs11js.CKR_SIGNATURE_INVALID || err.ckr === pkcs11js.CKR_SIGNATURE_LEN_RANGE)) return false;
+  throw err;
 }
 
 /** Message digest inside the module (C_Digest). */

@@ -39,7 +39,7 @@ import type { EdCurve, EdDsaProvider, EdPrivateKey, GeneratedEdPair } from '../e
 import { Pkcs11EdDsa } from './eddsa.js';
 import type { CipherParams, EncryptResult } from './cipher-params.js';
 import { Pkcs11CipherStreams } from './cipher-stream.js';
-import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, seedIn } from './cipher.js';
+import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, runsSynchronously, seedIn } from './cipher.js';
 import { checkImportLength, generateLengthBytes, HMAC_GENERATE_MIN_BITS, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
 import { p11, p11Async } from './ckr.js';
 import type { ProviderLogger } from './config.js';
@@ -48,13 +48,16 @@ import { ExportWorker } from './export-worker.js';
 import { KeyHandleCache } from './key-cache.js';
 import type { ModuleRef } from './module.js';
 import { destroyQuietly, findObjects, residentSearch } from './objects.js';
-import type { SessionPool } from './session-pool.js';
+import { NO_FREE_SESSION, type SessionPool } from './session-pool.js';
 import { cacheKey, unwrapTemplate } from './unwrap.js';
 import { NOT_OFFERED, rsaTransportMechanism } from './rsa-cipher.js';
 import { MasterKeyWrapper } from './wrapping.js';
 
 /** Return codes meaning a cached key handle no longer names an object. */
 const STALE_HANDLE = new Set<number>([pkcs11js.CKR_KEY_HANDLE_INVALID, pkcs11js.CKR_OBJECT_HANDLE_INVALID]);
+
+/** What cachedKeyNow() returns when it cannot run its callback at once. */
+const NOT_NOW: unique symbol = Symbol('not now');
 
 /** Largest C_GenerateRandom request: it runs synchronously on the event loop. */
 export const MAX_RANDOM_BYTES = 65_536;
@@ -291,6 +294,48 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
   }
 
   /**
+   * withUnwrappedKey() without a promise, for a synchronous `fn`: runs it at once when a session
+   * is free and the key's object is already cached (the same cache, references and stale-handle
+   * eviction as withUnwrappedKey), else returns NOT_NOW and runs nothing. `fn` must not return a
+   * promise: the session goes back to the pool when this returns.
+   */
+  private cachedKeyNow<T>(ref: KeyRef, algorithm: SymmetricAlgorithm, fn: (key: UnwrappedKey) => T): T | typeof NOT_NOW {
+    specOf(algorithm);
+    if (ref.kind === 'wrapped') this.wrapper.check(ref);
+    const key = cacheKey(ref, algorithm);
+    const r = this.pool.useNow((session) => {
+      const entry = this.cache.acquire(key);
+      if (!entry) return NOT_NOW;
+      try {
+        return fn({ mod: this.mod, session, handle: entry.handle });
+      } catch (err) {
+        if (err instanceof CryptoError && err.ckr !== undefined && STALE_HANDLE.has(err.ckr)) this.cache.evict(key, session);
+        throw err;
+      } finally {
+        this.cache.release(entry, session);
+      }
+    });
+    return r === NO_FREE_SESSION ? NOT_NOW : r;
+  }
+
+  /**
+   * A cipher or MAC call with the key: at once when the input is small enough for the module
+   * call to run synchronously and the key's object is cached (no promise hop per layer; the
+   * bulk of small Encrypt/Decrypt/MAC requests), else through withUnwrappedKey().
+   */
+  private withKey<T>(ref: KeyRef, algorithm: SymmetricAlgorithm, inputBytes: number, fn: (key: UnwrappedKey) => T | Promise<T>): Promise<T> {
+    if (runsSynchronously(inputBytes)) {
+      try {
+        const r = this.cachedKeyNow(ref, algorithm, fn as (key: UnwrappedKey) => T);
+        if (r !== NOT_NOW) return Promise.resolve(r);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.withUnwrappedKey(ref, algorithm, fn);
+  }
+
+  /**
    * The usable session object of a wrapped key. An HMAC key shorter than the module's minimum
    * (SoftHSM2: the hash output length; RFC 4231 and the OASIS CS-AC vectors use shorter keys) is
    * zero-padded up to it: HMAC pads every key shorter than the hash block with zeros (RFC 2104
@@ -316,12 +361,12 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
 
   /** Encrypts with a key that stays in the HSM (KMIP Encrypt); see cipher.ts for the parameters. */
   encrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array): Promise<EncryptResult> {
-    return this.withUnwrappedKey(ref, algorithm, (k) => encryptWith(k, algorithm, params, data));
+    return this.withKey(ref, algorithm, data.length, (k) => encryptWith(k, algorithm, params, data));
   }
 
   /** Decrypts with a key that stays in the HSM (KMIP Decrypt); `tag` is the GCM tag. */
   decrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array> {
-    return this.withUnwrappedKey(ref, algorithm, (k) => decryptWith(k, algorithm, params, data, tag));
+    return this.withKey(ref, algorithm, data.length, (k) => decryptWith(k, algorithm, params, data, tag));
   }
 
   /** Starts a multi-part Encrypt or Decrypt kept in the HSM between requests (cipher-stream.ts). */
@@ -342,12 +387,12 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
 
   /** HMAC or CMAC with a key that stays in the HSM (KMIP MAC). */
   mac(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array): Promise<Uint8Array> {
-    return this.withUnwrappedKey(ref, algorithm, (k) => macWith(k, algorithm, data));
+    return this.withKey(ref, algorithm, data.length, (k) => macWith(k, algorithm, data));
   }
 
   /** Checks an HMAC inside the HSM (KMIP MAC Verify). */
   macVerify(ref: KeyRef, algorithm: SymmetricAlgorithm, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
-    return this.withUnwrappedKey(ref, algorithm, (k) => macVerifyWith(k, algorithm, data, mac));
+    return this.withKey(ref, algorithm, data.length, (k) => macVerifyWith(k, algorithm, data, mac));
   }
 
   /** Generates a key pair in the HSM (KMIP Create Key Pair); see asymmetric.ts. */

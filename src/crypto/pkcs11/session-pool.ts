@@ -29,6 +29,9 @@ const DEAD_SESSION = new Set<number>([
  */
 export const MAX_QUEUED_CALLERS = 4096;
 
+/** What SessionPool.useNow() returns when no session is free. */
+export const NO_FREE_SESSION: unique symbol = Symbol('no free session');
+
 export class SessionPool {
   private readonly all: Handle[] = [];
   private readonly free: Handle[] = [];
@@ -77,6 +80,26 @@ export class SessionPool {
     let dead = false;
     try {
       return await fn(session);
+    } catch (err) {
+      dead = err instanceof CryptoError && err.ckr !== undefined && DEAD_SESSION.has(err.ckr);
+      throw err;
+    } finally {
+      this.giveBack(dead ? this.replace(session) : session);
+    }
+  }
+
+  /**
+   * Runs synchronous `fn` at once in a free session, or returns NO_FREE_SESSION without running
+   * it when none is free (or the pool is closed): a small module call then costs no promise hop.
+   * The session goes back (replaced if dead, as in use()) before this returns.
+   */
+  useNow<T>(fn: (session: Handle) => T): T | typeof NO_FREE_SESSION {
+    if (this.closed) return NO_FREE_SESSION;
+    const session = this.free.pop();
+    if (session === undefined) return NO_FREE_SESSION;
+    let dead = false;
+    try {
+      return fn(session);
     } catch (err) {
       dead = err instanceof CryptoError && err.ckr !== undefined && DEAD_SESSION.has(err.ckr);
       throw err;

@@ -32,48 +32,62 @@ export interface CryptoParamFields {
   readonly pSource?: Uint8Array;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Each Cryptographic Parameters field read here: its key in CryptoParamFields and its item type. */
+const FIELDS: ReadonlyMap<number, { readonly key: keyof CryptoParamFields; readonly type: 'Enumeration' | 'Integer' | 'Boolean' | 'ByteString' }> = new Map([
+  [Tag.BlockCipherMode, { key: 'blockCipherMode', type: 'Enumeration' }],
+  [Tag.PaddingMethod, { key: 'paddingMethod', type: 'Enumeration' }],
+  [Tag.HashingAlgorithm, { key: 'hashingAlgorithm', type: 'Enumeration' }],
+  [Tag.CryptographicAlgorithm, { key: 'cryptographicAlgorithm', type: 'Enumeration' }],
+  [Tag.RandomIV, { key: 'randomIV', type: 'Boolean' }],
+  [Tag.TagLength, { key: 'tagLength', type: 'Integer' }],
+  [Tag.IVLength, { key: 'ivLength', type: 'Integer' }],
+  [Tag.CounterLength, { key: 'counterLength', type: 'Integer' }],
+  [Tag.InitialCounterValue, { key: 'initialCounterValue', type: 'Integer' }],
+  [Tag.MaskGenerator, { key: 'maskGenerator', type: 'Enumeration' }],
+  [Tag.MaskGeneratorHashingAlgorithm, { key: 'maskGeneratorHashingAlgorithm', type: 'Enumeration' }],
+  [Tag.PSource, { key: 'pSource', type: 'ByteString' }],
+] as const);
+
+const NO_FIELDS: CryptoParamFields = Object.freeze({});
+
+/**
+ * The fields of a Cryptographic Parameters structure, in one pass over its children: the first
+ * of each tag counts; a number field takes an Enumeration or an Integer, the others their own type.
+ */
 function fieldsOf(node: TtlvNode | undefined): CryptoParamFields {
-  if (node?.type !== 'Structure') return {};
-  const one = (tag: number): TtlvNode | undefined => node.value.find((c) => c.tag === tag);
-  const num = (tag: number): number | undefined => {
-    const c = one(tag);
-    return c?.type === 'Enumeration' || c?.type === 'Integer' ? c.value : undefined;
-  };
-  const rnd = one(Tag.RandomIV);
-  const psrc = one(Tag.PSource);
-  return {
-    blockCipherMode: num(Tag.BlockCipherMode),
-    paddingMethod: num(Tag.PaddingMethod),
-    hashingAlgorithm: num(Tag.HashingAlgorithm),
-    cryptographicAlgorithm: num(Tag.CryptographicAlgorithm),
-    randomIV: rnd?.type === 'Boolean' ? rnd.value : undefined,
-    tagLength: num(Tag.TagLength),
-    ivLength: num(Tag.IVLength),
-    counterLength: num(Tag.CounterLength),
-    initialCounterValue: num(Tag.InitialCounterValue),
-    maskGenerator: num(Tag.MaskGenerator),
-    maskGeneratorHashingAlgorithm: num(Tag.MaskGeneratorHashingAlgorithm),
-    pSource: psrc?.type === 'ByteString' ? psrc.value : undefined,
-  };
+  if (node?.type !== 'Structure') return NO_FIELDS;
+  const out: Mutable<CryptoParamFields> = {};
+  for (const c of node.value) {
+    const f = FIELDS.get(c.tag);
+    if (f === undefined || out[f.key] !== undefined) continue;
+    if (f.type === 'Boolean') {
+      if (c.type === 'Boolean') out.randomIV = c.value;
+    } else if (f.type === 'ByteString') {
+      if (c.type === 'ByteString') out.pSource = c.value;
+    } else if (c.type === 'Enumeration' || c.type === 'Integer') {
+      (out as Record<string, unknown>)[f.key] = c.value;
+    }
+  }
+  return out;
 }
 
-/** Reads the request's Cryptographic Parameters (the Fields reader type-checks each field). */
+/**
+ * Reads the request's Cryptographic Parameters. The Fields reader type-checks each field present
+ * (and refuses a repeated one) as it reads it.
+ */
 export function decodeCryptoParams(payload: Fields | undefined): CryptoParamFields | undefined {
   const p = payload?.struct(Tag.CryptographicParameters);
   if (p === undefined) return undefined;
-  p.enum(Tag.BlockCipherMode);
-  p.enum(Tag.PaddingMethod);
-  p.enum(Tag.HashingAlgorithm);
-  p.enum(Tag.CryptographicAlgorithm);
-  p.bool(Tag.RandomIV);
-  p.int(Tag.TagLength);
-  p.int(Tag.IVLength);
-  p.int(Tag.CounterLength);
-  p.int(Tag.InitialCounterValue);
-  p.enum(Tag.MaskGenerator);
-  p.enum(Tag.MaskGeneratorHashingAlgorithm);
-  p.bytes(Tag.PSource);
-  return fieldsOf(p.node);
+  const node = p.node;
+  if (node.type === 'Structure') {
+    for (const c of node.value) {
+      const f = FIELDS.get(c.tag);
+      if (f !== undefined) p.opt(c.tag, f.type);
+    }
+  }
+  return fieldsOf(node);
 }
 
 /** The request's parameters, each absent field taken from the key's attribute. */
