@@ -37,6 +37,9 @@ function refuse(problem: CipherProblem, msg: string): CipherParamError {
   return new CipherParamError(problem, msg);
 }
 
+/** The AAD of a request without one (never written to: the module only reads it). */
+const NO_AAD = Buffer.alloc(0);
+
 const MODES: ReadonlySet<string> = new Set(['ECB', 'CBC', 'CTR', 'GCM']);
 
 /**
@@ -87,7 +90,7 @@ export function resolveCipher(
     if (!ok) throw refuse('iv', `bad IV length ${p.iv.length} for ${algorithm}-${p.mode}`);
     iv = Buffer.from(p.iv);
   }
-  return { algorithm, mode: p.mode, pad, blockSize, iv, aad: Buffer.from(p.aad ?? new Uint8Array(0)), tagLength };
+  return { algorithm, mode: p.mode, pad, blockSize, iv, aad: p.aad === undefined ? NO_AAD : Buffer.from(p.aad), tagLength };
 }
 
 /** PKCS#7 padding to whole blocks (RFC 5652 §6.3), for ECB, which PKCS#11 has no *_PAD for. */

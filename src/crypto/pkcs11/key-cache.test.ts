@@ -29,6 +29,28 @@ describe('KeyHandleCache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('keeps LRU order across repeated use of the newest entry, eviction of it and clear()', () => {
+    const { cache, destroyed } = setup(2);
+    cache.release(cache.add('a', h(1), true, S), S);
+    cache.release(cache.add('b', h(2), true, S), S);
+    for (let i = 0; i < 3; i++) cache.release(cache.acquire('b')!, S); // b stays newest
+    cache.release(cache.acquire('a')!, S); // a becomes newest
+    cache.release(cache.acquire('a')!, S);
+    cache.release(cache.add('c', h(3), true, S), S); // evicts b, the least recent
+    expect(destroyed).toEqual([2]);
+    cache.evict('c', S); // the newest goes
+    expect(destroyed).toEqual([2, 3]);
+    cache.release(cache.add('d', h(4), true, S), S);
+    cache.release(cache.acquire('a')!, S); // a is newest again, then d
+    cache.release(cache.acquire('d')!, S);
+    cache.release(cache.add('e', h(5), true, S), S); // evicts a
+    expect(destroyed).toEqual([2, 3, 1]);
+    cache.clear(S);
+    expect(destroyed).toEqual([2, 3, 1, 4, 5]);
+    cache.release(cache.add('a', h(6), true, S), S);
+    expect(cache.acquire('a')).toBeDefined();
+  });
+
   it('destroys an evicted entry only when its last user releases it', () => {
     const { cache, destroyed } = setup(1);
     const a = cache.add('a', h(1), true, S);

@@ -18,6 +18,8 @@ export interface CachedKey {
 
 export class KeyHandleCache {
   private readonly entries = new Map<string, CachedKey>();
+  /** The entry last in `entries` (most recently used), if known. */
+  private newest: CachedKey | undefined;
 
   /**
    * @param destroy removes a session object (C_DestroyObject) using the session the caller
@@ -32,8 +34,12 @@ export class KeyHandleCache {
   acquire(key: string): CachedKey | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // Already the most recently used (a run of requests on one key): no reordering needed.
+    if (entry !== this.newest) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.newest = entry;
+    }
     entry.refs += 1;
     return entry;
   }
@@ -44,6 +50,7 @@ export class KeyHandleCache {
     if (this.capacity <= 0 || this.entries.has(key)) return entry; // a racing unwrap won; ours stays private
     entry.cached = true;
     this.entries.set(key, entry);
+    this.newest = entry;
     for (const [k, e] of this.entries) {
       if (this.entries.size <= this.capacity) break;
       if (e === entry) continue;
@@ -65,6 +72,7 @@ export class KeyHandleCache {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
+    if (entry === this.newest) this.newest = undefined;
     entry.cached = false;
     if (entry.refs === 0) this.drop(entry, session);
   }
@@ -81,6 +89,7 @@ export class KeyHandleCache {
       else if (e.refs === 0) this.drop(e, session);
     }
     this.entries.clear();
+    this.newest = undefined;
   }
 
   get size(): number {
