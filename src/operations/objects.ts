@@ -31,6 +31,7 @@ import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { attributeTerms } from './locate/terms.js';
+import { objectCacheFor } from './object-cache.js';
 import type { SecretRef } from './objects/material.js';
 import type { RequestContext } from './types.js';
 
@@ -281,8 +282,13 @@ export function asItemNotFound(e: unknown): never {
  */
 export async function loadObject(ctx: RequestContext, uid: string, opts: { allowDestroyed?: boolean } = {}): Promise<ManagedObject> {
   const stored = await ctx.tx.get(uid);
-  if (stored === undefined) throw objectNotFound(ctx.version, uid);
-  const obj = deserializeObject(stored);
+  const cache = objectCacheFor(ctx.store);
+  if (stored === undefined) {
+    cache.evict(uid);
+    throw objectNotFound(ctx.version, uid);
+  }
+  // Decoded once per stored version (object-cache.ts: exact, checked against the bytes just read).
+  const obj = cache.load(stored, deserializeObject);
   if (obj.owner !== ctx.principal) throw objectNotFound(ctx.version, uid);
   const st = objectState(obj);
   if (!opts.allowDestroyed && (st === State.Destroyed || st === State.DestroyedCompromised)) {
