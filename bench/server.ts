@@ -31,9 +31,9 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CryptographicAlgorithm, CryptographicUsageMask, ObjectType, Operation, ResultStatus, Tag } from '../src/kmip/generated/index.js';
-import { enm, int, struct, text } from '../src/ttlv/build.js';
-import { parseResponse, payloadText, request } from '../test/helpers/kmip-request.js';
+import { ResultStatus, Tag } from '../src/kmip/generated/index.js';
+import { parseResponse, payloadText } from '../test/helpers/kmip-request.js';
+import { createAes256Request, getRequest } from './load/closed-loop.js';
 import { KmipSocket } from './load/kmip-socket.js';
 import { startKmipdProcess } from './load/kmipd-process.js';
 import { cpuPressure, describeMachine, machineLine, tableHeader, tableRow } from './load/report.js';
@@ -83,23 +83,8 @@ const groups = (args.only ?? '').split(',').map((g) => {
 });
 
 // KMIP 1.2 requests, encoded once.
-const createAes256 = request([1, 2], [
-  {
-    operation: Operation.Create,
-    payload: [
-      enm(Tag.ObjectType, ObjectType.SymmetricKey),
-      struct(Tag.TemplateAttribute, [
-        struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Algorithm'), enm(Tag.AttributeValue, CryptographicAlgorithm.AES)]),
-        struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Length'), int(Tag.AttributeValue, 256)]),
-        struct(Tag.Attribute, [
-          text(Tag.AttributeName, 'Cryptographic Usage Mask'),
-          int(Tag.AttributeValue, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt),
-        ]),
-      ]),
-    ],
-  },
-]);
-const getKey = (uid: string): Buffer => request([1, 2], [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+const createAes256 = createAes256Request([1, 2]);
+const getKey = (uid: string): Buffer => getRequest(uid, [1, 2]);
 
 let cryptoRequests: Awaited<ReturnType<typeof setupCryptoRequests>> | undefined;
 /** Populating 1M objects takes a while on a busy machine; the watchdog allows for it. */

@@ -15,47 +15,20 @@
  * microseconds per op for this process (all threads), event-loop (main thread) busy microseconds
  * per op, and p50/p99 latency.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPkcs11Provider } from '../../src/crypto/pkcs11/provider.js';
 import { ensureSoftHsmToken } from '../../src/crypto/pkcs11/softhsm.js';
 import { openLevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
-import { LatencyRecorder } from './latency.js';
+import { closedLoop, closedLoopRow, runMain, withWorkDir } from './closed-loop.js';
 
 const SECONDS = Number(process.argv[2] ?? 3);
-const MAX_OPS = 2_000_000;
 
 async function measure(name: string, concurrency: number, op: () => Promise<unknown>): Promise<void> {
-  const lat = new LatencyRecorder(MAX_OPS);
-  for (let i = 0; i < 50; i++) await op(); // warm-up
-  const end = process.hrtime.bigint() + BigInt(Math.round(SECONDS * 1e9));
-  const c0 = process.cpuUsage();
-  const e0 = performance.eventLoopUtilization();
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (lat.count < MAX_OPS) {
-        const s = process.hrtime.bigint();
-        if (s >= end) return;
-        await op();
-        lat.record(Number(process.hrtime.bigint() - s));
-      }
-    }),
-  );
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  const loopUs = (performance.eventLoopUtilization(e0).active * 1000) / lat.count;
-  const { p } = lat.summary([50, 99]);
-  const cpuUs = (c.user + c.system) / lat.count;
-  console.log(
-    `| ${name} | ${concurrency} | ${Math.round(lat.count / secs).toLocaleString('en-US')} | ${Math.round(cpuUs)} | ${Math.round(loopUs)} | ${(p.get(50)! / 1000).toFixed(2)} | ${(p.get(99)! / 1000).toFixed(2)} |`,
-  );
+  console.log(closedLoopRow(name, concurrency, await closedLoop(op, { concurrency, seconds: SECONDS, warmup: 50, mainThread: 'elu' })));
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'kmipd-components-'));
-  try {
+  await withWorkDir('kmipd-components-', async (work) => {
     const token = await ensureSoftHsmToken(join(work, 'data'));
     const crypto = await openPkcs11Provider(token);
     const onLoop = await openPkcs11Provider(token, { exportInWorker: false });
@@ -85,12 +58,7 @@ async function main(): Promise<void> {
       await onLoop.close();
       await crypto.close();
     }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -9,90 +9,37 @@
  *
  *   tsx bench/load/dispatch-get.ts [seconds per case, default 3] [rounds, default 1] [concurrency list, default 1,16]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { openPkcs11Provider } from '../../src/crypto/pkcs11/provider.js';
 import { ensureSoftHsmToken } from '../../src/crypto/pkcs11/softhsm.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
-import { CryptographicAlgorithm, CryptographicUsageMask, ObjectType, Operation, ResultStatus, Tag } from '../../src/kmip/generated/index.js';
+import { ResultStatus, Tag } from '../../src/kmip/generated/index.js';
 import { operations } from '../../src/operations/index.js';
 import { openLevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
-import { enm, int, struct, text } from '../../src/ttlv/build.js';
-import { parseResponse, payloadText, request } from '../../test/helpers/kmip-request.js';
-import { LatencyRecorder } from './latency.js';
+import { parseResponse, payloadText } from '../../test/helpers/kmip-request.js';
+import { closedLoop, closedLoopRow, runMain, withWorkDir, createAes256Request, getRequest } from './closed-loop.js';
 
 const SECONDS = Number(process.argv[2] ?? 3);
 const ROUNDS = Number(process.argv[3] ?? 1);
 const CONCURRENCY = (process.argv[4] ?? '1,16').split(',').map(Number);
-const MAX_OPS = 2_000_000;
 const peer = { principal: 'alice', connId: 'c1' };
 
-/** CPU time of this process's main thread so far, in µs (Linux schedstat: ns on the CPU). */
-function mainThreadCpuUs(): number {
-  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-}
-
 async function measure(name: string, concurrency: number, op: () => Promise<unknown>): Promise<void> {
-  const lat = new LatencyRecorder(MAX_OPS);
-  for (let i = 0; i < 200; i++) await op(); // warm-up
-  const end = process.hrtime.bigint() + BigInt(Math.round(SECONDS * 1e9));
-  const c0 = process.cpuUsage();
-  const m0 = mainThreadCpuUs();
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (lat.count < MAX_OPS) {
-        const s = process.hrtime.bigint();
-        if (s >= end) return;
-        await op();
-        lat.record(Number(process.hrtime.bigint() - s));
-      }
-    }),
-  );
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  const loopUs = (mainThreadCpuUs() - m0) / lat.count;
-  const { p } = lat.summary([50, 99]);
-  const cpuUs = (c.user + c.system) / lat.count;
-  console.log(
-    `| ${name} | ${concurrency} | ${Math.round(lat.count / secs).toLocaleString('en-US')} | ${Math.round(cpuUs)} | ${Math.round(loopUs)} | ${(p.get(50)! / 1000).toFixed(2)} | ${(p.get(99)! / 1000).toFixed(2)} |`,
-  );
+  console.log(closedLoopRow(name, concurrency, await closedLoop(op, { concurrency, seconds: SECONDS })));
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'kmipd-dispatch-get-'));
-  try {
+  await withWorkDir('kmipd-dispatch-get-', async (work) => {
     const token = await ensureSoftHsmToken(join(work, 'data'));
     const crypto = await openPkcs11Provider(token, { exportCache: { ttlMs: 1_000, maxEntries: 1_024 } });
     const store = await openLevelDbStore(join(work, 'data', 'store'));
     const log = pino({ level: 'warn' });
     const dispatcher = new Dispatcher({ store, crypto, log, operations, server: { vendorIdentification: 'kmipd', serverInformation: 'kmipd bench' } });
     try {
-      const created = parseResponse(
-        await dispatcher.handle(
-          request([1, 2], [
-            {
-              operation: Operation.Create,
-              payload: [
-                enm(Tag.ObjectType, ObjectType.SymmetricKey),
-                struct(Tag.TemplateAttribute, [
-                  struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Algorithm'), enm(Tag.AttributeValue, CryptographicAlgorithm.AES)]),
-                  struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Length'), int(Tag.AttributeValue, 256)]),
-                  struct(Tag.Attribute, [
-                    text(Tag.AttributeName, 'Cryptographic Usage Mask'),
-                    int(Tag.AttributeValue, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt),
-                  ]),
-                ]),
-              ],
-            },
-          ]),
-          peer,
-        ),
-      );
+      const created = parseResponse(await dispatcher.handle(createAes256Request([1, 2]), peer));
       const uid = payloadText(created.items[0]!, Tag.UniqueIdentifier)!;
-      const get = request([1, 2], [{ operation: Operation.Get, payload: [text(Tag.UniqueIdentifier, uid)] }]);
+      const get = getRequest(uid, [1, 2]);
       const check = parseResponse(await dispatcher.handle(get, peer));
       if (check.items[0]?.status !== ResultStatus.Success) throw new Error(`Get failed (reason ${check.items[0]?.reason})`);
       console.log('| case | concurrency | ops/s | CPU µs/op | main thread CPU µs/op | p50 ms | p99 ms |\n|---|--:|--:|--:|--:|--:|--:|');
@@ -108,12 +55,7 @@ async function main(): Promise<void> {
       await store.close();
       await crypto.close();
     }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);
