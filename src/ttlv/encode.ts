@@ -201,6 +201,12 @@ class Writer {
     for (let o = end - 8; o < end; o++) b[o] = 0;
   }
 
+  /**
+   * Validate the node and its tag, then hand it to a small function for its type. Kept small on
+   * purpose: one big switch with every type's checks and writes inlined was optimised by V8 on
+   * partial type feedback and then deoptimised and re-optimised, settling in a fast or a slow
+   * state from one process to the next (BENCHMARKS.md, codec fourth session).
+   */
   item(node: TtlvNode): void {
     if (typeof node !== 'object' || node === null) {
       throw new TtlvError('BAD_VALUE', 'item is not an object');
@@ -211,67 +217,114 @@ class Writer {
     if ((top !== 0x42 && top !== 0x54) || (tag & 0xffffff) !== tag) {
       throw new TtlvError('BAD_TAG', 'tag is not a 24-bit 0x42xxxx or 0x54xxxx number', undefined, node.tag);
     }
-    const v = node.value as unknown;
     // Type bytes: KMIP 2.1 §11.23 Table 458 (constants here, not a keyed lookup, on purpose).
     // Commonest types first.
     switch (node.type) {
-      case 'Structure': {
-        if (!Array.isArray(v)) throw bad(node, 'value is not an array');
-        this.room(8);
-        // Relative to `base`: growing may move the message to a new Buffer.
-        const rel = this.pos - this.base;
-        this.pos += 8;
-        const kids = v as TtlvNode[];
-        for (let i = 0; i < kids.length; i++) this.item(kids[i]!);
-        const start = this.base + rel;
-        const len = this.pos - start - 8;
-        if (len > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
-        this.header(start, tag, 0x01, len);
+      case 'Structure':
+        this.structure(node, tag);
         return;
-      }
       case 'Enumeration':
-        if (((v as number) >>> 0) !== v) throw bad(node, 'value is not an unsigned 32-bit integer');
-        this.fixed4(tag, 0x05, v);
+        this.unsigned32(node, tag, 0x05);
         return;
       case 'TextString':
-        if (typeof v !== 'string') throw bad(node, 'value is not a string');
-        this.text(node, tag, v);
+        this.text(node, tag);
         return;
       case 'Integer':
-        if (((v as number) | 0) !== v) throw bad(node, 'value is not a signed 32-bit integer');
-        this.fixed4(tag, 0x02, v);
+        this.integer(node, tag);
         return;
       case 'DateTime':
-        this.int64(node, tag, 0x09, v);
+        this.int64(node, tag, 0x09);
         return;
       case 'Boolean':
-        if (typeof v !== 'boolean') throw bad(node, 'value is not a boolean');
-        this.fixed8(tag, 0x06, 0, v ? 1 : 0); // KMIP 2.1 §10.1: 8 bytes, 0 or 1
+        this.boolean(node, tag);
         return;
       case 'ByteString':
-        if (!(v instanceof Uint8Array)) throw bad(node, 'value is not a Uint8Array');
-        this.byteString(node, tag, v);
+        this.byteString(node, tag);
         return;
       case 'Interval':
-        if (((v as number) >>> 0) !== v) throw bad(node, 'value is not an unsigned 32-bit integer');
-        this.fixed4(tag, 0x0a, v);
+        this.unsigned32(node, tag, 0x0a);
         return;
       case 'LongInteger':
-        this.int64(node, tag, 0x03, v);
+        this.int64(node, tag, 0x03);
         return;
       case 'DateTimeExtended':
-        this.int64(node, tag, 0x0b, v);
+        this.int64(node, tag, 0x0b);
         return;
       case 'BigInteger':
-        if (typeof v !== 'bigint') throw bad(node, 'value is not a bigint');
-        this.bigInteger(node, tag, v);
+        this.bigInteger(node, tag);
         return;
       default:
         throw new TtlvError('BAD_VALUE', 'unknown item type', undefined, (node as TtlvNode).tag);
     }
   }
 
-  private text(node: TtlvNode, tag: number, s: string): void {
+  private structure(node: TtlvNode, tag: number): void {
+    const v = node.value;
+    if (!Array.isArray(v)) throw bad(node, 'value is not an array');
+    this.room(8);
+    // Relative to `base`: growing may move the message to a new Buffer.
+    const rel = this.pos - this.base;
+    this.pos += 8;
+    const kids = v as TtlvNode[];
+    for (let i = 0; i < kids.length; i++) this.item(kids[i]!);
+    const start = this.base + rel;
+    const len = this.pos - start - 8;
+    if (len > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
+    this.header(start, tag, 0x01, len);
+  }
+
+  /** Enumeration, Interval. */
+  private unsigned32(node: TtlvNode, tag: number, type: number): void {
+    const v = node.value as number;
+    if (v >>> 0 !== v) throw bad(node, 'value is not an unsigned 32-bit integer');
+    this.fixed4(tag, type, v);
+  }
+
+  private integer(node: TtlvNode, tag: number): void {
+    const v = node.value as number;
+    if ((v | 0) !== v) throw bad(node, 'value is not a signed 32-bit integer');
+    this.fixed4(tag, 0x02, v);
+  }
+
+  private boolean(node: TtlvNode, tag: number): void {
+    const v = node.value;
+    if (typeof v !== 'boolean') throw bad(node, 'value is not a boolean');
+    this.fixed8(tag, 0x06, 0, v ? 1 : 0); // KMIP 2.1 §10.1: 8 bytes, 0 or 1
+  }
+
+  private text(node: TtlvNode, tag: number): void {
+    const s = node.value;
+    if (typeof s !== 'string') throw bad(node, 'value is not a string');
+    const len = s.length;
+    if (len <= SHORT_TEXT) {
+      // Short strings (most names and identifiers): copy the UTF-16 units as bytes in JS and OR
+      // them together; if none is >= 0x80 the string was ASCII and the bytes are its UTF-8.
+      // Cheaper than Buffer.byteLength's native call. Otherwise undo and take the general path.
+      const full = padded(len);
+      this.room(8 + full);
+      const o = this.pos;
+      const b = this.buf;
+      const end = o + 8 + full;
+      if (len !== 0) this.zeroLastWord(end);
+      let or = 0;
+      for (let i = 0, d = o + 8; i < len; i++, d++) {
+        const c = s.charCodeAt(i);
+        or |= c;
+        b[d] = c;
+      }
+      if (or < 0x80) {
+        this.header(o, tag, 0x07, len);
+        this.pos = end;
+        return;
+      }
+      // Restore the invariant (everything after pos is zero) before the general path.
+      b.fill(0, o + 8, end);
+    }
+    this.utf8Text(node, tag, s);
+  }
+
+  /** Any Text String: validated as well-formed Unicode, written as UTF-8. */
+  private utf8Text(node: TtlvNode, tag: number, s: string): void {
     const n = Buffer.byteLength(s, 'utf8');
     // UTF-8 length equals UTF-16 length exactly when every unit is ASCII (anything else,
     // lone surrogates included, takes 2+ bytes): then the bytes can be copied as latin1.
@@ -287,16 +340,14 @@ class Writer {
     const end = o + 8 + full;
     if (n !== 0) this.zeroLastWord(end);
     if (!ascii) this.buf.write(s, o + 8, n, 'utf8');
-    else if (n <= SHORT_TEXT) {
-      // Short ASCII (most names and identifiers): a JS copy beats the native call's overhead.
-      const b = this.buf;
-      for (let i = 0, d = o + 8; i < n; i++, d++) b[d] = s.charCodeAt(i);
-    } else if (latin1Write !== undefined) latin1Write.call(this.buf, s, o + 8, n);
+    else if (latin1Write !== undefined) latin1Write.call(this.buf, s, o + 8, n);
     else this.buf.write(s, o + 8, n, 'latin1');
     this.pos = end;
   }
 
-  private byteString(node: TtlvNode, tag: number, v: Uint8Array): void {
+  private byteString(node: TtlvNode, tag: number): void {
+    const v = node.value;
+    if (!(v instanceof Uint8Array)) throw bad(node, 'value is not a Uint8Array');
     const n = v.length;
     if (n > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
     const full = padded(n);
@@ -310,7 +361,8 @@ class Writer {
   }
 
   /** Signed 64-bit big-endian; no BigInt arithmetic when the value is within 2^53 (dates are). */
-  private int64(node: TtlvNode, tag: number, type: number, v: unknown): void {
+  private int64(node: TtlvNode, tag: number, type: number): void {
+    const v = node.value;
     if (typeof v !== 'bigint') throw bad(node, 'value is not a signed 64-bit bigint');
     const n = Number(v);
     // |v| < 2^53 exactly when |Number(v)| < 2^53 (rounding is monotonic and 2^53 is exact).
@@ -326,7 +378,9 @@ class Writer {
     this.pos += 16;
   }
 
-  private bigInteger(node: TtlvNode, tag: number, n: bigint): void {
+  private bigInteger(node: TtlvNode, tag: number): void {
+    const n = node.value;
+    if (typeof n !== 'bigint') throw bad(node, 'value is not a bigint');
     const width = bigIntWidth(n);
     if (width > UINT32_MAX) throw bad(node, 'is longer than 2^32-1 bytes');
     this.room(8 + width);
