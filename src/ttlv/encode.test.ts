@@ -104,6 +104,31 @@ describe('encodeTtlv: validation', () => {
     expect(decodeTtlv(out).value).toBe('🔑');
   });
 
+  it('writes short strings with a non-ASCII unit after ASCII ones as exact UTF-8, and leaves no stray bytes', () => {
+    // 'abcdefghé' is 9 units: the short-string copy writes 9 bytes, then finds 'é' and must fall
+    // back to the UTF-8 path (10 bytes, 16 with padding) without leaving its own bytes behind.
+    const tree: TtlvNode = {
+      tag: 0x420078,
+      type: 'Structure',
+      value: [
+        { tag: T, type: 'TextString', value: 'abcdefghé' },
+        { tag: T, type: 'TextString', value: '\u00ff' },
+        { tag: T, type: 'TextString', value: 'x'.repeat(31) + '\u0100' },
+        { tag: T, type: 'TextString', value: 'ok' },
+      ],
+    };
+    const out = encodeTtlv(tree);
+    expect(out.subarray(8, 32).toString('hex')).toBe('42002007' + '0000000a' + '6162636465666768c3a9' + '000000000000');
+    expect(out.subarray(32, 48).toString('hex')).toBe('42002007' + '00000002' + 'c3bf' + '000000000000');
+    expect(decodeTtlv(out)).toEqual(tree);
+    // The next message lands right after this one in the shared output chunk: all its bytes,
+    // padding included, must be its own.
+    const next = encodeTtlv({ tag: T, type: 'TextString', value: 'abc' });
+    expect(next.toString('hex')).toBe('42002007' + '00000003' + '616263' + '0000000000');
+    expect(codeOf({ tag: T, type: 'TextString', value: 'ab\uD800' })).toBe('BAD_VALUE');
+    expect(encodeTtlv({ tag: T, type: 'TextString', value: 'xy' }).toString('hex')).toBe('42002007000000027879000000000000');
+  });
+
   it('encodes a long non-ASCII string and a 1 MiB Byte String', () => {
     dirtyPool();
     const s = 'ü'.repeat(1000) + 'x';
