@@ -35,6 +35,8 @@ const OWN_BYTES = 512;
  * message that outgrows the chunk is moved out and its bytes in the chunk zeroed.
  */
 let chunk: Buffer = Buffer.alloc(CHUNK_BYTES);
+/** A DataView of {@link chunk}: headers and fixed-width values are written as 32-bit words. */
+let chunkView = viewOf(chunk);
 /** First free (and still zero) byte of {@link chunk}; always a multiple of 8. */
 let chunkPos = 0;
 /** True while a call writes into {@link chunk} (a getter on a node could re-enter the encoder). */
@@ -43,7 +45,12 @@ let chunkBusy = false;
 /** Encode one item (normally a Request or Response Message) to TTLV bytes. */
 export function encodeTtlv(node: TtlvNode): Buffer {
   const shared = !chunkBusy;
-  const w = shared ? new Writer(chunk, chunkPos) : new Writer(Buffer.alloc(OWN_BYTES), 0);
+  let w: Writer;
+  if (shared) w = new Writer(chunk, chunkView, chunkPos);
+  else {
+    const own = Buffer.alloc(OWN_BYTES);
+    w = new Writer(own, viewOf(own), 0);
+  }
   chunkBusy = true;
   try {
     w.item(node);
@@ -61,6 +68,10 @@ export function encodeTtlv(node: TtlvNode): Buffer {
   // Every item is a multiple of 8 bytes long, so the next free offset stays 8-aligned.
   if (b === chunk) chunkPos = w.pos;
   return Buffer.from(b.buffer, b.byteOffset + w.base, w.pos - w.base);
+}
+
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
 }
 
 function padded(len: number): number {
@@ -108,6 +119,7 @@ class Writer {
 
   constructor(
     public buf: Buffer,
+    private dv: DataView,
     public base: number,
   ) {
     this.pos = base;
@@ -132,6 +144,7 @@ class Writer {
     if (old === chunk && need <= CHUNK_BYTES / 2) {
       next = Buffer.alloc(CHUNK_BYTES);
       chunk = next;
+      chunkView = viewOf(next);
       chunkPos = 0;
     } else {
       next = Buffer.alloc(Math.max(2 * (old.length - this.base), need, OWN_BYTES));
@@ -139,6 +152,7 @@ class Writer {
     old.copy(next, 0, this.base, this.pos);
     old.fill(0, this.base, this.pos);
     this.buf = next;
+    this.dv = next === chunk ? chunkView : viewOf(next);
     this.base = 0;
     this.pos = used;
   }
@@ -150,15 +164,10 @@ class Writer {
 
   /** 8-byte header at `o`: tag (3), type (1), length (4). KMIP 2.1 §10.1. */
   private header(o: number, tag: number, type: number, len: number): void {
-    const b = this.buf;
-    b[o] = tag >>> 16;
-    b[o + 1] = tag >>> 8;
-    b[o + 2] = tag;
-    b[o + 3] = type;
-    b[o + 4] = len >>> 24;
-    b[o + 5] = len >>> 16;
-    b[o + 6] = len >>> 8;
-    b[o + 7] = len;
+    const d = this.dv;
+    // tag < 2^24, so (tag << 8) | type is a non-negative 32-bit integer.
+    d.setUint32(o, (tag << 8) | type);
+    d.setUint32(o + 4, len);
   }
 
   /** A 16-byte item with a 4-byte value (Integer, Enumeration, Interval) and 4 zero bytes. */
@@ -166,15 +175,9 @@ class Writer {
     this.room(16);
     const o = this.pos;
     this.header(o, tag, type, 4);
-    const b = this.buf;
-    b[o + 8] = n >>> 24;
-    b[o + 9] = n >>> 16;
-    b[o + 10] = n >>> 8;
-    b[o + 11] = n;
-    b[o + 12] = 0;
-    b[o + 13] = 0;
-    b[o + 14] = 0;
-    b[o + 15] = 0;
+    const d = this.dv;
+    d.setUint32(o + 8, n >>> 0);
+    d.setUint32(o + 12, 0);
     this.pos = o + 16;
   }
 
@@ -183,15 +186,9 @@ class Writer {
     this.room(16);
     const o = this.pos;
     this.header(o, tag, type, 8);
-    const b = this.buf;
-    b[o + 8] = hi >>> 24;
-    b[o + 9] = hi >>> 16;
-    b[o + 10] = hi >>> 8;
-    b[o + 11] = hi;
-    b[o + 12] = lo >>> 24;
-    b[o + 13] = lo >>> 16;
-    b[o + 14] = lo >>> 8;
-    b[o + 15] = lo;
+    const d = this.dv;
+    d.setUint32(o + 8, hi >>> 0);
+    d.setUint32(o + 12, lo >>> 0);
     this.pos = o + 16;
   }
 
