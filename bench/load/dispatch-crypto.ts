@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'kmipd-dispatch-crypto-'));
   try {
     const token = await ensureSoftHsmToken(join(work, 'data'));
-    const crypto = await openPkcs11Provider(token, { exportCache: { ttlMs: 1_000, maxEntries: 1_024 } });
+    const crypto = await openPkcs11Provider(token, { exportCache: { ttlMs: 1_000, maxEntries: 1_024 }, cipherInWorker: process.env['CIPHER_IN_WORKER'] === '1' });
     const store = await openLevelDbStore(join(work, 'data', 'store'));
     const log = pino({ level: 'warn' });
     const dispatcher = new Dispatcher({ store, crypto, log, operations, server: { vendorIdentification: 'kmipd', serverInformation: 'kmipd bench' } });

@@ -118,19 +118,34 @@ function asBuffer(b: Uint8Array): Buffer {
  * answer a small request without a promise hop per layer.
  */
 export function encryptWith(key: UnwrappedKey, algorithm: SymmetricAlgorithm, p: CipherParams, data: Uint8Array): EncryptResult | Promise<EncryptResult> {
+  const e = prepareEncrypt(algorithm, p, data);
+  // Empty input: pkcs11js would pass a NULL pointer (CKR_ARGUMENTS_BAD), so finish the operation
+  // at once; C_EncryptFinal then yields the GCM tag, or a whole padding block for CBC-PAD.
+  p11('crypto', () => key.mod.C_EncryptInit(key.session, e.mechanism, key.handle));
+  if (e.input.length === 0) return e.finish(p11('crypto', () => key.mod.C_EncryptFinal(key.session, Buffer.alloc(e.outLength))));
+  if (e.input.length <= SYNC_MAX_BYTES) return e.finish(p11('crypto', () => key.mod.C_Encrypt(key.session, e.input, Buffer.alloc(e.outLength))));
+  // A worker thread reads the input: give it a copy of its own.
+  const copy = Buffer.from(e.input);
+  return p11Async('crypto', () => key.mod.C_EncryptAsync(key.session, copy, Buffer.alloc(e.outLength))).then(e.finish);
+}
+
+/** A checked single-part encryption, ready for C_EncryptInit + C_Encrypt wherever they run. */
+export interface PreparedEncrypt {
+  readonly mechanism: Mechanism;
+  /** The module's input: the request's bytes (not a copy), or them padded for ECB. */
+  readonly input: Buffer;
+  /** Output buffer length to give C_Encrypt. */
+  readonly outLength: number;
+  /** The result from the module's output. */
+  finish(out: Buffer): EncryptResult;
+}
+
+/** Checks the request, settles the IV (resolveCipher) and builds the mechanism. */
+export function prepareEncrypt(algorithm: SymmetricAlgorithm, p: CipherParams, data: Uint8Array): PreparedEncrypt {
   const c = resolveCipher(algorithm, p, data, 'encrypt');
   // The module only reads the input: the request's own bytes are passed, not a copy.
   const input = c.mode === 'ECB' && c.pad ? addPadding(data, c.blockSize) : asBuffer(data);
-  const mechanism = cipherMechanism(c);
-  // Empty input: pkcs11js would pass a NULL pointer (CKR_ARGUMENTS_BAD), so finish the operation
-  // at once; C_EncryptFinal then yields the GCM tag, or a whole padding block for CBC-PAD.
-  const outLength = input.length + 32;
-  p11('crypto', () => key.mod.C_EncryptInit(key.session, mechanism, key.handle));
-  if (input.length === 0) return encrypted(c, p11('crypto', () => key.mod.C_EncryptFinal(key.session, Buffer.alloc(outLength))));
-  if (input.length <= SYNC_MAX_BYTES) return encrypted(c, p11('crypto', () => key.mod.C_Encrypt(key.session, input, Buffer.alloc(outLength))));
-  // A worker thread reads the input: give it a copy of its own.
-  const copy = Buffer.from(input);
-  return p11Async('crypto', () => key.mod.C_EncryptAsync(key.session, copy, Buffer.alloc(outLength))).then((out) => encrypted(c, out));
+  return { mechanism: cipherMechanism(c), input, outLength: input.length + 32, finish: (out) => encrypted(c, out) };
 }
 
 /** The result of an encryption from the module's output (fresh and ours alone: views, not copies). */

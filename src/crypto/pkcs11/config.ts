@@ -51,4 +51,9 @@ export interface Pkcs11ProviderOptions {
    * thread instead of partly on the event loop (export-worker.ts). Default true.
    */
   readonly exportInWorker?: boolean;
+  /**
+   * Run small single-part encryptions (up to SYNC_MAX_BYTES - 16) with cached keys in batches on
+   * a worker thread instead of on the event loop (cipher-worker.ts). Default false.
+   */
+  readonly cipherInWorker?: boolean;
 }

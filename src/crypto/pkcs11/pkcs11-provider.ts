@@ -39,7 +39,9 @@ import type { EdCurve, EdDsaProvider, EdPrivateKey, GeneratedEdPair } from '../e
 import { Pkcs11EdDsa } from './eddsa.js';
 import type { CipherParams, EncryptResult } from './cipher-params.js';
 import { Pkcs11CipherStreams } from './cipher-stream.js';
-import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, runsSynchronously, seedIn } from './cipher.js';
+import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, prepareEncrypt, runsSynchronously, seedIn } from './cipher.js';
+import { CipherWorker } from './cipher-worker.js';
+import type { CachedKey } from './key-cache.js';
 import { checkImportLength, generateLengthBytes, HMAC_GENERATE_MIN_BITS, SYMMETRIC_ALGORITHMS } from './key-lengths.js';
 import { p11, p11Async } from './ckr.js';
 import type { ProviderLogger } from './config.js';
@@ -55,6 +57,9 @@ import { MasterKeyWrapper } from './wrapping.js';
 
 /** Return codes meaning a cached key handle no longer names an object. */
 const STALE_HANDLE = new Set<number>([pkcs11js.CKR_KEY_HANDLE_INVALID, pkcs11js.CKR_OBJECT_HANDLE_INVALID]);
+
+/** Return codes after which the cipher worker's session is replaced (as the pool does for its own). */
+const WORKER_SESSION_DEAD = new Set<number>([pkcs11js.CKR_SESSION_HANDLE_INVALID, pkcs11js.CKR_SESSION_CLOSED, pkcs11js.CKR_OPERATION_ACTIVE]);
 
 /** What cachedKeyNow() returns when it cannot run its callback at once. */
 const NOT_NOW: unique symbol = Symbol('not now');
@@ -97,6 +102,8 @@ export interface ProviderParts {
   readonly exportCache: ExportCachePolicy;
   /** Run exports (unwrap + read + destroy) as one job on a worker thread (export-worker.ts). */
   readonly exportInWorker: boolean;
+  /** Run small encryptions with cached keys in batches on a worker thread (cipher-worker.ts). */
+  readonly cipherInWorker?: boolean;
 }
 
 /** The PKCS#11 provider. Build it with openPkcs11Provider(). */
@@ -107,6 +114,9 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
   private readonly edDsa: Pkcs11EdDsa;
   private readonly exported: ExportCache;
   private readonly exportWorker: ExportWorker | undefined;
+  private readonly cipherWorker: CipherWorker | undefined;
+  /** The dedicated session the cipher worker works in; opened on first use, replaced when it dies. */
+  private cipherSession: Handle | undefined;
   /** Multi-part Encrypt/Decrypt held between requests (cipher-stream.ts). */
   readonly cipherStreams: Pkcs11CipherStreams;
   private readonly asymmetric: Pkcs11Asymmetric;
@@ -127,6 +137,7 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
     this.info = parts.info;
     this.log = parts.log;
     this.exportWorker = parts.exportInWorker ? new ExportWorker(parts.module.path) : undefined;
+    this.cipherWorker = parts.cipherInWorker === true ? new CipherWorker(parts.module.path, () => (this.cipherSession ??= this.pool.openDedicated())) : undefined;
     this.wrapper = new MasterKeyWrapper(
       parts.module.p11,
       parts.masterLabel,
@@ -361,7 +372,70 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
 
   /** Encrypts with a key that stays in the HSM (KMIP Encrypt); see cipher.ts for the parameters. */
   encrypt(ref: KeyRef, algorithm: SymmetricAlgorithm, params: CipherParams, data: Uint8Array): Promise<EncryptResult> {
+    if (this.cipherWorker !== undefined && data.length > 0 && runsSynchronously(data.length)) {
+      const r = this.encryptInWorker(this.cipherWorker, ref, algorithm, params, data);
+      if (r !== NOT_NOW) return r;
+    }
     return this.withKey(ref, algorithm, data.length, (k) => encryptWith(k, algorithm, params, data));
+  }
+
+  /**
+   * A small encryption with a cached key on the cipher worker; NOT_NOW (nothing done) when the
+   * key's object is not cached yet. The cache reference is held until the worker answers.
+   */
+  private encryptInWorker(
+    worker: CipherWorker,
+    ref: KeyRef,
+    algorithm: SymmetricAlgorithm,
+    params: CipherParams,
+    data: Uint8Array,
+  ): Promise<EncryptResult> | typeof NOT_NOW {
+    specOf(algorithm);
+    if (ref.kind === 'wrapped') this.wrapper.check(ref);
+    const key = cacheKey(ref, algorithm);
+    const entry = this.cache.acquire(key);
+    if (!entry) return NOT_NOW;
+    let e: ReturnType<typeof prepareEncrypt>;
+    try {
+      e = prepareEncrypt(algorithm, params, data);
+    } catch (err) {
+      this.releaseSoon(entry);
+      return Promise.reject(err);
+    }
+    return worker.encrypt(entry.handle, e.mechanism, e.input, e.outLength).then(
+      (out) => {
+        this.releaseSoon(entry);
+        return e.finish(out);
+      },
+      (err: unknown) => {
+        const ckr = err instanceof CryptoError ? err.ckr : undefined;
+        if (ckr !== undefined && STALE_HANDLE.has(ckr)) this.cache.evict(key, this.pool.first());
+        if (ckr !== undefined && WORKER_SESSION_DEAD.has(ckr)) this.replaceCipherSession();
+        this.releaseSoon(entry);
+        throw err;
+      },
+    );
+  }
+
+  /** Gives a cache reference back; a pool session is needed only to destroy an evicted object. */
+  private releaseSoon(entry: CachedKey): void {
+    if (entry.refs > 1 || entry.cached) {
+      this.cache.release(entry, this.pool.first());
+      return;
+    }
+    const r = this.pool.useNow((s) => this.cache.release(entry, s));
+    if (r === NO_FREE_SESSION) {
+      this.pool.use((s) => this.cache.release(entry, s)).catch(() => {
+        // The provider is closing: the object goes with its session.
+      });
+    }
+  }
+
+  /** Closes the cipher worker's session after it died or was left unusable; the next batch opens a new one. */
+  private replaceCipherSession(): void {
+    const s = this.cipherSession;
+    this.cipherSession = undefined;
+    if (s !== undefined) this.pool.closeDedicated(s);
   }
 
   /** Decrypts with a key that stays in the HSM (KMIP Decrypt); `tag` is the GCM tag. */
@@ -535,6 +609,8 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.cipherStreams.abortAll();
+      // Its jobs hold cache references and its session: finished before the pool drains.
+      await this.cipherWorker?.close();
       await this.pool.drain();
       this.exported.clear();
       // Before C_Logout / C_Finalize: the worker uses this process's PKCS#11 state.
@@ -557,6 +633,11 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
   /** @internal Numbers of cached unwrapped objects (symmetric, private), for tests. */
   get cachedObjects(): { readonly symmetric: number; readonly private: number } {
     return { symmetric: this.cache.size, private: this.privateCache.size };
+  }
+
+  /** @internal The cipher worker, when `cipherInWorker` is on (tests). */
+  get cipherWorkerForTests(): CipherWorker | undefined {
+    return this.cipherWorker;
   }
 
   /** @internal Drops cached handles whose session died (called by the session pool). */

@@ -145,6 +145,7 @@ export async function openPkcs11Provider(cfg: Pkcs11Config, opts: Pkcs11Provider
       cacheSize: opts.keyCacheSize ?? DEFAULT_KEY_CACHE_SIZE,
       exportCache: opts.exportCache ?? { ttlMs: 0, maxEntries: 0 },
       exportInWorker: opts.exportInWorker ?? true,
+      cipherInWorker: opts.cipherInWorker ?? false,
     });
     holder.provider = provider;
     log.info({ ...info, slot: slotKey, wrapMechanism, unwrapKeepsPadding, sessions: poolSize, exportCache: opts.exportCache ?? 'off' }, 'PKCS#11 provider open');
