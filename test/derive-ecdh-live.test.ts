@@ -19,15 +19,15 @@ import {
   Tag,
 } from '../src/kmip/generated/index.js';
 import { CryptographicUsageMask as M } from '../src/kmip/generated/masks.js';
-import { bytes, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
+import { bytes, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, payloadText } from './helpers/kmip-request.js';
-import { expectFailure, expectSuccess, requestAttributes, useLiveKmipd } from './helpers/live.js';
+import { activatedAMinuteAgo, expectFailure, expectSuccess, requestAttributes, useLiveKmipd } from './helpers/live.js';
 
 type V = [number, number];
 const live = useLiveKmipd('derive-ecdh');
 const one = (v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> => live.one(v, operation, payload);
-const active = (): TtlvNode => dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000)) - 60n);
+const active = activatedAMinuteAgo;
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 // RFC 5903 §8.1 (256-bit random ECP group): i, g^r and the x-coordinate of g^ir.

@@ -19,10 +19,10 @@ import {
   WrappingMethod,
 } from '../src/kmip/generated/index.js';
 import { CryptographicUsageMask as M } from '../src/kmip/generated/masks.js';
-import { bool, bytes, child, children, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
+import { bool, bytes, child, children, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { expectFailure, expectSuccess, requestAttributes, useLiveKmipd } from './helpers/live.js';
+import { expectFailure, expectSuccess, registerSymmetricKey, requestAttributes, useLiveKmipd } from './helpers/live.js';
 
 type V = [number, number];
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -31,26 +31,9 @@ const one = (v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> 
 const ok = expectSuccess;
 const fails = expectFailure;
 const attrs = requestAttributes;
-const active = (): TtlvNode => dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000)) - 60n);
 
-async function registerKey(v: V, alg: number, material: Buffer, mask: number, extra: TtlvNode[] = []): Promise<string> {
-  const r = ok(
-    await one(v, Operation.Register, [
-      enm(Tag.ObjectType, ObjectType.SymmetricKey),
-      attrs(v, [int(Tag.CryptographicUsageMask, mask), active(), ...extra]),
-      struct(Tag.SymmetricKey, [
-        struct(Tag.KeyBlock, [
-          enm(Tag.KeyFormatType, KeyFormatType.Raw),
-          struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, material)]),
-          enm(Tag.CryptographicAlgorithm, alg),
-          int(Tag.CryptographicLength, material.length * 8),
-        ]),
-      ]),
-    ]),
-  );
-  return payloadText(r, Tag.UniqueIdentifier)!;
-}
-
+const registerKey = (v: V, alg: number, material: Buffer, mask: number, extra: TtlvNode[] = []): Promise<string> =>
+  registerSymmetricKey(live, v, alg, material, mask, extra);
 
 const KEY = hex('0123456789abcdef0123456789abcdef');
 const name = (s: string): TtlvNode => struct(Tag.Name, [text(Tag.NameValue, s), enm(Tag.NameType, NameType.UninterpretedTextString)]);

@@ -18,10 +18,10 @@ import {
   Tag,
 } from '../src/kmip/generated/index.js';
 import { CryptographicUsageMask as M } from '../src/kmip/generated/masks.js';
-import { bigInt, bool, bytes, child, children, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
+import { bigInt, bool, bytes, child, children, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, payloadText } from './helpers/kmip-request.js';
-import { expectFailure, expectSuccess, requestAttributes, useLiveKmipd } from './helpers/live.js';
+import { activatedAMinuteAgo, expectFailure, expectSuccess, registerSymmetricKey, requestAttributes, useLiveKmipd } from './helpers/live.js';
 
 type V = [number, number];
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -30,25 +30,10 @@ const one = (v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> 
 const ok = expectSuccess;
 const fails = expectFailure;
 const attrs = requestAttributes;
-const active = (): TtlvNode => dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000)) - 60n);
+const active = activatedAMinuteAgo;
 
-async function registerKey(v: V, alg: number, material: Buffer, mask: number, extra: TtlvNode[] = []): Promise<string> {
-  const r = ok(
-    await one(v, Operation.Register, [
-      enm(Tag.ObjectType, ObjectType.SymmetricKey),
-      attrs(v, [int(Tag.CryptographicUsageMask, mask), active(), ...extra]),
-      struct(Tag.SymmetricKey, [
-        struct(Tag.KeyBlock, [
-          enm(Tag.KeyFormatType, KeyFormatType.Raw),
-          struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, material)]),
-          enm(Tag.CryptographicAlgorithm, alg),
-          int(Tag.CryptographicLength, material.length * 8),
-        ]),
-      ]),
-    ]),
-  );
-  return payloadText(r, Tag.UniqueIdentifier)!;
-}
+const registerKey = (v: V, alg: number, material: Buffer, mask: number, extra: TtlvNode[] = []): Promise<string> =>
+  registerSymmetricKey(live, v, alg, material, mask, extra);
 
 
 

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { ResultStatus, Tag } from '../../src/kmip/generated/index.js';
+import { KeyFormatType, ObjectType, Operation, ResultStatus, Tag } from '../../src/kmip/generated/index.js';
 import { tagInfo } from '../../src/kmip/generated/tags.js';
-import { struct, text } from '../../src/ttlv/build.js';
+import { bytes, dateTime, enm, int, struct, text } from '../../src/ttlv/build.js';
 import type { TtlvNode } from '../../src/ttlv/types.js';
-import { type ItemResult, parseResponse, request } from './kmip-request.js';
+import { type ItemResult, parseResponse, payloadText, request } from './kmip-request.js';
 import { type TestKmipd, startTestKmipd, testPki } from './kmipd.js';
 import { KmipTestClient, loadClientCerts } from './tls-client.js';
 
@@ -75,4 +75,38 @@ export function requestAttributes(version: [number, number], list: TtlvNode[]): 
     Tag.TemplateAttribute,
     list.map((n) => struct(Tag.Attribute, [text(Tag.AttributeName, tagInfo(n.tag)!.spec), { ...n, tag: Tag.AttributeValue } as TtlvNode])),
   );
+}
+
+/** An Activation Date a minute in the past, so that a registered key is Active at once. */
+export function activatedAMinuteAgo(): TtlvNode {
+  return dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000)) - 60n);
+}
+
+/**
+ * Registers `material` as a Raw Symmetric Key of `alg` with usage `mask`, active a minute ago, plus
+ * `extra` attributes; asserts Success and returns its Unique Identifier.
+ */
+export async function registerSymmetricKey(
+  live: LiveKmipd,
+  v: [number, number],
+  alg: number,
+  material: Buffer,
+  mask: number,
+  extra: TtlvNode[] = [],
+): Promise<string> {
+  const r = expectSuccess(
+    await live.one(v, Operation.Register, [
+      enm(Tag.ObjectType, ObjectType.SymmetricKey),
+      requestAttributes(v, [int(Tag.CryptographicUsageMask, mask), activatedAMinuteAgo(), ...extra]),
+      struct(Tag.SymmetricKey, [
+        struct(Tag.KeyBlock, [
+          enm(Tag.KeyFormatType, KeyFormatType.Raw),
+          struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, material)]),
+          enm(Tag.CryptographicAlgorithm, alg),
+          int(Tag.CryptographicLength, material.length * 8),
+        ]),
+      ]),
+    ]),
+  );
+  return payloadText(r, Tag.UniqueIdentifier)!;
 }
