@@ -44,7 +44,11 @@ async function pkcs11Config(cfg: KmipdConfig): Promise<Pkcs11Config> {
 
 export async function createApp(cfg: KmipdConfig, log: Logger): Promise<App> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const crypto = await openPkcs11Provider(await pkcs11Config(cfg), { log: log.child({ component: 'hsm' }), exportCache: cfg.keyExportCache });
+  const crypto = await openPkcs11Provider(await pkcs11Config(cfg), {
+    log: log.child({ component: 'hsm' }),
+    exportCache: cfg.keyExportCache,
+    cipherInWorker: cfg.pkcs11.cipherInWorker ?? false,
+  });
   let store;
   try {
     store = await openLevelDbStore(join(cfg.dataDir, 'store'), { log: log.child({ component: 'store' }) });

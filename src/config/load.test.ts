@@ -38,6 +38,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ keyExportCache: { maxEntries: 65537 } }) }, [], { cwd })).toThrow(/keyExportCache.maxEntries/);
   });
 
+  it('turns the cipher worker on from the file or the environment, off by default', () => {
+    expect(loadConfig({}, [], { cwd }).pkcs11.cipherInWorker).toBeUndefined();
+    const file = tempConfig({ pkcs11: { cipherInWorker: true } });
+    expect(loadConfig({ KMIPD_CONFIG: file }, [], { cwd }).pkcs11.cipherInWorker).toBe(true);
+    expect(loadConfig({ KMIPD_CONFIG: file, KMIPD_PKCS11_CIPHER_IN_WORKER: '0' }, [], { cwd }).pkcs11.cipherInWorker).toBe(false);
+    expect(loadConfig({ KMIPD_PKCS11_CIPHER_IN_WORKER: 'true' }, [], { cwd }).pkcs11.cipherInWorker).toBe(true);
+    expect(() => loadConfig({ KMIPD_PKCS11_CIPHER_IN_WORKER: 'yes' }, [], { cwd })).toThrow(/KMIPD_PKCS11_CIPHER_IN_WORKER: expected true or false/);
+    expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ pkcs11: { cipherInWorker: 'on' } }) }, [], { cwd })).toThrow(/pkcs11.cipherInWorker/);
+  });
+
   it('layers file < env < argv', () => {
     const file = tempConfig({
       listen: '0.0.0.0:7000',

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { MAX_MESSAGE_BYTES } from '../ttlv/limits.js';
 import {
   ConfigError,
+  parseBoolean,
   parseHost,
   parseListen,
   parseLogLevel,
@@ -119,7 +120,8 @@ function applyFile(cfg: KmipdConfig, file: string): void {
   if (tls?.rsaKeyFile !== undefined) cfg.tls.rsaKeyFile = path(tls.rsaKeyFile, 'tls.rsaKeyFile');
   if (tls?.crlFile !== undefined) cfg.tls.crlFile = path(tls.crlFile, 'tls.crlFile');
 
-  const p11 = section(raw, 'pkcs11', ['module', 'tokenLabel', 'slot', 'pin', 'pinFile'], where);
+  const p11 = section(raw, 'pkcs11', ['module', 'tokenLabel', 'slot', 'pin', 'pinFile', 'cipherInWorker'], where);
+  if (p11?.cipherInWorker !== undefined) cfg.pkcs11.cipherInWorker = parseBoolean(p11.cipherInWorker, `${where} pkcs11.cipherInWorker`);
   if (p11?.module !== undefined) cfg.pkcs11.module = path(p11.module, 'pkcs11.module');
   if (p11?.tokenLabel !== undefined) cfg.pkcs11.tokenLabel = parseNonEmptyString(p11.tokenLabel, `${where} pkcs11.tokenLabel`);
   if (p11?.slot !== undefined) cfg.pkcs11.slot = parseSlot(p11.slot, `${where} pkcs11.slot`);
@@ -176,6 +178,8 @@ function applyEnv(cfg: KmipdConfig, env: NodeJS.ProcessEnv, cwd: string): void {
   if (pinFile !== undefined) cfg.pkcs11.pin = readPinFile(resolve(cwd, pinFile), 'KMIPD_PKCS11_PIN_FILE');
   const pin = envVar(env, 'KMIPD_PKCS11_PIN');
   if (pin !== undefined) cfg.pkcs11.pin = pin;
+  const inWorker = envVar(env, 'KMIPD_PKCS11_CIPHER_IN_WORKER');
+  if (inWorker !== undefined) cfg.pkcs11.cipherInWorker = parseBoolean(inWorker, 'KMIPD_PKCS11_CIPHER_IN_WORKER');
   const streamIdle = envVar(env, 'KMIPD_STREAM_IDLE_TIMEOUT_MS');
   if (streamIdle !== undefined) cfg.limits.streamIdleTimeoutMs = parsePositiveInt(streamIdle, 'KMIPD_STREAM_IDLE_TIMEOUT_MS');
   const ttl = envVar(env, 'KMIPD_KEY_EXPORT_CACHE_TTL_MS');

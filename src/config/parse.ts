@@ -71,3 +71,11 @@ export function parseNonEmptyString(value: unknown, source: string): string {
   if (typeof value === 'string' && value.length > 0) return value;
   throw new ConfigError(`${source}: expected a non-empty string, got ${value === undefined ? 'nothing' : typeof value}`);
 }
+
+/** A boolean setting: JSON true/false in a file; "true"/"false"/"1"/"0" in the environment. */
+export function parseBoolean(value: unknown, source: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${source}: expected true or false, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+}

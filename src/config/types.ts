@@ -36,6 +36,8 @@ export interface Pkcs11Config {
   slot?: number;
   /** The user PIN (from `pin`, `pinFile`, KMIPD_PKCS11_PIN or KMIPD_PKCS11_PIN_FILE). Never logged; see `redactedConfig`. */
   pin?: string;
+  /** Run small encryptions with cached keys in batches on a worker thread (src/crypto/pkcs11/cipher-worker.ts); default false. */
+  cipherInWorker?: boolean;
 }
 
 /** Complete, validated configuration. Paths are absolute. */
