@@ -33,6 +33,7 @@ import { int, text } from '../../ttlv/build.js';
 import { encodeTtlv } from '../../ttlv/encode.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import { applyDateTransitions } from '../lifecycle/state.js';
+import { objectCacheFor } from '../object-cache.js';
 import { deserializeObject } from '../objects.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { STORAGE_ARCHIVED, STORAGE_DESTROYED, STORAGE_ONLINE, attributeField, encodeAttributeValue } from './terms.js';
@@ -138,8 +139,9 @@ function matches(want: Attribute, have: Attribute): boolean {
   return covers(want.value, have.value);
 }
 
-function residualMatch(stored: StoredObject, residual: readonly Residual[], now: Date): boolean {
-  const obj = applyDateTransitions(deserializeObject(stored), now);
+function residualMatch(ctx: RequestContext, stored: StoredObject, residual: readonly Residual[]): boolean {
+  // Through the decoded-object cache, which is exact for the stored bytes just read (object-cache.ts).
+  const obj = applyDateTransitions(objectCacheFor(ctx.store).load(stored, deserializeObject), ctx.now);
   return residual.every((r) => obj.attributes.some((a) => matches(r, a)));
 }
 
@@ -159,7 +161,7 @@ async function find(ctx: RequestContext, conditions: readonly IndexCondition[], 
     const kept: string[] = [];
     for (const uid of uids) {
       const obj = await ctx.tx.get(uid);
-      if (obj !== undefined && residualMatch(obj, residual, ctx.now)) kept.push(uid);
+      if (obj !== undefined && residualMatch(ctx, obj, residual)) kept.push(uid);
     }
     uids = kept;
   }
