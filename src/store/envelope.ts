@@ -45,15 +45,16 @@ export function encodeEnvelope(obj: StoredObject): Buffer {
 }
 
 /**
- * Parses an envelope; `key` names the object in errors. The value is copied once, and body and
- * index values are views into that copy: callers may keep them (and the caller's buffer may be
+ * Parses an envelope; `key` names the object in errors. The value is copied once (not at all
+ * when `owned`), and body and index values are views into it: callers may keep them (and the caller's buffer may be
  * reused) without a copy per field. On the read path of every Get, so no closures or per-field
  * allocations beyond the strings and views themselves, and the index terms (a dozen or more per
  * key, which a Get or a Locate residual check never looks at) are only length-checked here and
  * decoded when `index` is first read.
  */
-export function decodeEnvelope(data: Uint8Array, key: string): StoredObject {
-  const buf = Buffer.from(data);
+export function decodeEnvelope(data: Uint8Array, key: string, owned = false): StoredObject {
+  // `owned`: the caller hands the bytes over (a fresh read, see KvReader.get), so no copy.
+  const buf = owned ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
   const r = new EnvelopeReader(buf, key);
   const version = r.u8();
   if (version !== ENVELOPE_VERSION) {

@@ -171,7 +171,7 @@ class KvObjectStore implements InspectableStore {
     }
     this.#reads.objectsRead++;
     const bytes = await this.#kv.get(key);
-    return bytes === undefined ? undefined : decodeEnvelope(bytes, uid);
+    return bytes === undefined ? undefined : decodeEnvelope(bytes, uid, true);
   }
 
   async locate(conditions: readonly IndexCondition[], opts?: LocateOptions): Promise<string[]> {

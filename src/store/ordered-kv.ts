@@ -17,6 +17,7 @@ export interface KeyCursor {
 
 /** Reads; all reads through one reader see one consistent state. */
 export interface KvReader {
+  /** The value, in a buffer the caller owns (a fresh read or copy, never one the store keeps). */
   get(key: Buffer): Promise<Buffer | undefined>;
   keys(range: KeyRange): KeyCursor;
   /** Entries of a range in key order. */
