@@ -37,6 +37,8 @@ export class SessionPool {
   private readonly free: Handle[] = [];
   /** Sessions opened outside the pool for one long-running operation each (openDedicated). */
   private readonly dedicated = new Set<Handle>();
+  /** Dedicated sessions left out of dedicatedCount. */
+  private readonly uncounted = new Set<Handle>();
   /** Callers waiting for a session; called with undefined when the pool closes. */
   private readonly waiters: Array<(s: Handle | undefined) => void> = [];
   private closed = false;
@@ -122,12 +124,14 @@ export class SessionPool {
    * Opens a session outside the pool for one operation that outlives a request (a multi-part
    * cipher kept running between KMIP requests), so it never holds one of the pool's sessions.
    * The caller bounds how many it opens and closes each with closeDedicated(); closeAll() closes
-   * any left.
+   * any left. `counted` false leaves it out of `dedicatedCount` (the cipher worker's one
+   * long-lived session, which is no stream's).
    */
-  openDedicated(): Handle {
+  openDedicated(counted = true): Handle {
     if (this.closed) throw new CryptoError('HSM_UNAVAILABLE', 'crypto provider is closed');
     const s = this.openOne();
     this.dedicated.add(s);
+    if (!counted) this.uncounted.add(s);
     return s;
   }
 
@@ -137,6 +141,7 @@ export class SessionPool {
    */
   closeDedicated(session: Handle): void {
     if (!this.dedicated.delete(session)) return;
+    this.uncounted.delete(session);
     try {
       this.mod.C_CloseSession(session);
     } catch {
@@ -144,9 +149,9 @@ export class SessionPool {
     }
   }
 
-  /** Number of dedicated sessions open (tests: nothing leaks). */
+  /** Number of dedicated sessions open, the cipher worker's left out (tests: nothing leaks). */
   get dedicatedCount(): number {
-    return this.dedicated.size;
+    return this.dedicated.size - this.uncounted.size;
   }
 
   /** Closes every session of the pool (not other users' sessions: no C_CloseAllSessions). */
