@@ -3,17 +3,20 @@
  * SoftHSM2 (CKM_ECDH1_DERIVE), LevelDB — at KMIP 1.4 and 2.1: the RFC 5903 §8.1 P-256 known answer
  * through registered keys; secp256k1 pairs made by Create Key Pair with the curve given only in
  * Cryptographic Domain Parameters (OASIS TC-DERIVEKEY-6), derived both ways and checked against
- * node:crypto with the keys read back by Get; and the errors.
+ * node:crypto with the keys read back by Get; a full-length key (made in the HSM, never in this
+ * process) checked by Get, its Digest and Encrypt, as a Symmetric Key and as Secret Data; and the errors.
  */
-import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
+import { createCipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  BlockCipherMode,
   CryptographicAlgorithm,
   DerivationMethod,
   HashingAlgorithm,
   KeyFormatType,
   ObjectType,
   Operation,
+  PaddingMethod,
   RecommendedCurve,
   ResultReason,
   Tag,
@@ -105,6 +108,28 @@ async function material(v: V, uid: string): Promise<Buffer> {
   return Buffer.from(m.value);
 }
 
+function findBytes(n: TtlvNode, tag: number): Uint8Array | undefined {
+  if (n.tag === tag && n.type === 'ByteString') return n.value;
+  if (n.type !== 'Structure') return undefined;
+  for (const c of n.value) {
+    const f = findBytes(c, tag);
+    if (f !== undefined) return f;
+  }
+  return undefined;
+}
+
+/** The Digest Values of an object, hex (Get Attributes of everything). */
+async function digests(v: V, uid: string): Promise<string[]> {
+  const r = expectSuccess(await one(v, Operation.GetAttributes, [text(Tag.UniqueIdentifier, uid)]));
+  const out: string[] = [];
+  const walk = (n: TtlvNode): void => {
+    if (n.tag === Tag.DigestValue && n.type === 'ByteString') out.push(Buffer.from(n.value).toString('hex'));
+    else if (n.type === 'Structure') n.value.forEach(walk);
+  };
+  walk(r.payload!);
+  return out;
+}
+
 async function derivedKey(v: V, uids: string[], bits = 256): Promise<Buffer> {
   return material(v, payloadText(expectSuccess(await derive(v, uids, bits)), Tag.UniqueIdentifier)!);
 }
@@ -121,6 +146,61 @@ describe.each([
     expect((await derivedKey(v, [priv, pub])).toString('hex')).toBe(hex(RFC5903.girx).toString('hex'));
     // Either order; a shorter key is the leading bytes.
     expect((await derivedKey(v, [pub, priv], 128)).toString('hex')).toBe(hex(RFC5903.girx).subarray(0, 16).toString('hex'));
+  });
+
+  it('a full-length key derived in the HSM: known answer by Get, Digest from the HSM, usable for Encrypt; Secret Data too', async () => {
+    const pkcs8 = createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: b64u(RFC5903.i), x: b64u(RFC5903.gix), y: b64u(RFC5903.giy) }, format: 'jwk' }).export({ format: 'der', type: 'pkcs8' });
+    const spki = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(RFC5903.grx), y: b64u(RFC5903.gry) }, format: 'jwk' }).export({ format: 'der', type: 'spki' });
+    const priv = await register(v, ObjectType.PrivateKey, KeyFormatType.PKCS_8, pkcs8, M.DeriveKey);
+    const pub = await register(v, ObjectType.PublicKey, KeyFormatType.X_509, spki, M.DeriveKey);
+    const z = hex(RFC5903.girx);
+    const params = struct(Tag.DerivationParameters, [struct(Tag.CryptographicParameters, [enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.ECDH)])]);
+    const key = payloadText(
+      expectSuccess(
+        await one(v, Operation.DeriveKey, [
+          enm(Tag.ObjectType, ObjectType.SymmetricKey),
+          text(Tag.UniqueIdentifier, priv),
+          text(Tag.UniqueIdentifier, pub),
+          enm(Tag.DerivationMethod, DerivationMethod.AsymmetricKey),
+          params,
+          requestAttributes(v, [
+            enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+            int(Tag.CryptographicLength, 256),
+            int(Tag.CryptographicUsageMask, M.Encrypt | M.Decrypt),
+            active(),
+          ]),
+        ]),
+      ),
+      Tag.UniqueIdentifier,
+    )!;
+    expect((await material(v, key)).toString('hex')).toBe(z.toString('hex'));
+    expect(await digests(v, key)).toEqual([createHash('sha256').update(z).digest('hex')]);
+    const block = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    const enc = expectSuccess(
+      await one(v, Operation.Encrypt, [
+        text(Tag.UniqueIdentifier, key),
+        struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB), enm(Tag.PaddingMethod, PaddingMethod.None)]),
+        bytes(Tag.Data, block),
+      ]),
+    );
+    const expected = createCipheriv('aes-256-ecb', z, null).setAutoPadding(false).update(block);
+    expect(Buffer.from(findBytes(enc.payload!, Tag.Data)!).toString('hex')).toBe(expected.toString('hex'));
+
+    const secret = payloadText(
+      expectSuccess(
+        await one(v, Operation.DeriveKey, [
+          enm(Tag.ObjectType, ObjectType.SecretData),
+          text(Tag.UniqueIdentifier, pub),
+          text(Tag.UniqueIdentifier, priv),
+          enm(Tag.DerivationMethod, DerivationMethod.AsymmetricKey),
+          params,
+          requestAttributes(v, [int(Tag.CryptographicLength, 256), int(Tag.CryptographicUsageMask, M.DeriveKey)]),
+        ]),
+      ),
+      Tag.UniqueIdentifier,
+    )!;
+    expect((await material(v, secret)).toString('hex')).toBe(z.toString('hex'));
+    expect(await digests(v, secret)).toEqual([createHash('sha256').update(z).digest('hex')]);
   });
 
   it('secp256k1 pairs from Cryptographic Domain Parameters agree both ways, as node:crypto computes', async () => {

@@ -108,6 +108,24 @@ export interface EcdhProvider {
    * 800-56A §5.7.1.2), computed in the HSM. UNSUPPORTED when the peer key is on another curve.
    */
   ecdhSharedSecret(key: PrivateKeySource, peerSpki: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The same shared secret, `length` bytes, kept out of this process: derived in the HSM as a
+   * sensitive, extractable transient object, digested there (SHA-256, C_DigestKey) and wrapped
+   * under the master key like a created key; the object is destroyed. Undefined when the module
+   * cannot make exactly the leading `length` bytes (SoftHSM2 truncates CKA_VALUE_LEN to the
+   * trailing bytes, so only the full field size is made in the HSM). Optional: a provider without
+   * it derives through ecdhSharedSecret.
+   */
+  ecdhDeriveWrapped?(key: PrivateKeySource, peerSpki: Uint8Array, length: number): Promise<WrappedDerivedKey | undefined>;
+}
+
+/** A derived key that never left the HSM unwrapped (EcdhProvider.ecdhDeriveWrapped). */
+export interface WrappedDerivedKey {
+  /** Wrapped under the master key, of the exact value (valueLength = length). */
+  readonly ref: KeyRef;
+  readonly length: number;
+  /** SHA-256 of the value, computed in the HSM (for the Digest attribute). */
+  readonly sha256: Uint8Array;
 }
 
 /** The provider's ECDH service, or undefined when it has none. */

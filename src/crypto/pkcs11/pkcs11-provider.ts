@@ -33,6 +33,7 @@ import type {
   RsaCipherParams,
   RsaCipherProvider,
   SignatureParams,
+  WrappedDerivedKey,
 } from '../asymmetric.js';
 import { Pkcs11Asymmetric } from './asymmetric.js';
 import type { EdCurve, EdDsaProvider, EdPrivateKey, GeneratedEdPair } from '../eddsa.js';
@@ -502,6 +503,11 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
   /** ECDH shared secret in the HSM (KMIP Derive Key, Asymmetric Key); see asymmetric.ts. */
   ecdhSharedSecret(key: PrivateKeySource, peerSpki: Uint8Array): Promise<Uint8Array> {
     return this.asymmetric.ecdhSharedSecret(key, peerSpki);
+  }
+
+  /** ECDH whose result stays in the HSM and is stored wrapped; see asymmetric.ts. */
+  ecdhDeriveWrapped(key: PrivateKeySource, peerSpki: Uint8Array, length: number): Promise<WrappedDerivedKey | undefined> {
+    return this.asymmetric.ecdhDeriveWrapped(key, peerSpki, length);
   }
 
   /** Encrypts with an RSA public key (KMIP Encrypt); see rsa-cipher.ts. */

@@ -58,11 +58,11 @@ import { is2x } from '../../kmip/protocol-version.js';
 import { enm, struct, text } from '../../ttlv/build.js';
 import { effectiveState, loadCurrent, requireUsage, touched, wrongState } from '../lifecycle/state.js';
 import { type ManagedObject, attrNumber, resolveUid, saveObject } from '../objects.js';
-import { registerObject } from '../objects/register.js';
+import { prewrappedFits, registerObject } from '../objects/register.js';
 import { type RequestContext, defineOperation } from '../types.js';
 import { cipherServices } from './common.js';
 import { blowfishEncrypt } from './derive/blowfish.js';
-import { agreementKeys, ecdhDerive } from './derive/ecdh.js';
+import { agreementKeys, ecdhDerive, ecdhDeriveInHsm } from './derive/ecdh.js';
 import { type Prf, digest, hkdf, hmacPrf, kbkdfCounter, kbkdfDoublePipeline, kbkdfFeedback, pbkdf2Derive } from './derive/kdf.js';
 import { secretValue as baseValue } from './derive/value.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, withCipherErrors } from './params.js';
@@ -292,12 +292,12 @@ function link(type: number, uid: string): Attribute {
 }
 
 /** The derived object's content, as Register would have received it (Raw key / Seed). */
-function contentOf(objectType: number, algorithm: number | undefined, value: Uint8Array): ObjectContent {
+function contentOf(objectType: number, algorithm: number | undefined, value: Uint8Array, length = value.length): ObjectContent {
   if (objectType === ObjectType.SymmetricKey) {
     return {
       objectType,
       fields: [],
-      keyBlock: { formatType: KeyFormatType.Raw, ...(algorithm !== undefined ? { algorithm } : {}), length: value.length * 8, form: 'bytes', keyValueAttributes: [] },
+      keyBlock: { formatType: KeyFormatType.Raw, ...(algorithm !== undefined ? { algorithm } : {}), length: length * 8, form: 'bytes', keyValueAttributes: [] },
       value,
     };
   }
@@ -346,12 +346,18 @@ export default defineOperation<DeriveKeyRequest, { uid: string }>({
     const algorithm = attrNumber(probe, Tag.CryptographicAlgorithm);
     if (req.objectType === ObjectType.SymmetricKey && algorithm === undefined) throw missingData('Cryptographic Algorithm of the derived key is required');
 
-    const value = agreement !== undefined ? await ecdhDerive(ctx, agreement, req.params, bits / 8) : await derive(ctx, base, req, bits / 8);
+    const inHsm =
+      agreement !== undefined ? await ecdhDeriveInHsm(ctx, agreement, req.params, bits / 8, (n) => prewrappedFits(req.objectType, algorithm, n)) : undefined;
     let obj: ManagedObject;
-    try {
-      obj = await registerObject(ctx, { objectType: req.objectType, attributes: req.attributes, content: contentOf(req.objectType, algorithm, value) });
-    } finally {
-      value.fill(0);
+    if (inHsm !== undefined) {
+      obj = await registerObject(ctx, { objectType: req.objectType, attributes: req.attributes, content: contentOf(req.objectType, algorithm, new Uint8Array(0), inHsm.length) }, inHsm);
+    } else {
+      const value = agreement !== undefined ? await ecdhDerive(ctx, agreement, req.params, bits / 8) : await derive(ctx, base, req, bits / 8);
+      try {
+        obj = await registerObject(ctx, { objectType: req.objectType, attributes: req.attributes, content: contentOf(req.objectType, algorithm, value) });
+      } finally {
+        value.fill(0);
+      }
     }
     saveObject(ctx, { ...obj, attributes: [...obj.attributes, link(LinkType.DerivationBaseObjectLink, base.uid)] });
     const updated = touched({ ...base, attributes: [...base.attributes, link(LinkType.DerivedKeyLink, obj.uid)] }, ctx.now);

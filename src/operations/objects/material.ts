@@ -25,6 +25,8 @@ export interface SecretRef {
 /** The generic-secret algorithm name the providers know (CKK_GENERIC_SECRET). */
 const GENERIC = 'HMAC-SHA256' as const;
 const CHUNK = HMAC_IMPORT_MAX_BYTES - (HMAC_IMPORT_MAX_BYTES % 8);
+/** Largest value wrapSecret wraps as one chunk. */
+export const CHUNK_BYTES = CHUNK;
 
 export async function wrapSecret(ctx: Pick<RequestContext, 'crypto'>, value: Uint8Array): Promise<SecretRef> {
   const padded = new Uint8Array(Math.max(8, Math.ceil(value.length / 8) * 8));

@@ -15,10 +15,10 @@ import { digestAttribute, initialAttributes } from '../server-attributes.js';
 import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, invalidField, missingData } from '../../kmip/errors.js';
-import { CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
+import { CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { type KeyBlockInfo, type ObjectContent, decodeObjectContent, isSecretType, symmetricKeyBytes } from '../../kmip/key-block.js';
 import { is2x } from '../../kmip/protocol-version.js';
-import { bool, enm, int, text } from '../../ttlv/build.js';
+import { bool, bytes, enm, int, struct, text } from '../../ttlv/build.js';
 import { decodeTtlv } from '../../ttlv/decode.js';
 import { importKey } from '../../kmip/key-formats.js';
 import type { TtlvNode } from '../../ttlv/types.js';
@@ -27,7 +27,7 @@ import { type RequestContext, defineOperation } from '../types.js';
 import { certificateAttributes } from './certificate-attributes.js';
 import { checkRegisteredKey } from './key-conversion.js';
 import { importRsaWrapped } from './key-wrap-rsa.js';
-import { wrapSecret } from './material.js';
+import { CHUNK_BYTES, wrapSecret } from './material.js';
 import { checkRegisteredPkcs12 } from './pkcs12.js';
 import { decodeTemplateContent, registerTemplate } from './template.js';
 
@@ -121,7 +121,37 @@ function registeredDigests(objectType: number, kb: KeyBlockInfo, registered: Uin
   return out;
 }
 
-export async function registerObject(ctx: RequestContext, req: RegisterRequest): Promise<ManagedObject> {
+/**
+ * A value that exists only in the HSM, already wrapped under the master key (Derive Key in the
+ * HSM, derive/ecdh.ts): registerObject stores `ref` instead of importing or wrapping a value, and
+ * takes the Digest from `sha256`. The request's content then carries an empty value.
+ */
+export interface PrewrappedValue {
+  readonly ref: KeyRef;
+  readonly length: number;
+  readonly sha256: Uint8Array;
+}
+
+/**
+ * Whether a prewrapped value of `length` bytes is stored exactly as registerObject would store the
+ * same bytes given in clear: as the HSM key of `alg` when the HSM takes that length, else as a
+ * one-chunk wrapped secret (whole 8-byte words, so wrapSecret would not have padded it).
+ */
+export function prewrappedFits(objectType: number, alg: number | undefined, length: number): boolean {
+  const hsm = objectType === ObjectType.SymmetricKey && alg !== undefined ? HSM_ALGORITHMS[alg] : undefined;
+  if (hsm === 'AES') return length === 16 || length === 24 || length === 32 || (length % 8 === 0 && length <= CHUNK_BYTES);
+  if (hsm === 'TDES') return length === 24 || (length % 8 === 0 && length <= CHUNK_BYTES);
+  if (hsm !== undefined) return length >= 1 && length <= CHUNK_BYTES;
+  return length >= 8 && length % 8 === 0 && length <= CHUNK_BYTES;
+}
+
+function hsmKeyFits(hsm: SymmetricAlgorithm, length: number): boolean {
+  if (hsm === 'AES') return length === 16 || length === 24 || length === 32;
+  if (hsm === 'TDES') return length === 24;
+  return length >= 1 && length <= CHUNK_BYTES;
+}
+
+export async function registerObject(ctx: RequestContext, req: RegisterRequest, prewrapped?: PrewrappedValue): Promise<ManagedObject> {
   const client: Attribute[] = [];
   for (const a of req.attributes) {
     if (a.vendor === undefined && SERVER_ONLY.has(a.tag)) {
@@ -161,13 +191,17 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
   const stored: { clear?: Uint8Array; secret?: StoredContent['secret'] } = {};
   if (c.objectType === ObjectType.SymmetricKey && kb !== undefined && kb.formatType !== KeyFormatType.Opaque && kb.form !== 'keyvalue' && kb.form !== 'none') {
     // KMIP 2.1 §2.1.7.1: Transparent Symmetric Key = { Key }. Kept as raw key bytes.
-    value = symmetricKeyBytes(kb, value);
-    const bits = value.length * 8;
+    if (prewrapped === undefined) value = symmetricKeyBytes(kb, value);
+    const bits = (prewrapped?.length ?? value.length) * 8;
     const len = attrNumber(probe, Tag.CryptographicLength);
     if (len === undefined) derived.push({ tag: Tag.CryptographicLength, value: int(Tag.CryptographicLength, bits) });
     else if (alg === CryptographicAlgorithm.AES && len !== bits) throw invalidField('Cryptographic Length does not match the key material');
     if (alg === undefined) throw missingData('Cryptographic Algorithm is required for a Symmetric Key');
-    key = await importIntoHsm(ctx, alg, value);
+    if (prewrapped === undefined) key = await importIntoHsm(ctx, alg, value);
+    else {
+      const hsm = HSM_ALGORITHMS[alg];
+      if (hsm !== undefined && hsmKeyFits(hsm, prewrapped.length)) key = { ref: prewrapped.ref, algorithm: hsm };
+    }
     blockInfo = { ...kb, form: kb.formatType === KeyFormatType.TransparentSymmetricKey ? 'ttlv' : 'bytes' };
   }
   // BYOK by RSA key transport: also unwrapped into the HSM, kept as registered too (key-wrap-rsa.ts).
@@ -182,10 +216,17 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest):
     checkRegisteredKey(c.objectType, kb, value, alg);
   }
   // Digest (KMIP 1.4 §3.17, 2.1 §4.19). See registeredDigests.
-  if (kb !== undefined) {
+  if (prewrapped !== undefined) {
+    if (kb === undefined || kb.form !== 'bytes' || !prewrappedFits(c.objectType, alg, prewrapped.length)) throw new Error('prewrapped value in a form it cannot be stored as');
+    const d = struct(Tag.Digest, [enm(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256), bytes(Tag.DigestValue, prewrapped.sha256), enm(Tag.KeyFormatType, kb.formatType)]);
+    derived.push({ tag: Tag.Digest, value: d });
+  } else if (kb !== undefined) {
     for (const d of registeredDigests(c.objectType, kb, c.value, value)) derived.push({ tag: Tag.Digest, value: d });
   }
-  if ((key === undefined || byok) && kb?.form !== 'none') {
+  if (prewrapped !== undefined && key === undefined) {
+    // What wrapSecret makes of a value of whole 8-byte words up to one chunk: one wrapped chunk.
+    stored.secret = { length: prewrapped.length, chunks: [prewrapped.ref] };
+  } else if ((key === undefined || byok) && kb?.form !== 'none') {
     if (isSecretType(c.objectType)) stored.secret = await wrapSecret(ctx, value);
     else stored.clear = value;
   }

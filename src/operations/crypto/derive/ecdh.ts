@@ -10,11 +10,17 @@
  *
  * No key-derivation function is applied to Z: KMIP's Asymmetric Key method names none, and a
  * request that asks for one (a Hashing Algorithm, Derivation Data or Salt as shared info) is
- * answered Feature Not Supported rather than guessed. Like the other methods here, the value
- * passes through this process once, on its way to being stored wrapped under the master key as
- * the new object (objects/register.ts); it is zeroed after.
+ * answered Feature Not Supported rather than guessed.
+ *
+ * Where the key stays: when the requested length is the curve's full field size (the usual case,
+ * e.g. a 256-bit key from P-256 or secp256k1) and the new object would be stored as one wrapped
+ * value, Z is derived in the HSM as a sensitive object, digested and wrapped under the master key
+ * there, and never enters this process (ecdhDeriveInHsm). A shorter key is its leading bytes,
+ * which SoftHSM2 cannot make (its CKA_VALUE_LEN keeps the trailing bytes; no
+ * CKM_EXTRACT_KEY_FROM_KEY), so then Z passes through this process once on its way to being
+ * wrapped as the new object (objects/register.ts) and is zeroed right after.
  */
-import { ecdhProviderOf } from '../../../crypto/asymmetric.js';
+import { type WrappedDerivedKey, ecdhProviderOf } from '../../../crypto/asymmetric.js';
 import { CryptoError } from '../../../crypto/provider.js';
 import { KmipError, featureNotSupported, invalidField } from '../../../kmip/errors.js';
 import { CryptographicAlgorithm, CryptographicUsageMask, ObjectType, ResultReason, State } from '../../../kmip/generated/index.js';
@@ -68,8 +74,7 @@ export async function agreementKeys(ctx: RequestContext, uids: readonly string[]
   return { base, peer };
 }
 
-/** The first `length` bytes of the ECDH shared secret of the two keys. */
-export async function ecdhDerive(ctx: RequestContext, keys: AgreementKeys, p: AgreementParams, length: number): Promise<Uint8Array> {
+function checkParams(p: AgreementParams): void {
   const alg = p.crypto?.cryptographicAlgorithm;
   if (alg !== undefined && alg !== CryptographicAlgorithm.ECDH && alg !== CryptographicAlgorithm.EC) {
     throw featureNotSupported('Asymmetric Key derivation offers ECDH');
@@ -77,6 +82,42 @@ export async function ecdhDerive(ctx: RequestContext, keys: AgreementKeys, p: Ag
   if (p.crypto?.hashingAlgorithm !== undefined || p.data !== undefined || p.salt !== undefined || p.iv !== undefined || p.iterations !== undefined) {
     throw featureNotSupported('ECDH derivation gives the raw shared secret; a key-derivation function over it is not supported');
   }
+}
+
+const sameCurve = <T>(run: () => Promise<T>): Promise<T> =>
+  run().catch((e: unknown) => {
+    if (e instanceof CryptoError && e.code === 'UNSUPPORTED') throw invalidField('The two keys are not on the same supported curve');
+    throw e;
+  });
+
+/**
+ * The shared secret as a new key that never enters this process (EcdhProvider.ecdhDeriveWrapped),
+ * when the provider can make exactly `length` leading bytes in the HSM (the curve's full field size
+ * on SoftHSM2) and the result is stored as registerObject would store those bytes; else undefined
+ * and the caller uses ecdhDerive.
+ */
+export async function ecdhDeriveInHsm(
+  ctx: RequestContext,
+  keys: AgreementKeys,
+  p: AgreementParams,
+  length: number,
+  fits: (length: number) => boolean,
+): Promise<WrappedDerivedKey | undefined> {
+  checkParams(p);
+  const ecdh = ecdhProviderOf(ctx.crypto);
+  if (ecdh?.ecdhDeriveWrapped === undefined || !fits(length)) return undefined;
+  const derive = ecdh.ecdhDeriveWrapped.bind(ecdh);
+  const source = await privateKeySource(ctx, keys.base);
+  try {
+    return await sameCurve(() => derive(source, spkiOf(keys.peer), length));
+  } finally {
+    if (source.kind === 'der') source.der.fill(0);
+  }
+}
+
+/** The first `length` bytes of the ECDH shared secret of the two keys. */
+export async function ecdhDerive(ctx: RequestContext, keys: AgreementKeys, p: AgreementParams, length: number): Promise<Uint8Array> {
+  checkParams(p);
   const ecdh = ecdhProviderOf(ctx.crypto);
   if (ecdh === undefined) throw featureNotSupported('The cryptographic module offers no ECDH');
   const source = await privateKeySource(ctx, keys.base);
