@@ -24,7 +24,9 @@
  * - PBKDF2 (RFC 8018; Hashing Algorithm default SHA-1, Salt and Iteration Count required) and
  *   HKDF (2.1) in process: SoftHSM2 has neither mechanism.
  * - Asymmetric Key: ECDH of the caller's EC private key and the other party's public key, in the
- *   HSM (derive/ecdh.ts).
+ *   HSM (derive/ecdh.ts); a full-length result is wrapped there and never enters this process.
+ * What stays in process and why (SoftHSM2 2.6 lacks the mechanisms): src/crypto/pkcs11/README.md,
+ * "Derive Key: what runs in the HSM". In-process values are zeroed right after they are wrapped.
  * - AWS Signature Version 4: Feature Not Supported.
  * In-process methods need the base object's value: a base with Extractable = False (or resident
  * in the HSM) is refused with Not Extractable (Permission Denied before 1.4), never exported.

@@ -29,16 +29,23 @@ export type Prf = (data: Uint8Array) => Promise<Uint8Array>;
 
 /** A PRF keyed with `key` bytes, in process. */
 export function hmacPrf(hash: HashAlgorithm, key: Uint8Array): Prf {
-  return (data) => Promise.resolve(new Uint8Array(createHmac(NODE_HASH[hash], key).update(data).digest()));
+  return (data) => Promise.resolve(copyAndZero(createHmac(NODE_HASH[hash], key).update(data).digest()));
+}
+
+/** A fresh copy of a node:crypto output, which is then zeroed (it may sit in Node's buffer pool). */
+function copyAndZero(b: Buffer): Uint8Array {
+  const out = Uint8Array.from(b);
+  b.fill(0);
+  return out;
 }
 
 export function digest(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(NODE_HASH[hash]).update(data).digest());
+  return copyAndZero(createHash(NODE_HASH[hash]).update(data).digest());
 }
 
 /** PBKDF2 (RFC 8018 §5.2) with HMAC-`hash`; runs on libuv's thread pool. */
 export async function pbkdf2Derive(hash: HashAlgorithm, password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Promise<Uint8Array> {
-  return new Uint8Array(await pbkdf2Async(password, salt, iterations, length, NODE_HASH[hash]));
+  return copyAndZero(await pbkdf2Async(password, salt, iterations, length, NODE_HASH[hash]));
 }
 
 /**
@@ -51,14 +58,19 @@ export function hkdf(hash: HashAlgorithm, ikm: Uint8Array, salt: Uint8Array | un
   const prk = createHmac(NODE_HASH[hash], salt ?? new Uint8Array(hl)).update(ikm).digest();
   const out = Buffer.alloc(Math.ceil(length / hl) * hl);
   let t: Buffer = Buffer.alloc(0);
-  for (let i = 1; i * hl <= out.length; i++) {
-    t = createHmac(NODE_HASH[hash], prk).update(t).update(info).update(Uint8Array.of(i)).digest();
-    t.copy(out, (i - 1) * hl);
+  try {
+    for (let i = 1; i * hl <= out.length; i++) {
+      const next = createHmac(NODE_HASH[hash], prk).update(t).update(info).update(Uint8Array.of(i)).digest();
+      t.fill(0);
+      t = next;
+      t.copy(out, (i - 1) * hl);
+    }
+    return Uint8Array.from(out.subarray(0, length));
+  } finally {
+    t.fill(0);
+    prk.fill(0);
+    out.fill(0);
   }
-  prk.fill(0);
-  const r = Uint8Array.from(out.subarray(0, length));
-  out.fill(0);
-  return r;
 }
 
 /**
@@ -72,25 +84,33 @@ export async function kbkdfCounter(prf: Prf, hashLength: number, fixed: Uint8Arr
   const out = Buffer.alloc(n * hashLength);
   const input = Buffer.alloc(4 + fixed.length);
   Buffer.from(fixed).copy(input, 4);
-  for (let i = 1; i <= n; i++) {
-    input.writeUInt32BE(i, 0);
-    const k = await prf(input);
-    Buffer.from(k).copy(out, (i - 1) * hashLength);
-    k.fill(0);
+  try {
+    for (let i = 1; i <= n; i++) {
+      input.writeUInt32BE(i, 0);
+      const k = await prf(input);
+      out.set(k, (i - 1) * hashLength);
+      k.fill(0);
+    }
+    return Uint8Array.from(out.subarray(0, length));
+  } finally {
+    out.fill(0);
   }
-  const r = Uint8Array.from(out.subarray(0, length));
-  out.fill(0);
-  return r;
 }
 
-/** Runs `prf` for blocks 1..n over `input(i, previous)` and returns the first `length` bytes. */
+/** Runs `block` for blocks 1..n and returns the first `length` bytes; each block's output is zeroed once copied. */
 async function kbkdfBlocks(hashLength: number, length: number, block: (i: number) => Promise<Uint8Array>): Promise<Uint8Array> {
   const n = Math.ceil(length / hashLength);
   const out = Buffer.alloc(n * hashLength);
-  for (let i = 1; i <= n; i++) Buffer.from(await block(i)).copy(out, (i - 1) * hashLength);
-  const r = Uint8Array.from(out.subarray(0, length));
-  out.fill(0);
-  return r;
+  try {
+    for (let i = 1; i <= n; i++) {
+      const k = await block(i);
+      out.set(k, (i - 1) * hashLength);
+      k.fill(0);
+    }
+    return Uint8Array.from(out.subarray(0, length));
+  } finally {
+    out.fill(0);
+  }
 }
 
 const counter32 = (i: number): Buffer => {
@@ -109,10 +129,12 @@ export async function kbkdfFeedback(prf: Prf, hashLength: number, iv: Uint8Array
   let prev: Uint8Array = Uint8Array.from(iv);
   try {
     return await kbkdfBlocks(hashLength, length, async (i) => {
-      const k = await prf(Buffer.concat([prev, counter32(i), fixed]));
+      const input = Buffer.concat([prev, counter32(i), fixed]);
+      const k = await prf(input);
+      input.fill(0);
       prev.fill(0);
       prev = k;
-      return k;
+      return Uint8Array.from(k);
     });
   } finally {
     prev.fill(0);
@@ -131,10 +153,10 @@ export async function kbkdfDoublePipeline(prf: Prf, hashLength: number, fixed: U
       const next = await prf(a);
       a.fill(0);
       a = next;
-      const k = await prf(Buffer.concat([a, counter32(i), fixed]));
-      const copy = Uint8Array.from(k);
-      k.fill(0);
-      return copy;
+      const input = Buffer.concat([a, counter32(i), fixed]);
+      const k = await prf(input);
+      input.fill(0);
+      return k;
     });
   } finally {
     a.fill(0);
