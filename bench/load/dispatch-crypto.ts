@@ -9,7 +9,7 @@
  *
  *   tsx bench/load/dispatch-crypto.ts [seconds per case, default 3] [rounds, default 1] [concurrency list, default 1,16]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -21,44 +21,15 @@ import { operations } from '../../src/operations/index.js';
 import { openLevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
 import { bytes, enm, int, struct, text } from '../../src/ttlv/build.js';
 import { parseResponse, payloadText, request } from '../../test/helpers/kmip-request.js';
-import { LatencyRecorder } from './latency.js';
+import { closedLoop, closedLoopRow } from './closed-loop.js';
 
 const SECONDS = Number(process.argv[2] ?? 3);
 const ROUNDS = Number(process.argv[3] ?? 1);
 const CONCURRENCY = (process.argv[4] ?? '1,16').split(',').map(Number);
-const MAX_OPS = 2_000_000;
 const peer = { principal: 'alice', connId: 'c1' };
 
-/** CPU time of this process's main thread so far, in µs (Linux schedstat: ns on the CPU). */
-function mainThreadCpuUs(): number {
-  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-}
-
 async function measure(name: string, concurrency: number, op: () => Promise<unknown>): Promise<void> {
-  const lat = new LatencyRecorder(MAX_OPS);
-  for (let i = 0; i < 200; i++) await op(); // warm-up
-  const end = process.hrtime.bigint() + BigInt(Math.round(SECONDS * 1e9));
-  const c0 = process.cpuUsage();
-  const m0 = mainThreadCpuUs();
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (lat.count < MAX_OPS) {
-        const s = process.hrtime.bigint();
-        if (s >= end) return;
-        await op();
-        lat.record(Number(process.hrtime.bigint() - s));
-      }
-    }),
-  );
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  const loopUs = (mainThreadCpuUs() - m0) / lat.count;
-  const { p } = lat.summary([50, 99]);
-  const cpuUs = (c.user + c.system) / lat.count;
-  console.log(
-    `| ${name} | ${concurrency} | ${Math.round(lat.count / secs).toLocaleString('en-US')} | ${Math.round(cpuUs)} | ${Math.round(loopUs)} | ${(p.get(50)! / 1000).toFixed(2)} | ${(p.get(99)! / 1000).toFixed(2)} |`,
-  );
+  console.log(closedLoopRow(name, concurrency, await closedLoop(op, { concurrency, seconds: SECONDS })));
 }
 
 async function main(): Promise<void> {
