@@ -99,10 +99,14 @@ export class CipherWorker {
    * @param library path of the PKCS#11 module the provider loaded
    * @param session the dedicated session the worker works in, asked for when a batch is sent
    *   (the provider replaces it after a CKR saying it is gone)
+   * @param sessionLost called when the thread stops with jobs out: it may have stopped between
+   *   C_EncryptInit and C_Encrypt, leaving the session's operation active (CKR_OPERATION_ACTIVE
+   *   for whoever uses it next), so the provider closes that session and the next batch gets a new one
    */
   constructor(
     private readonly library: string,
     private readonly session: () => Handle,
+    private readonly sessionLost: () => void = () => {},
   ) {}
 
   /** Jobs queued or sent and not yet answered. */
@@ -181,6 +185,7 @@ export class CipherWorker {
       if (this.#worker === w) this.#worker = undefined;
       const all = [...this.#inFlight.values()].flat();
       this.#inFlight.clear();
+      if (all.length > 0) this.sessionLost();
       const err = new CryptoError('HSM_ERROR', `PKCS#11 cipher worker ${why}`);
       for (const j of all) j.reject(err);
       this.#checkIdle();

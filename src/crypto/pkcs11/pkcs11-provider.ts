@@ -138,7 +138,11 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
     this.info = parts.info;
     this.log = parts.log;
     this.exportWorker = parts.exportInWorker ? new ExportWorker(parts.module.path) : undefined;
-    this.cipherWorker = parts.cipherInWorker === true ? new CipherWorker(parts.module.path, () => (this.cipherSession ??= this.pool.openDedicated(false))) : undefined;
+    this.cipherWorker = parts.cipherInWorker === true ? new CipherWorker(
+            parts.module.path,
+            () => (this.cipherSession ??= this.pool.openDedicated(false)),
+            () => this.replaceCipherSession(),
+          ) : undefined;
     this.wrapper = new MasterKeyWrapper(
       parts.module.p11,
       parts.masterLabel,
