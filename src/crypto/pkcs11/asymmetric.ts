@@ -311,26 +311,9 @@ export class Pkcs11Asymmetric {
    * resident token object). The peer point is checked to be on the key's curve first.
    */
   async ecdhSharedSecret(source: PrivateKeySource, peerSpki: Uint8Array): Promise<Uint8Array> {
-    let peer: { curve: NamedCurve; point: Buffer };
-    try {
-      peer = ecPublicPoint(peerSpki);
-    } catch {
-      throw new CryptoError('UNSUPPORTED', 'the peer key is not an EC public key on a supported curve');
-    }
+    const peer = ecdhPeer(peerSpki);
     return this.withPrivateKey(source, 'EC', async (session, key) => {
-      const [params] = attrBuf(this.mod, session, key, [pkcs11js.CKA_EC_PARAMS]);
-      if (curveOfOid(params!.toString('hex')) !== peer.curve) throw new CryptoError('UNSUPPORTED', 'the peer key is on another curve');
-      const parameter: ECDH1 = { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: peer.point };
-      const mechanism: Mechanism = { mechanism: pkcs11js.CKM_ECDH1_DERIVE, parameter };
-      const template: Template = [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-        { type: pkcs11js.CKA_TOKEN, value: false },
-        { type: pkcs11js.CKA_SENSITIVE, value: false },
-        { type: pkcs11js.CKA_EXTRACTABLE, value: true },
-        { type: pkcs11js.CKA_VALUE_LEN, value: CURVES[peer.curve].bytes },
-      ];
-      const secret = await p11Async('crypto', () => this.mod.C_DeriveKeyAsync(session, mechanism, key, template));
+      const secret = await this.ecdhDeriveIn(session, key, peer, [{ type: pkcs11js.CKA_SENSITIVE, value: false }]);
       try {
         const [z] = attrBuf(this.mod, session, secret, [pkcs11js.CKA_VALUE]);
         const out = Uint8Array.from(z!);
@@ -353,30 +336,15 @@ export class Pkcs11Asymmetric {
    * answers undefined (the caller then derives through ecdhSharedSecret).
    */
   async ecdhDeriveWrapped(source: PrivateKeySource, peerSpki: Uint8Array, length: number): Promise<WrappedDerivedKey | undefined> {
-    let peer: { curve: NamedCurve; point: Buffer };
-    try {
-      peer = ecPublicPoint(peerSpki);
-    } catch {
-      throw new CryptoError('UNSUPPORTED', 'the peer key is not an EC public key on a supported curve');
-    }
+    const peer = ecdhPeer(peerSpki);
     const bytes = CURVES[peer.curve].bytes;
     if (length !== bytes) return undefined;
     this.wrapper.checkWrappable(bytes);
     return this.withPrivateKey(source, 'EC', async (session, key) => {
-      const [params] = attrBuf(this.mod, session, key, [pkcs11js.CKA_EC_PARAMS]);
-      if (curveOfOid(params!.toString('hex')) !== peer.curve) throw new CryptoError('UNSUPPORTED', 'the peer key is on another curve');
-      const parameter: ECDH1 = { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: peer.point };
-      const mechanism: Mechanism = { mechanism: pkcs11js.CKM_ECDH1_DERIVE, parameter };
-      const template: Template = [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-        { type: pkcs11js.CKA_TOKEN, value: false },
+      const secret = await this.ecdhDeriveIn(session, key, peer, [
         { type: pkcs11js.CKA_PRIVATE, value: true },
         { type: pkcs11js.CKA_SENSITIVE, value: true },
-        { type: pkcs11js.CKA_EXTRACTABLE, value: true },
-        { type: pkcs11js.CKA_VALUE_LEN, value: bytes },
-      ];
-      const secret = await p11Async('crypto', () => this.mod.C_DeriveKeyAsync(session, mechanism, key, template));
+      ]);
       try {
         p11('crypto', () => this.mod.C_DigestInit(session, { mechanism: pkcs11js.CKM_SHA256 }));
         p11('crypto', () => this.mod.C_DigestKey(session, secret));
@@ -387,6 +355,27 @@ export class Pkcs11Asymmetric {
         destroyQuietly(this.mod, session, secret);
       }
     });
+  }
+
+  /**
+   * CKM_ECDH1_DERIVE (CKD_NULL) of `key` with the peer point into a transient, extractable
+   * generic secret of the curve's full size, after checking that `key` is on the peer's curve;
+   * `protection` adds the secret's CKA_PRIVATE / CKA_SENSITIVE. The caller destroys the object.
+   */
+  private async ecdhDeriveIn(session: Handle, key: Handle, peer: EcdhPeer, protection: Template): Promise<Handle> {
+    const [params] = attrBuf(this.mod, session, key, [pkcs11js.CKA_EC_PARAMS]);
+    if (curveOfOid(params!.toString('hex')) !== peer.curve) throw new CryptoError('UNSUPPORTED', 'the peer key is on another curve');
+    const parameter: ECDH1 = { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: peer.point };
+    const mechanism: Mechanism = { mechanism: pkcs11js.CKM_ECDH1_DERIVE, parameter };
+    const template: Template = [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+      { type: pkcs11js.CKA_TOKEN, value: false },
+      ...protection,
+      { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+      { type: pkcs11js.CKA_VALUE_LEN, value: CURVES[peer.curve].bytes },
+    ];
+    return p11Async('crypto', () => this.mod.C_DeriveKeyAsync(session, mechanism, key, template));
   }
 
   /** Encrypts with an RSA public key in the module (KMIP Encrypt); see rsa-cipher.ts. */
@@ -540,5 +529,19 @@ export class Pkcs11Asymmetric {
         : []),
     ];
     return p11Async('unwrap', () => this.mod.C_UnwrapKeyAsync(session, { mechanism: mech }, master, Buffer.from(ref.blob), template));
+  }
+}
+
+interface EcdhPeer {
+  readonly curve: NamedCurve;
+  readonly point: Buffer;
+}
+
+/** The peer's curve and point from its SubjectPublicKeyInfo, or UNSUPPORTED. */
+function ecdhPeer(peerSpki: Uint8Array): EcdhPeer {
+  try {
+    return ecPublicPoint(peerSpki);
+  } catch {
+    throw new CryptoError('UNSUPPORTED', 'the peer key is not an EC public key on a supported curve');
   }
 }
