@@ -16,12 +16,12 @@ import { pino } from 'pino';
 import { openPkcs11Provider } from '../../src/crypto/pkcs11/provider.js';
 import { ensureSoftHsmToken } from '../../src/crypto/pkcs11/softhsm.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
-import { BlockCipherMode, CryptographicAlgorithm, CryptographicUsageMask, ObjectType, Operation, ResultStatus, Tag } from '../../src/kmip/generated/index.js';
+import { BlockCipherMode, CryptographicAlgorithm, Operation, ResultStatus, Tag } from '../../src/kmip/generated/index.js';
 import { operations } from '../../src/operations/index.js';
 import { openLevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
 import { bytes, enm, int, struct, text } from '../../src/ttlv/build.js';
 import { parseResponse, payloadText, request } from '../../test/helpers/kmip-request.js';
-import { closedLoop, closedLoopRow } from './closed-loop.js';
+import { closedLoop, closedLoopRow, createAes256Request } from './closed-loop.js';
 
 const SECONDS = Number(process.argv[2] ?? 3);
 const ROUNDS = Number(process.argv[3] ?? 1);
@@ -41,27 +41,7 @@ async function main(): Promise<void> {
     const log = pino({ level: 'warn' });
     const dispatcher = new Dispatcher({ store, crypto, log, operations, server: { vendorIdentification: 'kmipd', serverInformation: 'kmipd bench' } });
     try {
-      const created = parseResponse(
-        await dispatcher.handle(
-          request([1, 4], [
-            {
-              operation: Operation.Create,
-              payload: [
-                enm(Tag.ObjectType, ObjectType.SymmetricKey),
-                struct(Tag.TemplateAttribute, [
-                  struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Algorithm'), enm(Tag.AttributeValue, CryptographicAlgorithm.AES)]),
-                  struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Length'), int(Tag.AttributeValue, 256)]),
-                  struct(Tag.Attribute, [
-                    text(Tag.AttributeName, 'Cryptographic Usage Mask'),
-                    int(Tag.AttributeValue, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt),
-                  ]),
-                ]),
-              ],
-            },
-          ]),
-          peer,
-        ),
-      );
+      const created = parseResponse(await dispatcher.handle(createAes256Request([1, 4]), peer));
       const uid = payloadText(created.items[0]!, Tag.UniqueIdentifier)!;
       const activated = parseResponse(await dispatcher.handle(request([1, 4], [{ operation: Operation.Activate, payload: [text(Tag.UniqueIdentifier, uid)] }]), peer));
       if (activated.items[0]?.status !== ResultStatus.Success) throw new Error(`Activate failed (reason ${activated.items[0]?.reason})`);
