@@ -48,15 +48,27 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   let closing: Promise<void> | undefined;
 
   const policy = tlsPolicyOptions(limits.handshakeTimeoutMs);
-  const server = createServer({ ...policy, cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, crl: opts.tls.crl });
+  const idPrefix = opts.connIdPrefix ?? 'c';
+  const gate = opts.connectionGate;
+  const ticketKeys = opts.ticketKeys === undefined ? {} : { ticketKeys: opts.ticketKeys };
+  const server = createServer({ ...policy, cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, crl: opts.tls.crl, ...ticketKeys });
   // Beyond this the net layer closes new sockets on accept, before any TLS work ('drop' below).
   server.maxConnections = limits.maxConnections;
 
   server.on('connection', (socket: Socket) => {
-    const entry = { connId: `c${(++nextId).toString(36)}`, peer: remote(socket), secured: false };
+    if (gate !== undefined && !gate.tryAcquire()) {
+      // The cap is shared with other listeners: closed before any TLS work, like 'drop' below.
+      log.warn({ peer: remote(socket), maxConnections: limits.maxConnections }, 'connection refused: too many connections');
+      socket.destroy();
+      return;
+    }
+    const entry = { connId: `${idPrefix}${(++nextId).toString(36)}`, peer: remote(socket), secured: false };
     sockets.set(socket, entry);
     seen.set(socket, entry);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', () => {
+      sockets.delete(socket);
+      gate?.release();
+    });
     log.debug({ connId: entry.connId, peer: entry.peer }, 'tcp connection accepted');
   });
 
@@ -94,7 +106,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   server.on('secureConnection', (socket: TLSSocket) => {
     const entry = seen.get(rawOf(socket));
     if (entry !== undefined) entry.secured = true;
-    const meta = { connId: entry?.connId ?? `c${(++nextId).toString(36)}`, peer: entry?.peer ?? remote(socket) };
+    const meta = { connId: entry?.connId ?? `${idPrefix}${(++nextId).toString(36)}`, peer: entry?.peer ?? remote(socket) };
     const peer = peerIdentity(socket, meta.connId);
     if (closing !== undefined) {
       socket.destroy();
@@ -156,11 +168,11 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
     return closing;
   }
 
-  function reloadTls(tls: KmipServerOptions['tls']): void {
+  function reloadTls(tls: KmipServerOptions['tls'], newTicketKeys: Buffer = randomBytes(48)): void {
     // Building the context first means a bad key or certificate throws before anything changes.
     // New ticket keys and an empty session cache: a resumed session skips certificate checks,
     // so a session from before the rotation must not let a client the new CA rejects back in.
-    const options = { ...policy, cert: tls.cert, key: tls.key, ca: tls.ca, crl: tls.crl, ticketKeys: randomBytes(48) };
+    const options = { ...policy, cert: tls.cert, key: tls.key, ca: tls.ca, crl: tls.crl, ticketKeys: newTicketKeys };
     createSecureContext(options);
     server.setSecureContext(options);
     sessions.clear();
@@ -170,7 +182,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
   return {
     address: () => address,
     close,
-    connectionCount: () => sockets.size,
+    connectionCount: () => (gate === undefined ? sockets.size : gate.count()),
     reloadTls,
   };
 }

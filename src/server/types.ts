@@ -71,6 +71,27 @@ export interface KmipServerOptions {
   log: Logger;
   /** Missing fields take the defaults of `DEFAULT_SERVER_LIMITS`. */
   limits?: Partial<ServerLimits>;
+  /**
+   * TLS session ticket keys (48 bytes). Listeners that serve the same clients share them so that
+   * a ticket one issued resumes on another; default: random per listener.
+   */
+  ticketKeys?: Buffer;
+  /**
+   * Counts open connections against `limits.maxConnections` when that cap is shared with other
+   * listeners (another thread's); default: this listener's own count.
+   */
+  connectionGate?: ConnectionGate;
+  /** Prefix of this listener's connection ids, so that ids stay unique across listeners (default `c`). */
+  connIdPrefix?: string;
+}
+
+/** A connection cap shared between listeners: a slot is taken on accept and given back on close. */
+export interface ConnectionGate {
+  /** Takes a slot; false when all `limits.maxConnections` are taken. */
+  tryAcquire(): boolean;
+  release(): void;
+  /** Slots taken now. */
+  count(): number;
 }
 
 /** A running listener. */
@@ -87,7 +108,8 @@ export interface KmipServer {
   /**
    * Swaps certificate, key and trusted CAs for new connections (certificate rotation without a
    * restart); open connections keep theirs. Throws, keeping the old material, if the new
-   * material does not load (e.g. key and certificate do not match).
+   * material does not load (e.g. key and certificate do not match). New session ticket keys
+   * (`ticketKeys`, default random) and an empty session cache: no earlier session resumes.
    */
-  reloadTls(tls: ServerTlsMaterial): void;
+  reloadTls(tls: ServerTlsMaterial, ticketKeys?: Buffer): void;
 }
