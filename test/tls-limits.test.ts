@@ -131,6 +131,7 @@ describe('close()', () => {
     s.write(frame('slow'));
     await inHandler;
     const closing = server.close(5_000);
+    await sleep(50); // an I/O thread stops listening when its close message arrives
     const refused = netConnect({ host: '127.0.0.1', port });
     expect(await closed(refused)).toMatchObject({ code: 'ECONNREFUSED' });
     expect(await next()).toEqual(frame('slow'));

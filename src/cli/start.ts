@@ -13,10 +13,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createApp } from '../app.js';
-import { ConfigError, defaultTlsFiles, loadConfig, redactedConfig, type KmipdConfig } from '../config/index.js';
+import { ConfigError, defaultTlsFiles, ioThreadEnabled, loadConfig, redactedConfig, type KmipdConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { generateDevPki } from '../server/pki/dev-pki.js';
 import { startKmipServer, type KmipServer, type ServerTlsMaterial } from '../server/index.js';
+import { startThreadedKmipServer } from '../server/threaded-server.js';
 
 /** How long shutdown waits for requests in progress before cutting connections. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -78,7 +79,8 @@ export async function startKmipd(cfg: KmipdConfig, log: Logger, cwd = process.cw
   const app = await createApp(cfg, log);
   let server: KmipServer;
   try {
-    server = await startKmipServer({ host: cfg.listen.host, port: cfg.listen.port, tls, handler: app.handler, log, limits: cfg.limits });
+    const serverOpts = { host: cfg.listen.host, port: cfg.listen.port, tls, handler: app.handler, log, limits: cfg.limits };
+    server = ioThreadEnabled(cfg) ? await startThreadedKmipServer(serverOpts) : await startKmipServer(serverOpts);
   } catch (err) {
     await app.close();
     throw err;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_LIMITS, loadConfig, redactedConfig } from './index.js';
+import { ConfigError, DEFAULT_LIMITS, ioThreadEnabled, loadConfig, redactedConfig } from './index.js';
 
 const cwd = '/srv/kmipd';
 
@@ -36,6 +36,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES: '-1' }, [], { cwd })).toThrow(/KMIPD_KEY_EXPORT_CACHE_MAX_ENTRIES/);
     expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ keyExportCache: { ttl: 5 } }) }, [], { cwd })).toThrow(/unknown key "ttl"/);
     expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ keyExportCache: { maxEntries: 65537 } }) }, [], { cwd })).toThrow(/keyExportCache.maxEntries/);
+  });
+
+  it('sets the I/O thread from the file or the environment; unset, it follows the CPU count', () => {
+    expect(loadConfig({}, [], { cwd }).ioThread).toBeUndefined();
+    expect(ioThreadEnabled({}, 2)).toBe(false);
+    expect(ioThreadEnabled({}, 4)).toBe(true);
+    const file = tempConfig({ ioThread: true });
+    expect(loadConfig({ KMIPD_CONFIG: file }, [], { cwd }).ioThread).toBe(true);
+    expect(ioThreadEnabled(loadConfig({ KMIPD_CONFIG: file }, [], { cwd }), 2)).toBe(true);
+    const off = loadConfig({ KMIPD_CONFIG: file, KMIPD_IO_THREAD: 'false' }, [], { cwd });
+    expect(ioThreadEnabled(off, 64)).toBe(false);
+    expect(() => loadConfig({ KMIPD_IO_THREAD: 'auto' }, [], { cwd })).toThrow(/KMIPD_IO_THREAD: expected true or false/);
+    expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ ioThread: 'yes' }) }, [], { cwd })).toThrow(/ioThread/);
   });
 
   it('turns the cipher worker on from the file or the environment, off by default', () => {

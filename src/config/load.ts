@@ -4,6 +4,7 @@
  * sources win. Everything is validated; the first problem throws a {@link ConfigError}.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_MESSAGE_BYTES } from '../ttlv/limits.js';
@@ -49,6 +50,16 @@ export const DEFAULT_KEY_EXPORT_CACHE: Readonly<KeyExportCacheConfig> = Object.f
 /** Bounds of the key export cache settings (the same as src/crypto/pkcs11/export-cache.ts enforces). */
 const MAX_EXPORT_CACHE_TTL_MS = 60_000;
 const MAX_EXPORT_CACHE_ENTRIES = 65_536;
+
+/**
+ * Whether the listener runs on its own I/O thread. Unset means: when the machine has 4 or more
+ * CPUs. With 2, the I/O thread, the dispatching thread, the store's and HSM's threads and (in a
+ * benchmark) the clients share two cores, and the hand-off between threads costs about what it
+ * saves: persistent-connection Gets measured no faster (BENCHMARKS.md, "I/O thread").
+ */
+export function ioThreadEnabled(cfg: Pick<KmipdConfig, 'ioThread'>, cpus = availableParallelism()): boolean {
+  return cfg.ioThread ?? cpus >= 4;
+}
 
 /** The default TLS file locations, relative to `cwd`: the dev PKI made by `certs/gen-dev-pki.ts`. */
 export function defaultTlsFiles(cwd: string): KmipdConfig['tls'] {
@@ -99,7 +110,7 @@ function applyFile(cfg: KmipdConfig, file: string): void {
   }
   const where = `config file ${file}`;
   if (!isObject(raw)) throw new ConfigError(`${where}: top level must be a JSON object`);
-  checkKeys(raw, ['listen', 'dataDir', 'tls', 'pkcs11', 'log', 'limits', 'keyExportCache'], where);
+  checkKeys(raw, ['listen', 'ioThread', 'dataDir', 'tls', 'pkcs11', 'log', 'limits', 'keyExportCache'], where);
   const base = dirname(file);
   const path = (v: unknown, key: string): string => resolve(base, parseNonEmptyString(v, `${where} ${key}`));
 
@@ -110,6 +121,7 @@ function applyFile(cfg: KmipdConfig, file: string): void {
     if (raw.listen.port !== undefined) cfg.listen.port = parsePort(raw.listen.port, `${where} listen.port`);
   } else if (raw.listen !== undefined) throw new ConfigError(`${where}: "listen" must be "host:port" or { host, port }`);
 
+  if (raw.ioThread !== undefined) cfg.ioThread = parseBoolean(raw.ioThread, `${where} ioThread`);
   if (raw.dataDir !== undefined) cfg.dataDir = path(raw.dataDir, 'dataDir');
 
   const tls = section(raw, 'tls', ['certFile', 'keyFile', 'caFile', 'rsaCertFile', 'rsaKeyFile', 'crlFile'], where);
@@ -152,6 +164,8 @@ function envVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
 function applyEnv(cfg: KmipdConfig, env: NodeJS.ProcessEnv, cwd: string): void {
   const listen = envVar(env, 'KMIPD_LISTEN');
   if (listen !== undefined) cfg.listen = parseListen(listen, 'KMIPD_LISTEN');
+  const ioThread = envVar(env, 'KMIPD_IO_THREAD');
+  if (ioThread !== undefined) cfg.ioThread = parseBoolean(ioThread, 'KMIPD_IO_THREAD');
   const dataDir = envVar(env, 'KMIPD_DATA_DIR');
   if (dataDir !== undefined) cfg.dataDir = resolve(cwd, dataDir);
   const level = envVar(env, 'KMIPD_LOG_LEVEL');

@@ -43,6 +43,12 @@ export interface Pkcs11Config {
 /** Complete, validated configuration. Paths are absolute. */
 export interface KmipdConfig {
   listen: { host: string; port: number };
+  /**
+   * Run the TLS listener on a thread of its own (src/server/threaded-server.ts), so that TLS
+   * and socket work leave the dispatching event loop. Unset: on when the machine has 4 or more
+   * CPUs (see `ioThreadEnabled`).
+   */
+  ioThread?: boolean;
   dataDir: string;
   tls: {
     certFile: string;

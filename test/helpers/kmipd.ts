@@ -7,6 +7,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { generateDevPki, startKmipServer, type KmipServer } from '../../src/server/index.js';
+import { startThreadedKmipServer } from '../../src/server/threaded-server.js';
 import { loadClientCerts } from './tls-client.js';
 
 export interface TestKmipd {
@@ -20,6 +21,21 @@ export function testPki(certDir: string, clients: string[] = ['alice', 'bob']): 
   generateDevPki({ dir: certDir, clients, keyType: 'ec' });
 }
 
+let defaultEnv: Readonly<Record<string, string>> = {};
+
+/**
+ * Environment every {@link startTestKmipd} of this test file starts with (before its own `env`):
+ * a file that sets it and then imports another test file runs that file's tests against a
+ * differently configured server. Per test file (vitest isolates modules per file).
+ */
+export function useKmipdEnvByDefault(env: Readonly<Record<string, string>>): void {
+  defaultEnv = env;
+}
+
+/**
+ * The listener runs on the test's thread unless the environment sets KMIPD_IO_THREAD (not by CPU
+ * count as `npm start` does), so that a test run does not depend on the machine.
+ */
 export async function startTestKmipd(opts: { dataDir: string; certDir: string; logLevel?: string; env?: Readonly<Record<string, string>> }): Promise<TestKmipd> {
   const cfg = loadConfig(
     {
@@ -28,6 +44,7 @@ export async function startTestKmipd(opts: { dataDir: string; certDir: string; l
       KMIPD_TLS_CERT: join(opts.certDir, 'server.crt'),
       KMIPD_TLS_KEY: join(opts.certDir, 'server.key'),
       KMIPD_TLS_CA: join(opts.certDir, 'ca.crt'),
+      ...defaultEnv,
       ...opts.env,
     },
     [],
@@ -35,14 +52,8 @@ export async function startTestKmipd(opts: { dataDir: string; certDir: string; l
   const log = pino({ level: opts.logLevel ?? 'silent' });
   const app = await createApp(cfg, log);
   const tlsFiles = loadClientCerts(opts.certDir, 'server');
-  const server = await startKmipServer({
-    host: '127.0.0.1',
-    port: 0,
-    tls: { cert: tlsFiles.cert, key: tlsFiles.key, ca: tlsFiles.ca },
-    handler: app.handler,
-    log,
-    limits: cfg.limits,
-  });
+  const serverOpts = { host: '127.0.0.1', port: 0, tls: { cert: tlsFiles.cert, key: tlsFiles.key, ca: tlsFiles.ca }, handler: app.handler, log, limits: cfg.limits };
+  const server = (cfg.ioThread ?? false) ? await startThreadedKmipServer(serverOpts) : await startKmipServer(serverOpts);
   return {
     port: server.address().port,
     server,

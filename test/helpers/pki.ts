@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createLogger, type Logger } from '../../src/log.js';
 import { generateDevPki, type DevKeyType, type DevPki } from '../../src/server/pki/dev-pki.js';
 import { startKmipServer, type KmipServer, type MessageHandler, type PeerIdentity, type ServerLimits } from '../../src/server/index.js';
+import { startThreadedKmipServer } from '../../src/server/threaded-server.js';
 
 /** PEM of one certificate and its key. */
 export interface PemPair {
@@ -95,6 +96,17 @@ export function captureLog(): LogCapture {
   };
 }
 
+let ioThreadByDefault = false;
+
+/**
+ * Makes {@link useTlsHarness} start its servers on an I/O thread (startThreadedKmipServer) unless
+ * told otherwise: a test file that calls this and then imports another listener test file runs
+ * that file's tests against the threaded listener. Per test file (vitest isolates modules per file).
+ */
+export function useIoThreadByDefault(): void {
+  ioThreadByDefault = true;
+}
+
 /** What {@link useTlsHarness} gives a test file. */
 export interface TlsHarness {
   /** The PKI the servers use (alice, bob). */
@@ -112,7 +124,8 @@ export interface TlsHarness {
  * Registers vitest hooks that make the PKIs once per file and close every server after each
  * test; returns helpers to start servers on 127.0.0.1:0 and connect clients to them.
  */
-export function useTlsHarness(): TlsHarness {
+export function useTlsHarness(opts: { ioThread?: boolean } = {}): TlsHarness {
+  const ioThread = opts.ioThread ?? ioThreadByDefault;
   let pki: TestPki | undefined;
   let foreign: TestPki | undefined;
   const servers: KmipServer[] = [];
@@ -142,7 +155,8 @@ export function useTlsHarness(): TlsHarness {
     },
     servers,
     async start(handler, limits = {}, logs = captureLog()) {
-      const server = await startKmipServer({ host: '127.0.0.1', port: 0, tls: need(pki).serverTls, handler, log: logs.log, limits });
+      const serverOpts = { host: '127.0.0.1', port: 0, tls: need(pki).serverTls, handler, log: logs.log, limits };
+      const server = ioThread ? await startThreadedKmipServer(serverOpts) : await startKmipServer(serverOpts);
       servers.push(server);
       return { server, port: server.address().port, logs };
     },

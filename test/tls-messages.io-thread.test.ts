@@ -1,0 +1,5 @@
+/** The tests of tls-messages.test.ts, against the listener on an I/O thread (src/server/threaded-server.ts). */
+import { useIoThreadByDefault } from './helpers/pki.js';
+
+useIoThreadByDefault();
+await import('./tls-messages.test.js');
