@@ -18,21 +18,27 @@ import { KmipTestClient, loadClientCerts } from './tls-client.js';
 
 export interface LiveKmipd {
   readonly server: TestKmipd;
+  /** kmipd's data directory (SoftHSM2 token and LevelDB store), for tests that inspect what it wrote. */
+  readonly dataDir: string;
   /** The connected client of that name (the first name by default). */
   client(name?: string): KmipTestClient;
   /** One request with one batch item, sent as that client; its single result. */
   one(version: [number, number], operation: number, payload: TtlvNode[], as?: string): Promise<ItemResult>;
 }
 
-/** Starts kmipd before the file's tests and connects one client per name; removes it all after them. */
-export function useLiveKmipd(prefix: string, clients: string[] = ['alice']): LiveKmipd {
+/**
+ * Starts kmipd before the file's tests and connects one client per name; removes it all after them.
+ * `env` adds configuration variables (KMIPD_*) for that kmipd.
+ */
+export function useLiveKmipd(prefix: string, clients: string[] = ['alice'], env?: Readonly<Record<string, string>>): LiveKmipd {
   const work = mkdtempSync(join(tmpdir(), `kmipd-${prefix}-`));
   const certDir = join(work, 'certs');
+  const dataDir = join(work, 'data');
   let server: TestKmipd | undefined;
   const connected = new Map<string, KmipTestClient>();
   beforeAll(async () => {
     testPki(certDir, clients);
-    server = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
+    server = await startTestKmipd({ dataDir, certDir, ...(env === undefined ? {} : { env }) });
     for (const name of clients) connected.set(name, await KmipTestClient.connect(server.port, loadClientCerts(certDir, name)));
   }, 60_000);
   afterAll(async () => {
@@ -50,6 +56,7 @@ export function useLiveKmipd(prefix: string, clients: string[] = ['alice']): Liv
       if (server === undefined) throw new Error('kmipd is not started yet');
       return server;
     },
+    dataDir,
     client,
     one: async (version, operation, payload, as) =>
       parseResponse((await client(as).roundTrip(request(version, [{ operation, payload }])))!).items[0]!,
@@ -64,7 +71,7 @@ export function expectSuccess(r: ItemResult): ItemResult {
 
 /** Asserts Operation Failed with `reason` (showing the Result Message otherwise). */
 export function expectFailure(r: ItemResult, reason: number): void {
-  expect(r.status).toBe(ResultStatus.OperationFailed);
+  expect(r.status, r.message).toBe(ResultStatus.OperationFailed);
   expect(r.reason, r.message).toBe(reason);
 }
 
