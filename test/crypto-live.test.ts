@@ -3,10 +3,7 @@
  * and LevelDB, at KMIP 1.2 and 2.1. Known answers: NIST SP 800-38A (CBC, CTR), McGrew-Viega GCM
  * test case 4, RFC 4231 HMAC test case 6, SP 800-38B CMAC, FIPS 180-4 SHA-256.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BlockCipherMode,
   CryptographicAlgorithm,
@@ -21,30 +18,13 @@ import {
 } from '../src/kmip/generated/index.js';
 import { bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { useLiveKmipd } from './helpers/live.js';
 
-const work = mkdtempSync(join(tmpdir(), 'kmipd-crypto-live-'));
-const certDir = join(work, 'certs');
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-let server: TestKmipd;
-let client: KmipTestClient;
+const live = useLiveKmipd('crypto-live');
 
-beforeAll(async () => {
-  testPki(certDir, ['alice']);
-  server = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
-  client = await KmipTestClient.connect(server.port, loadClientCerts(certDir, 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await server?.close();
-  rmSync(work, { recursive: true, force: true });
-});
-
-async function one(v: [number, number], operation: number, payload: TtlvNode[]): Promise<ItemResult> {
-  return parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-}
+const one = live.one;
 function ok(r: ItemResult): ItemResult {
   expect(r.status, r.message).toBe(ResultStatus.Success);
   return r;

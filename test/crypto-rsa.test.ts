@@ -20,10 +20,9 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
 } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BlockCipherMode,
   CryptographicAlgorithm,
@@ -42,33 +41,16 @@ import {
 } from '../src/kmip/generated/index.js';
 import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { useLiveKmipd } from './helpers/live.js';
 import { OASIS_DIR } from './helpers/oasis.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
 
 type V = [number, number];
 const V21: V = [2, 1];
 const V14: V = [1, 4];
-const work = mkdtempSync(join(tmpdir(), 'kmipd-crypto-rsa-'));
-const certDir = join(work, 'certs');
-let server: TestKmipd;
-let client: KmipTestClient;
+const live = useLiveKmipd('crypto-rsa');
 
-beforeAll(async () => {
-  testPki(certDir, ['alice']);
-  server = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
-  client = await KmipTestClient.connect(server.port, loadClientCerts(certDir, 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await server?.close();
-  rmSync(work, { recursive: true, force: true });
-});
-
-async function one(v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> {
-  return parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-}
+const one = live.one;
 function ok(r: ItemResult): ItemResult {
   expect(r.status, r.message).toBe(ResultStatus.Success);
   return r;

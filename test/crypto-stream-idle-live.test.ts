@@ -5,41 +5,20 @@
  * (2.1 Invalid Correlation Value, 1.4 Invalid Field), and no longer counts against the
  * per-client stream limit.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cipherStreamLimits } from '../src/operations/crypto/cipher-streams.js';
 import { BlockCipherMode, CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, PaddingMethod, ResultReason, Tag } from '../src/kmip/generated/index.js';
 import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
-import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { expectFailure, expectSuccess, requestAttributes } from './helpers/live.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { expectFailure, expectSuccess, requestAttributes, useLiveKmipd } from './helpers/live.js';
 
 // Long enough that opening 16 streams on a loaded machine stays within it; short enough for a test.
 const IDLE_MS = 3000;
-const work = mkdtempSync(join(tmpdir(), 'kmipd-stream-idle-'));
-let server: TestKmipd;
-let client: KmipTestClient;
-
-beforeAll(async () => {
-  testPki(join(work, 'certs'), ['alice']);
-  server = await startTestKmipd({ dataDir: join(work, 'data'), certDir: join(work, 'certs'), env: { KMIPD_STREAM_IDLE_TIMEOUT_MS: String(IDLE_MS) } });
-  client = await KmipTestClient.connect(server.port, loadClientCerts(join(work, 'certs'), 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await server?.close();
-  rmSync(work, { recursive: true, force: true });
-});
+const live = useLiveKmipd('stream-idle', ['alice'], { KMIPD_STREAM_IDLE_TIMEOUT_MS: String(IDLE_MS) });
 
 type V = [number, number];
-async function one(v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> {
-  return parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-}
+const one = live.one;
 
 async function registerAes(v: V): Promise<string> {
   const r = expectSuccess(

@@ -4,10 +4,7 @@
  * TEST 1 and TEST 2 through Register + Sign reproduce the published signatures byte for byte.
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CryptographicAlgorithm as A,
   CryptographicUsageMask,
@@ -17,33 +14,17 @@ import {
   Operation,
   RecommendedCurve,
   ResultReason,
-  ResultStatus,
   Tag,
   ValidityIndicator,
 } from '../src/kmip/generated/index.js';
 import { bigInt, bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { expectFailure, expectSuccess, useLiveKmipd } from './helpers/live.js';
 
 type V = [number, number];
 const V21: V = [2, 1];
-const work = mkdtempSync(join(tmpdir(), 'kmipd-eddsa-live-'));
-const certDir = join(work, 'certs');
-let s: TestKmipd;
-let client: KmipTestClient;
-
-beforeAll(async () => {
-  testPki(certDir, ['alice']);
-  s = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
-  client = await KmipTestClient.connect(s.port, loadClientCerts(certDir, 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await s?.close();
-  rmSync(work, { recursive: true, force: true });
-});
+const live = useLiveKmipd('eddsa-live');
 
 // RFC 8032 §7.1.
 const TEST1 = {
@@ -60,15 +41,9 @@ const TEST2 = {
 };
 
 const send = async (operation: number, payload: TtlvNode[], v: V = V21): Promise<ItemResult> =>
-  parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-const ok = (r: ItemResult): ItemResult => {
-  expect(r.status, r.message).toBe(ResultStatus.Success);
-  return r;
-};
-const fails = (r: ItemResult, reason: number): void => {
-  expect(r.status, r.message).toBe(ResultStatus.OperationFailed);
-  expect(r.reason, r.message).toBe(reason);
-};
+  live.one(v, operation, payload);
+const ok = expectSuccess;
+const fails = expectFailure;
 const activeNow = () => dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000) - 60));
 
 function keyBlockOf(r: ItemResult): TtlvNode {

@@ -7,10 +7,7 @@
  * unwrapped for Key Wrap Type Not Wrapped, or re-wrapped under another key.
  */
 import { type KeyObject, constants, createCipheriv, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BlockCipherMode,
   CryptographicAlgorithm,
@@ -30,32 +27,15 @@ import {
 import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import { decodeTtlv } from '../src/ttlv/decode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { useLiveKmipd } from './helpers/live.js';
 
 type V = [number, number];
-const work = mkdtempSync(join(tmpdir(), 'kmipd-wrap-rsa-'));
-const certDir = join(work, 'certs');
-let server: TestKmipd;
-let client: KmipTestClient;
-
-beforeAll(async () => {
-  testPki(certDir, ['alice']);
-  server = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
-  client = await KmipTestClient.connect(server.port, loadClientCerts(certDir, 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await server?.close();
-  rmSync(work, { recursive: true, force: true });
-});
+const live = useLiveKmipd('wrap-rsa');
 
 const V21: V = [2, 1];
 const V14: V = [1, 4];
-async function one(v: V, operation: number, payload: TtlvNode[]): Promise<ItemResult> {
-  return parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-}
+const one = live.one;
 function ok(r: ItemResult): ItemResult {
   expect(r.status, r.message).toBe(ResultStatus.Success);
   return r;

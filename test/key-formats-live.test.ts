@@ -5,10 +5,7 @@
  * own encodings of the same keys are the independent check.
  */
 import { type KeyObject, constants, createPrivateKey, createPublicKey, generateKeyPairSync, verify as nodeVerify } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CertificateType,
   CryptographicAlgorithm as A,
@@ -28,26 +25,11 @@ import { exportKey, importKey } from '../src/kmip/key-formats.js';
 import { bigInt, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import { encodeTtlv } from '../src/ttlv/encode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { expectSuccess, useLiveKmipd } from './helpers/live.js';
 
 type V = [number, number];
-const work = mkdtempSync(join(tmpdir(), 'kmipd-formats-live-'));
-const certDir = join(work, 'certs');
-let s: TestKmipd;
-let client: KmipTestClient;
-
-beforeAll(async () => {
-  testPki(certDir, ['alice']);
-  s = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
-  client = await KmipTestClient.connect(s.port, loadClientCerts(certDir, 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await s?.close();
-  rmSync(work, { recursive: true, force: true });
-});
+const live = useLiveKmipd('formats-live');
 
 interface KeyCase {
   readonly name: string;
@@ -87,12 +69,9 @@ describe.each([
   ['1.4', [1, 4] as V],
   ['2.1', [2, 1] as V],
 ])('Get converts key formats at KMIP %s (TLS + SoftHSM2 + LevelDB)', (_l, v) => {
-  const send = async (operation: number, payload: TtlvNode[], ver: V = v): Promise<ItemResult> =>
-    parseResponse((await client.roundTrip(request(ver, [{ operation, payload }])))!).items[0]!;
-  const ok = (r: ItemResult): ItemResult => {
-    expect(r.status, r.message).toBe(ResultStatus.Success);
-    return r;
-  };
+  const send = (operation: number, payload: TtlvNode[], ver: V = v): Promise<ItemResult> =>
+    live.one(ver, operation, payload);
+  const ok = expectSuccess;
   const register = async (type: number, format: number, material: TtlvNode, alg: number, len: number): Promise<string> => {
     const mask = type === ObjectType.PrivateKey ? CryptographicUsageMask.Sign : CryptographicUsageMask.Verify;
     const attrs =

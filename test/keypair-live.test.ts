@@ -4,11 +4,10 @@
  * the run light. Also: the private key is not in LevelDB in the clear, and survives a restart.
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   CryptographicAlgorithm,
@@ -25,13 +24,10 @@ import {
 } from '../src/kmip/generated/index.js';
 import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { type ClientCerts, KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { expectSuccess, useLiveKmipd } from './helpers/live.js';
 
 type V = [number, number];
-const work = mkdtempSync(join(tmpdir(), 'kmipd-keypair-live-'));
-const certDir = join(work, 'certs');
 const DATA = Buffer.from('kmipd signs this');
 
 function v1Attrs(tag: number, list: [string, TtlvNode][]): TtlvNode {
@@ -52,33 +48,16 @@ function pairPayload(v: V, common: [string, TtlvNode][], priv: [string, TtlvNode
 const activeNow = (): [string, TtlvNode] => ['Activation Date', dateTime(Tag.ActivationDate, BigInt(Math.floor(Date.now() / 1000) - 60))];
 const usage = (m: number): [string, TtlvNode] => ['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, m)];
 
-let s: TestKmipd;
-let certs: ClientCerts;
-let client: KmipTestClient;
 const privateDers: Buffer[] = [];
-
-beforeAll(async () => {
-  testPki(certDir, ['alice']);
-  certs = loadClientCerts(certDir, 'alice');
-  s = await startTestKmipd({ dataDir: join(work, 'data'), certDir });
-  client = await KmipTestClient.connect(s.port, certs);
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await s?.close();
-  rmSync(work, { recursive: true, force: true });
-});
+const live = useLiveKmipd('keypair-live');
 
 describe.each([
   ['1.2', [1, 2] as V],
   ['2.0', [2, 0] as V],
 ])('key pairs over TLS at KMIP %s', (_l, v) => {
-  const send = async (operation: number, payload: TtlvNode[]): Promise<ItemResult> =>
-    parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-  const ok = (r: ItemResult): ItemResult => {
-    expect(r.status, r.message).toBe(ResultStatus.Success);
-    return r;
-  };
+  const send = (operation: number, payload: TtlvNode[]): Promise<ItemResult> =>
+    live.one(v, operation, payload);
+  const ok = expectSuccess;
   const material = async (uid: string): Promise<Buffer> => {
     const r = ok(await send(Operation.Get, [text(Tag.UniqueIdentifier, uid)]));
     const type = child(r.payload!, Tag.ObjectType)!.value === ObjectType.PrivateKey ? Tag.PrivateKey : Tag.PublicKey;
@@ -150,7 +129,7 @@ describe.each([
 
 describe('storage', () => {
   it('keeps no private key in the clear in LevelDB', () => {
-    const dir = join(work, 'data', 'store');
+    const dir = join(live.dataDir, 'store');
     for (const f of readdirSync(dir)) {
       const content = readFileSync(join(dir, f));
       for (const der of privateDers) {

@@ -6,10 +6,9 @@
  * Limits), and the pad absent from the LevelDB files in every encoding the store could use.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BlockCipherMode,
   CryptographicAlgorithm,
@@ -24,31 +23,12 @@ import {
 } from '../src/kmip/generated/index.js';
 import { bytes, child, dateTime, enm, int, long, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
-import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import { type TestKmipd, startTestKmipd, testPki } from './helpers/kmipd.js';
-import { expectFailure, expectSuccess, requestAttributes } from './helpers/live.js';
-import { KmipTestClient, loadClientCerts } from './helpers/tls-client.js';
+import { type ItemResult, payloadText } from './helpers/kmip-request.js';
+import { expectFailure, expectSuccess, requestAttributes, useLiveKmipd } from './helpers/live.js';
 
-// Own set-up rather than useLiveKmipd: the last test reads the server's data directory.
-const work = mkdtempSync(join(tmpdir(), 'kmipd-otp-'));
-const dataDir = join(work, 'data');
-let server: TestKmipd;
-let client: KmipTestClient;
+const live = useLiveKmipd('otp');
 
-beforeAll(async () => {
-  testPki(join(work, 'certs'), ['alice']);
-  server = await startTestKmipd({ dataDir, certDir: join(work, 'certs') });
-  client = await KmipTestClient.connect(server.port, loadClientCerts(join(work, 'certs'), 'alice'));
-}, 60_000);
-afterAll(async () => {
-  client?.close();
-  await server?.close();
-  rmSync(work, { recursive: true, force: true });
-});
-
-async function one(v: [number, number], operation: number, payload: TtlvNode[]): Promise<ItemResult> {
-  return parseResponse((await client.roundTrip(request(v, [{ operation, payload }])))!).items[0]!;
-}
+const one = live.one;
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const dataOf = (r: ItemResult): string => {
   const n = r.payload && child(r.payload, Tag.Data);
@@ -152,7 +132,7 @@ function files(dir: string): string[] {
 describe('one-time pad storage', () => {
   it('the store never holds a pad in the clear (raw, hex or base64)', () => {
     expect(stored.length).toBeGreaterThan(0);
-    const all = Buffer.concat(files(dataDir).map((f) => readFileSync(f)));
+    const all = Buffer.concat(files(live.dataDir).map((f) => readFileSync(f)));
     for (const pad of stored) {
       const b = Buffer.from(pad);
       expect(all.includes(b)).toBe(false);
