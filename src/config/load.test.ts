@@ -38,15 +38,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ keyExportCache: { maxEntries: 65537 } }) }, [], { cwd })).toThrow(/keyExportCache.maxEntries/);
   });
 
-  it('sets the I/O thread from the file or the environment; unset, it follows the CPU count', () => {
+  it('turns the I/O thread on from the file or the environment, off by default', () => {
     expect(loadConfig({}, [], { cwd }).ioThread).toBeUndefined();
-    expect(ioThreadEnabled({}, 2)).toBe(false);
-    expect(ioThreadEnabled({}, 4)).toBe(true);
+    expect(ioThreadEnabled(loadConfig({}, [], { cwd }))).toBe(false);
     const file = tempConfig({ ioThread: true });
     expect(loadConfig({ KMIPD_CONFIG: file }, [], { cwd }).ioThread).toBe(true);
-    expect(ioThreadEnabled(loadConfig({ KMIPD_CONFIG: file }, [], { cwd }), 2)).toBe(true);
-    const off = loadConfig({ KMIPD_CONFIG: file, KMIPD_IO_THREAD: 'false' }, [], { cwd });
-    expect(ioThreadEnabled(off, 64)).toBe(false);
+    expect(ioThreadEnabled(loadConfig({ KMIPD_CONFIG: file }, [], { cwd }))).toBe(true);
+    expect(ioThreadEnabled(loadConfig({ KMIPD_CONFIG: file, KMIPD_IO_THREAD: 'false' }, [], { cwd }))).toBe(false);
+    expect(ioThreadEnabled(loadConfig({ KMIPD_IO_THREAD: '1' }, [], { cwd }))).toBe(true);
     expect(() => loadConfig({ KMIPD_IO_THREAD: 'auto' }, [], { cwd })).toThrow(/KMIPD_IO_THREAD: expected true or false/);
     expect(() => loadConfig({ KMIPD_CONFIG: tempConfig({ ioThread: 'yes' }) }, [], { cwd })).toThrow(/ioThread/);
   });

@@ -4,7 +4,6 @@
  * sources win. Everything is validated; the first problem throws a {@link ConfigError}.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_MESSAGE_BYTES } from '../ttlv/limits.js';
@@ -52,13 +51,13 @@ const MAX_EXPORT_CACHE_TTL_MS = 60_000;
 const MAX_EXPORT_CACHE_ENTRIES = 65_536;
 
 /**
- * Whether the listener runs on its own I/O thread. Unset means: when the machine has 4 or more
- * CPUs. With 2, the I/O thread, the dispatching thread, the store's and HSM's threads and (in a
- * benchmark) the clients share two cores, and the hand-off between threads costs about what it
- * saves: persistent-connection Gets measured no faster (BENCHMARKS.md, "I/O thread").
+ * Whether the listener runs on its own I/O thread: only when configured. On the 2-CPU machine
+ * kmipd is measured on, the hand-off between threads cost more than it saved, with or without a
+ * storm of TLS handshakes (BENCHMARKS.md, "Listener on an I/O thread"); it is there for machines
+ * with cores to spare, to be measured there before it becomes a default.
  */
-export function ioThreadEnabled(cfg: Pick<KmipdConfig, 'ioThread'>, cpus = availableParallelism()): boolean {
-  return cfg.ioThread ?? cpus >= 4;
+export function ioThreadEnabled(cfg: Pick<KmipdConfig, 'ioThread'>): boolean {
+  return cfg.ioThread ?? false;
 }
 
 /** The default TLS file locations, relative to `cwd`: the dev PKI made by `certs/gen-dev-pki.ts`. */

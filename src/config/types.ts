@@ -45,8 +45,7 @@ export interface KmipdConfig {
   listen: { host: string; port: number };
   /**
    * Run the TLS listener on a thread of its own (src/server/threaded-server.ts), so that TLS
-   * and socket work leave the dispatching event loop. Unset: on when the machine has 4 or more
-   * CPUs (see `ioThreadEnabled`).
+   * and socket work leave the dispatching event loop. Default false (see `ioThreadEnabled`).
    */
   ioThread?: boolean;
   dataDir: string;

@@ -3,11 +3,13 @@
  * (src/server/tls-server.ts) in a worker thread (src/server/io-thread.ts) and handles its
  * requests here, on the caller's event loop, with the caller's {@link MessageHandler}.
  *
- * Why: on one event loop, TLS record work, socket reads and writes and framing cost about as much
- * main-thread time per request as dispatching a Get does (BENCHMARKS.md, "I/O thread"), and a
- * full TLS handshake blocks every other client for its duration. With the listener on a thread
- * of its own, that work runs on another core, and the dispatching thread, which owns the store,
- * the audit chain and the HSM sessions, does only KMIP.
+ * Why: on one event loop, TLS record work, socket reads and writes and framing take about a
+ * quarter of the main thread's time per Get, and a full TLS handshake blocks every other client
+ * for its duration. With the listener on a thread of its own, that work can run on another core,
+ * and the dispatching thread, which owns the store, the audit chain and the HSM sessions, does
+ * only KMIP. The price is a hand-off each way per request (batched) and a thread wake-up; on a
+ * 2-CPU machine that cost more than it saved (BENCHMARKS.md, "Listener on an I/O thread"), so it
+ * is off unless configured (`ioThread`).
  *
  * What stays the same: the {@link KmipServer} contract. The listener's limits, timeouts, flow
  * control and graceful close are the listener's own, so a client sees the same server; the

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
+import { ioThreadEnabled, loadConfig } from '../../src/config/index.js';
 import { generateDevPki, startKmipServer, type KmipServer } from '../../src/server/index.js';
 import { startThreadedKmipServer } from '../../src/server/threaded-server.js';
 import { loadClientCerts } from './tls-client.js';
@@ -32,10 +32,6 @@ export function useKmipdEnvByDefault(env: Readonly<Record<string, string>>): voi
   defaultEnv = env;
 }
 
-/**
- * The listener runs on the test's thread unless the environment sets KMIPD_IO_THREAD (not by CPU
- * count as `npm start` does), so that a test run does not depend on the machine.
- */
 export async function startTestKmipd(opts: { dataDir: string; certDir: string; logLevel?: string; env?: Readonly<Record<string, string>> }): Promise<TestKmipd> {
   const cfg = loadConfig(
     {
@@ -53,7 +49,7 @@ export async function startTestKmipd(opts: { dataDir: string; certDir: string; l
   const app = await createApp(cfg, log);
   const tlsFiles = loadClientCerts(opts.certDir, 'server');
   const serverOpts = { host: '127.0.0.1', port: 0, tls: { cert: tlsFiles.cert, key: tlsFiles.key, ca: tlsFiles.ca }, handler: app.handler, log, limits: cfg.limits };
-  const server = (cfg.ioThread ?? false) ? await startThreadedKmipServer(serverOpts) : await startKmipServer(serverOpts);
+  const server = ioThreadEnabled(cfg) ? await startThreadedKmipServer(serverOpts) : await startKmipServer(serverOpts);
   return {
     port: server.address().port,
     server,
