@@ -91,4 +91,30 @@ describe('group commit', () => {
     expect(await verifyAuditChain(store.auditRecords())).toMatchObject({ ok: true, count: 2 });
     await store.close();
   });
+
+  it('serves repeated reads from the read cache, and never an object older than the last durable write', async () => {
+    const store = await openLevelDbStore(path.join(dir, 'store'));
+    await store.commit({ put: [obj('k', 'v1')], delete: [], audit: [] });
+    expect(Buffer.from((await store.get('k'))!.body).toString()).toBe('v1');
+    const hits = store.metrics.readCacheHits;
+    expect((await store.get('k'))?.revision).toBe(1);
+    expect(store.metrics.readCacheHits).toBe(hits + 1);
+    // Reads while the next version is being written see one version or the other; once the
+    // commit has resolved, only the new one.
+    const writing = store.commit({ put: [obj('k', 'v2', 2)], delete: [], audit: [entry('Modify', ['k'])] });
+    const during = await Promise.all([store.get('k'), store.get('k')]);
+    for (const o of during) expect([1, 2]).toContain(o?.revision);
+    await writing;
+    expect(Buffer.from((await store.get('k'))!.body).toString()).toBe('v2');
+    // A rejected commit changes nothing, cached or stored.
+    await expect(store.commit({ put: [obj('k', 'stale', 2)], delete: [], audit: [] })).rejects.toBeInstanceOf(StaleRevisionError);
+    expect((await store.get('k'))?.revision).toBe(2);
+    await store.commit({ put: [], delete: ['k'], audit: [entry('Destroy', ['k'])] });
+    expect(await store.get('k')).toBeUndefined();
+    await store.close();
+    // What was read from the cache is what is stored.
+    const reopened = await openLevelDbStore(path.join(dir, 'store'));
+    expect(await reopened.get('k')).toBeUndefined();
+    await reopened.close();
+  });
 });

@@ -45,9 +45,13 @@ export class CommitQueue {
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
 
-  constructor(kv: OrderedKv, head: AuditHead | undefined) {
+  readonly #onWritten: ((uids: Iterable<string>) => void) | undefined;
+
+  /** `onWritten`: told the uids of the objects each durable batch put or deleted (the store's read cache). */
+  constructor(kv: OrderedKv, head: AuditHead | undefined, onWritten?: (uids: Iterable<string>) => void) {
     this.#kv = kv;
     this.#head = head;
+    this.#onWritten = onWritten;
   }
 
   /** The head new records chain onto; moves only after a durable write. */
@@ -115,6 +119,7 @@ export class CommitQueue {
       }
       this.batches++;
       this.commits += writing;
+      if (overlay !== undefined) this.#onWritten?.(overlay.keys());
       this.#head = head === undefined ? undefined : { seq: head.seq, hash: head.hash };
     }
     for (const m of accepted) m.resolve();

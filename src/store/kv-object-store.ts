@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { AUDIT_HEAD_REPAIR, GENESIS_HASH, SYSTEM_PRINCIPAL, decodeAuditRecord, encodeAuditRecord, sealAuditRecord, type AuditHead } from '../audit/chain.js';
 import type { AuditRecord } from '../audit/record.js';
 import { CommitQueue, headBytes } from './commit-queue.js';
+import { ReadCache } from './read-cache.js';
 import { decodeEnvelope } from './envelope.js';
 import { InvalidChangesError, StoreClosedError, StoreCorruptionError } from './errors.js';
 import { AUDIT_RANGE, INDEX_PREFIX, META_AUDIT_HEAD, META_FORMAT, auditKey, objectKey, seqFromAuditKey, uidBytes } from './keys.js';
@@ -31,6 +32,8 @@ export interface StoreMetrics {
   commits: number;
   /** Atomic batches written; below `commits` when concurrent commits were grouped. */
   batches: number;
+  /** Point reads answered from the read cache (src/store/read-cache.ts), included in `objectsRead`. */
+  readCacheHits: number;
 }
 
 /** Options when opening a store. */
@@ -141,6 +144,8 @@ class KvObjectStore implements InspectableStore {
   readonly #kv: OrderedKv;
   readonly #writer: CommitQueue;
   readonly #reads = { keysRead: 0, objectsRead: 0 };
+  /** Objects as stored now, for point reads; exact because #writer is the only writer (src/store/read-cache.ts). */
+  readonly #cache = new ReadCache();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -150,11 +155,11 @@ class KvObjectStore implements InspectableStore {
     readonly openCheck: AuditHeadCheck,
   ) {
     this.#kv = kv;
-    this.#writer = new CommitQueue(kv, head);
+    this.#writer = new CommitQueue(kv, head, (uids) => this.#cache.written(uids));
   }
 
   get metrics(): StoreMetrics {
-    return { ...this.#reads, commits: this.#writer.commits, batches: this.#writer.batches };
+    return { ...this.#reads, commits: this.#writer.commits, batches: this.#writer.batches, readCacheHits: this.#cache.hits };
   }
 
   auditHead(): AuditHead | undefined {
@@ -170,8 +175,14 @@ class KvObjectStore implements InspectableStore {
       return undefined; // an empty or malformed uid names no object
     }
     this.#reads.objectsRead++;
+    const cached = this.#cache.get(uid);
+    if (cached !== undefined) return cached;
+    const generation = this.#cache.generation;
     const bytes = await this.#kv.get(key);
-    return bytes === undefined ? undefined : decodeEnvelope(bytes, uid, true);
+    if (bytes === undefined) return undefined;
+    const obj = decodeEnvelope(bytes, uid, true);
+    this.#cache.insert(obj, bytes.length, generation);
+    return obj;
   }
 
   async locate(conditions: readonly IndexCondition[], opts?: LocateOptions): Promise<string[]> {
@@ -201,7 +212,10 @@ class KvObjectStore implements InspectableStore {
   close(): Promise<void> {
     this.#closed = true;
     // Commits accepted before close() are written first; later calls share the promise.
-    this.#closing ??= this.#writer.idle().then(() => this.#kv.close());
+    this.#closing ??= this.#writer.idle().then(() => {
+      this.#cache.clear();
+      return this.#kv.close();
+    });
     return this.#closing;
   }
 
