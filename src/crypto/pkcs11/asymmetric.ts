@@ -43,7 +43,7 @@ import { CryptoError, type KeyRef } from '../provider.js';
 import { WRAP_MECHANISMS } from './algorithms.js';
 import { p11, p11Async } from './ckr.js';
 import type { KeyHandleCache } from './key-cache.js';
-import { destroyQuietly, findObjects } from './objects.js';
+import { derivedSecretTemplate, destroyQuietly, findObjects } from './objects.js';
 import { rsaDecryptIn, rsaEncryptIn } from './rsa-cipher.js';
 import type { SessionPool } from './session-pool.js';
 import type { MasterKeyWrapper } from './wrapping.js';
@@ -346,11 +346,7 @@ export class Pkcs11Asymmetric {
         { type: pkcs11js.CKA_SENSITIVE, value: true },
       ]);
       try {
-        p11('crypto', () => this.mod.C_DigestInit(session, { mechanism: pkcs11js.CKM_SHA256 }));
-        p11('crypto', () => this.mod.C_DigestKey(session, secret));
-        const sha256 = Uint8Array.from(p11('crypto', () => this.mod.C_DigestFinal(session, Buffer.alloc(32))));
-        const ref = await this.wrapper.wrap(session, secret, bytes);
-        return { ref, length: bytes, sha256 };
+        return await this.wrapper.wrapDerived(session, secret, bytes);
       } finally {
         destroyQuietly(this.mod, session, secret);
       }
@@ -367,14 +363,7 @@ export class Pkcs11Asymmetric {
     if (curveOfOid(params!.toString('hex')) !== peer.curve) throw new CryptoError('UNSUPPORTED', 'the peer key is on another curve');
     const parameter: ECDH1 = { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: peer.point };
     const mechanism: Mechanism = { mechanism: pkcs11js.CKM_ECDH1_DERIVE, parameter };
-    const template: Template = [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-      { type: pkcs11js.CKA_TOKEN, value: false },
-      ...protection,
-      { type: pkcs11js.CKA_EXTRACTABLE, value: true },
-      { type: pkcs11js.CKA_VALUE_LEN, value: CURVES[peer.curve].bytes },
-    ];
+    const template = derivedSecretTemplate(CURVES[peer.curve].bytes, protection);
     return p11Async('crypto', () => this.mod.C_DeriveKeyAsync(session, mechanism, key, template));
   }
 

@@ -83,6 +83,22 @@ export async function createMasterKey(mod: PKCS11, session: Handle, label: strin
   );
 }
 
+/**
+ * Template of the transient generic secret a C_DeriveKey makes (ECDH, *_ENCRYPT_DATA): a session
+ * object of `bytes` bytes (CKA_VALUE_LEN), extractable so that it can be wrapped under the master
+ * key, with `protection` (CKA_PRIVATE / CKA_SENSITIVE) as the caller needs.
+ */
+export function derivedSecretTemplate(bytes: number, protection: Template): Template {
+  return [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+    { type: pkcs11js.CKA_TOKEN, value: false },
+    ...protection,
+    { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+    { type: pkcs11js.CKA_VALUE_LEN, value: bytes },
+  ];
+}
+
 /** Search template of a resident key by CKA_ID. */
 export function residentSearch(idHex: string): Template {
   return [

@@ -38,6 +38,8 @@ import type {
 import { Pkcs11Asymmetric } from './asymmetric.js';
 import type { EdCurve, EdDsaProvider, EdPrivateKey, GeneratedEdPair } from '../eddsa.js';
 import { Pkcs11EdDsa } from './eddsa.js';
+import type { EncryptDeriveRequest } from '../encrypt-derive.js';
+import { encryptDataMechanism, encryptDeriveIn } from './encrypt-derive.js';
 import type { CipherParams, EncryptResult } from './cipher-params.js';
 import { Pkcs11CipherStreams } from './cipher-stream.js';
 import { decryptWith, digestIn, encryptWith, macVerifyWith, macWith, prepareEncrypt, runsSynchronously, seedIn } from './cipher.js';
@@ -512,6 +514,31 @@ export class Pkcs11CryptoProvider implements CryptoProvider, CipherProvider, Cip
   /** ECDH whose result stays in the HSM and is stored wrapped; see asymmetric.ts. */
   ecdhDeriveWrapped(key: PrivateKeySource, peerSpki: Uint8Array, length: number): Promise<WrappedDerivedKey | undefined> {
     return this.asymmetric.ecdhDeriveWrapped(key, peerSpki, length);
+  }
+
+  /**
+   * KMIP Derive Key by ENCRYPT with the derived key kept in the HSM (encrypt-derive.ts): undefined
+   * when the module cannot make exactly these bytes inside (a longer ECB key, a resident base key,
+   * which has no CKA_DERIVE, a module without the mechanism), and the caller uses encrypt().
+   */
+  async encryptDeriveWrapped(ref: KeyRef, algorithm: 'AES' | 'TDES', req: EncryptDeriveRequest): Promise<WrappedDerivedKey | undefined> {
+    const mechanism = encryptDataMechanism(algorithm, req);
+    if (mechanism === undefined || ref.kind !== 'wrapped') return undefined;
+    if (this.wrapper.mechanism === 'CKM_AES_KEY_WRAP' && req.length % 8 !== 0) return undefined;
+    this.wrapper.check(ref);
+    try {
+      return await this.pool.use(async (session) => {
+        const base = await this.wrapper.unwrapForDerive(session, ref, algorithm);
+        try {
+          return await encryptDeriveIn(this.mod, session, this.wrapper, base, mechanism, req.length);
+        } finally {
+          destroyQuietly(this.mod, session, base);
+        }
+      });
+    } catch (err) {
+      if (err instanceof CryptoError && err.ckr === pkcs11js.CKR_MECHANISM_INVALID) return undefined;
+      throw err;
+    }
   }
 
   /** Encrypts with an RSA public key (KMIP Encrypt); see rsa-cipher.ts. */

@@ -22,9 +22,10 @@ export function checkBlob(ref: KeyRef & { kind: 'wrapped' }): void {
 /**
  * Template for the object C_UnwrapKey creates. 'export': extractable and not sensitive, so
  * CKA_VALUE can be read (Get), and destroyed right after. 'use': sensitive, non-extractable,
- * with the algorithm's usage flags, for the handle cache. Both are private session objects.
+ * with the algorithm's usage flags (all off when `usage` is false), for the handle cache. Both
+ * are private session objects.
  */
-export function unwrapTemplate(spec: AlgorithmSpec, purpose: 'export' | 'use'): Template {
+export function unwrapTemplate(spec: AlgorithmSpec, purpose: 'export' | 'use', usage = true): Template {
   const exporting = purpose === 'export';
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
@@ -33,7 +34,7 @@ export function unwrapTemplate(spec: AlgorithmSpec, purpose: 'export' | 'use'): 
     { type: pkcs11js.CKA_PRIVATE, value: true },
     { type: pkcs11js.CKA_SENSITIVE, value: !exporting },
     { type: pkcs11js.CKA_EXTRACTABLE, value: exporting },
-    ...usageAttributes(spec, !exporting),
+    ...usageAttributes(spec, !exporting && usage),
   ];
 }
 

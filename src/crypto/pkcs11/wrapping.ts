@@ -4,7 +4,9 @@
  * has nothing better), recorded in the KeyRef with the master key's label.
  */
 import pkcs11js from 'pkcs11js';
-import type { Handle, PKCS11 } from 'pkcs11js';
+import type { Handle, PKCS11, Template } from 'pkcs11js';
+
+import type { WrappedDerivedKey } from '../asymmetric.js';
 
 import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../provider.js';
 import { specOf, WRAP_MECHANISMS } from './algorithms.js';
@@ -58,6 +60,20 @@ export class MasterKeyWrapper {
     const out = Buffer.alloc(valueLength + 16);
     const blob = await p11Async('wrap', () => this.mod.C_WrapKeyAsync(session, { mechanism: mech }, master, key, out));
     return { kind: 'wrapped', mechanism: this.mechanism, masterKeyLabel: this.label, blob: new Uint8Array(blob), valueLength };
+  }
+
+  /**
+   * Stores a key derived inside the HSM without its value entering this process: the SHA-256 of
+   * the transient object `key` taken in the HSM (C_DigestKey, for the Digest attribute), then
+   * the object wrapped under the current master key (`wrap`). The caller destroys `key`; it
+   * must be extractable (and may be sensitive).
+   */
+  async wrapDerived(session: Handle, key: Handle, length: number): Promise<WrappedDerivedKey> {
+    p11('crypto', () => this.mod.C_DigestInit(session, { mechanism: pkcs11js.CKM_SHA256 }));
+    p11('crypto', () => this.mod.C_DigestKey(session, key));
+    const sha256 = Uint8Array.from(p11('crypto', () => this.mod.C_DigestFinal(session, Buffer.alloc(32))));
+    const ref = await this.wrap(session, key, length);
+    return { ref, length, sha256 };
   }
 
   /** Unwraps into a transient extractable object, reads the exact key value, destroys the object. */
@@ -141,10 +157,28 @@ export class MasterKeyWrapper {
     }
   }
 
-  private unwrap(session: Handle, ref: WrappedRef, algorithm: SymmetricAlgorithm, purpose: 'export' | 'use'): Promise<Handle> {
+  /**
+   * C_UnwrapKey into a sensitive, non-extractable session object that may only derive
+   * (CKA_DERIVE true, no encrypt/decrypt/sign), for a key derivation inside the HSM. Not cached:
+   * the caller destroys it. Only for keys whose length is a multiple of 8 bytes (AES, 3DES), which
+   * no module pads on unwrap.
+   */
+  unwrapForDerive(session: Handle, ref: WrappedRef, algorithm: SymmetricAlgorithm): Promise<Handle> {
+    return this.unwrap(session, ref, algorithm, 'use', [{ type: pkcs11js.CKA_DERIVE, value: true }], false);
+  }
+
+  private unwrap(
+    session: Handle,
+    ref: WrappedRef,
+    algorithm: SymmetricAlgorithm,
+    purpose: 'export' | 'use',
+    extra: Template = [],
+    usage = true,
+  ): Promise<Handle> {
     const mech = this.check(ref);
     const master = this.masterFor(session, ref.masterKeyLabel);
-    const template = unwrapTemplate(specOf(algorithm), purpose);
+    const base = unwrapTemplate(specOf(algorithm), purpose, usage);
+    const template = [...base, ...extra];
     return p11Async('unwrap', () => this.mod.C_UnwrapKeyAsync(session, { mechanism: mech }, master, Buffer.from(ref.blob), template));
   }
 

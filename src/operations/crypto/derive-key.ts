@@ -9,7 +9,10 @@
  * Methods (Derivation Parameters: Cryptographic Parameters, Initialization Vector, Derivation
  * Data, Salt, Iteration Count):
  * - ENCRYPT: the Derivation Data encrypted with the base key under the Cryptographic Parameters,
- *   in the HSM (C_Encrypt; the base key may be non-extractable) for AES and 3DES. A Blowfish key
+ *   in the HSM for AES and 3DES (the base key may be non-extractable): where the HSM can make the
+ *   exact leading bytes (CBC with a given IV, ECB up to one block; pkcs11/encrypt-derive.ts) the
+ *   derived key is made and wrapped there and never enters this process (encryptDeriveInHsm), else
+ *   by C_Encrypt, the ciphertext passing through this process once. A Blowfish key
  *   (PyKMIP's interop vector) is kept as a generic secret, since neither the HSM nor Node's
  *   OpenSSL 3 has Blowfish; it is used in process (derive/blowfish.ts), if extractable.
  * - HMAC without Salt: HMAC(base, Derivation Data), truncated (OASIS TC-DERIVEKEY-2). With a Salt:
@@ -35,7 +38,9 @@
  * (its upstream suite) derive from freshly registered, never activated objects. A Deactivated,
  * Compromised or Destroyed base derives nothing (Wrong Key Lifecycle State; 1.x Permission Denied).
  */
-import { type HashAlgorithm, HASH_LENGTHS } from '../../crypto/cipher.js';
+import type { WrappedDerivedKey } from '../../crypto/asymmetric.js';
+import { type CipherParams, type HashAlgorithm, HASH_LENGTHS } from '../../crypto/cipher.js';
+import { encryptDeriveProviderOf } from '../../crypto/encrypt-derive.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import type { Fields } from '../../kmip/fields.js';
 import { KmipError, featureNotSupported, invalidField, missingData } from '../../kmip/errors.js';
@@ -237,11 +242,12 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
   }
 }
 
-async function deriveByEncryption(ctx: RequestContext, base: ManagedObject, p: DeriveParams, length: number): Promise<Uint8Array> {
+/** The checked setup of an ENCRYPT derivation from an HSM key; undefined for a Blowfish base. */
+function encryptionSetup(ctx: RequestContext, base: ManagedObject, p: DeriveParams): { key: NonNullable<ManagedObject['key']> & { algorithm: 'AES' | 'TDES' }; params: CipherParams; data: Uint8Array } | undefined {
   if (p.data === undefined) throw invalidField('ENCRYPT derivation needs Derivation Data');
   const k = base.key;
   if (k === undefined && base.objectType === ObjectType.SymmetricKey && attrNumber(base, Tag.CryptographicAlgorithm) === CryptographicAlgorithm.Blowfish) {
-    return deriveByBlowfish(ctx, base, p, length);
+    return undefined;
   }
   if (k === undefined || (k.algorithm !== 'AES' && k.algorithm !== 'TDES')) {
     throw featureNotSupported('ENCRYPT derivation needs an AES or 3DES base key held by the HSM, or a Blowfish key');
@@ -250,8 +256,35 @@ async function deriveByEncryption(ctx: RequestContext, base: ManagedObject, p: D
   const keyAlg = k.algorithm === 'AES' ? CryptographicAlgorithm.AES : CryptographicAlgorithm.DES3;
   if (named !== undefined && named !== keyAlg) throw invalidField('The Cryptographic Algorithm does not match the base key');
   const params = cipherParams(ctx.version, p.crypto ?? {}, { ...(p.iv !== undefined ? { iv: p.iv } : {}) }, 'encrypt');
+  return { key: { ...k, algorithm: k.algorithm }, params, data: p.data };
+}
+
+/**
+ * ENCRYPT with the derived key made and wrapped inside the HSM (EncryptDeriveProvider), when the
+ * provider can make exactly the bytes deriveByEncryption would return and `fits` says the result
+ * is stored as registerObject would store them; else undefined and the caller derives in process.
+ */
+async function encryptDeriveInHsm(
+  ctx: RequestContext,
+  base: ManagedObject,
+  p: DeriveParams,
+  length: number,
+  fits: (length: number) => boolean,
+): Promise<WrappedDerivedKey | undefined> {
+  const provider = encryptDeriveProviderOf(ctx.crypto);
+  if (provider === undefined || !fits(length)) return undefined;
+  const setup = encryptionSetup(ctx, base, p);
+  if (setup === undefined) return undefined;
+  const { key, params, data } = setup;
+  return withCipherErrors(ctx.version, () => provider.encryptDeriveWrapped(key.ref, key.algorithm, { params, data, length }));
+}
+
+async function deriveByEncryption(ctx: RequestContext, base: ManagedObject, p: DeriveParams, length: number): Promise<Uint8Array> {
+  const setup = encryptionSetup(ctx, base, p);
+  if (setup === undefined) return deriveByBlowfish(ctx, base, p, length);
+  const { key, params, data } = setup;
   const cipher = cipherServices(ctx);
-  const r = await withCipherErrors(ctx.version, () => cipher.encrypt(k.ref, k.algorithm, params, p.data as Uint8Array));
+  const r = await withCipherErrors(ctx.version, () => cipher.encrypt(key.ref, key.algorithm, params, data));
   if (r.data.length < length) {
     r.data.fill(0);
     throw invalidField('The encrypted Derivation Data is shorter than the requested length');
@@ -348,8 +381,13 @@ export default defineOperation<DeriveKeyRequest, { uid: string }>({
     const algorithm = attrNumber(probe, Tag.CryptographicAlgorithm);
     if (req.objectType === ObjectType.SymmetricKey && algorithm === undefined) throw missingData('Cryptographic Algorithm of the derived key is required');
 
+    const fits = (n: number): boolean => prewrappedFits(req.objectType, algorithm, n);
     const inHsm =
-      agreement !== undefined ? await ecdhDeriveInHsm(ctx, agreement, req.params, bits / 8, (n) => prewrappedFits(req.objectType, algorithm, n)) : undefined;
+      agreement !== undefined
+        ? await ecdhDeriveInHsm(ctx, agreement, req.params, bits / 8, fits)
+        : req.method === DerivationMethod.ENCRYPT
+          ? await encryptDeriveInHsm(ctx, base, req.params, bits / 8, fits)
+          : undefined;
     let obj: ManagedObject;
     if (inHsm !== undefined) {
       obj = await registerObject(ctx, { objectType: req.objectType, attributes: req.attributes, content: contentOf(req.objectType, algorithm, new Uint8Array(0), inHsm.length) }, inHsm);
