@@ -1,10 +1,12 @@
 /**
  * Derive Key live (mutual TLS, SoftHSM2, LevelDB) at KMIP 1.4 and 2.1: each method against a
  * known answer read back with Get (RFC 6070 PBKDF2, FIPS 180-4 SHA-256 of the OASIS key, RFC 4231
- * style HMAC-SHA256 as OASIS TC-DERIVEKEY-2 records it, RFC 5869 HKDF, NIST SP 800-38A AES-128
- * ECB, NIST CAVP SP 800-108 counter, feedback and double-pipeline modes), the links between base and derived objects, and the
- * spec's errors.
+ * style HMAC-SHA256 as OASIS TC-DERIVEKEY-2 records it, RFC 5869 HKDF, NIST SP 800-38A AES ECB
+ * and CBC and SP 800-67 3DES for ENCRYPT (in the HSM by *_CBC_ENCRYPT_DATA or by C_Encrypt), NIST
+ * CAVP SP 800-108 counter, feedback and double-pipeline modes), the links between base and derived
+ * objects, and the spec's errors.
  */
+import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   BlockCipherMode,
@@ -86,6 +88,21 @@ async function valueOf(v: V, uid: string): Promise<string> {
 const hashParams = (h: number, extra: TtlvNode[] = []): TtlvNode[] => [struct(Tag.CryptographicParameters, [enm(Tag.HashingAlgorithm, h)]), ...extra];
 
 const OASIS_KEY = hex('00112233445566778899aabbccddeeff');
+// NIST SP 800-38A appendix F: keys, IV, plaintext; ECB (F.1.1) and CBC (F.2.1, F.2.5) ciphertexts.
+const SP800_38A = {
+  key128: hex('2b7e151628aed2a6abf7158809cf4f3c'),
+  key256: hex('603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4'),
+  iv: hex('000102030405060708090a0b0c0d0e0f'),
+  pt: hex('6bc1bee22e409f96e93d7e117393172a ae2d8a571e03ac9c9eb76fac45af8e51 30c81c46a35ce411e5fbc1191a0a52ef f69f2445df4f9b17ad2b417be66c3710'),
+  ecb128: '3ad77bb40d7a3660a89ecaf32466ef97f5d3d58503b9699de785895a96fdbaaf43b1cd7f598ece23881b00e3ed0306887b0c785e27e8ad3f8223207104725dd4',
+  cbc128: '7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b273bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7',
+  cbc256: 'f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b',
+};
+function encryptHex(cipher: string, key: Buffer, iv: Buffer, data: Buffer, pad: boolean): string {
+  const c = createCipheriv(cipher, key, iv);
+  c.setAutoPadding(pad);
+  return Buffer.concat([c.update(data), c.final()]).toString('hex');
+}
 
 describe.each([
   ['1.4', [1, 4] as V],
@@ -131,6 +148,46 @@ describe.each([
       }),
     );
     expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('3ad77bb40d7a3660a89ecaf32466ef97');
+  });
+
+  it('ENCRYPT in CBC, made inside the HSM (CKM_AES_CBC_ENCRYPT_DATA): SP 800-38A F.2.5 and F.2.1, whole and cut to the leading bytes', async () => {
+    const cbc = [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.CBC)]), bytes(Tag.InitializationVector, SP800_38A.iv), bytes(Tag.DerivationData, SP800_38A.pt)];
+    const k256 = await registerKey(v, CryptographicAlgorithm.AES, SP800_38A.key256, M.DeriveKey);
+    const a = ok(await derive(v, k256, { method: DerivationMethod.ENCRYPT, bits: 256, params: cbc }));
+    expect(await valueOf(v, payloadText(a, Tag.UniqueIdentifier)!)).toBe(SP800_38A.cbc256.slice(0, 64));
+    const k128 = await registerKey(v, CryptographicAlgorithm.AES, SP800_38A.key128, M.DeriveKey);
+    const b = ok(await derive(v, k128, { method: DerivationMethod.ENCRYPT, bits: 128, params: cbc }));
+    expect(await valueOf(v, payloadText(b, Tag.UniqueIdentifier)!)).toBe(SP800_38A.cbc128.slice(0, 32));
+    const c = ok(await derive(v, k128, { objectType: ObjectType.SecretData, method: DerivationMethod.ENCRYPT, bits: 512, params: cbc }));
+    expect(await valueOf(v, payloadText(c, Tag.UniqueIdentifier)!)).toBe(SP800_38A.cbc128);
+  });
+
+  it('ENCRYPT with PKCS#5 padding (CBC) and ECB beyond one block (C_Encrypt) give the same bytes as Encrypt', async () => {
+    const k128 = await registerKey(v, CryptographicAlgorithm.AES, SP800_38A.key128, M.DeriveKey);
+    const short = SP800_38A.pt.subarray(0, 10);
+    const padded = [
+      struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.CBC), enm(Tag.PaddingMethod, PaddingMethod.PKCS5)]),
+      bytes(Tag.InitializationVector, SP800_38A.iv),
+      bytes(Tag.DerivationData, short),
+    ];
+    const p = ok(await derive(v, k128, { method: DerivationMethod.ENCRYPT, bits: 128, params: padded }));
+    expect(await valueOf(v, payloadText(p, Tag.UniqueIdentifier)!)).toBe(encryptHex('aes-128-cbc', SP800_38A.key128, SP800_38A.iv, short, true));
+    const ecb = [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB)]), bytes(Tag.DerivationData, SP800_38A.pt)];
+    const e = ok(await derive(v, k128, { method: DerivationMethod.ENCRYPT, bits: 256, params: ecb }));
+    expect(await valueOf(v, payloadText(e, Tag.UniqueIdentifier)!)).toBe(SP800_38A.ecb128.slice(0, 64));
+  });
+
+  it('ENCRYPT with a 3DES key inside the HSM (CKM_DES3_CBC_ENCRYPT_DATA): SP 800-67 ECB first block, CBC against node:crypto', async () => {
+    const key = hex('0123456789abcdef 23456789abcdef01 456789abcdef0123');
+    const fox = hex('5468652071756663 6b2062726f776e20 666f78206a756d70');
+    const base = await registerKey(v, CryptographicAlgorithm.DES3, key, M.DeriveKey);
+    const ecb = [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB)]), bytes(Tag.DerivationData, fox)];
+    const e = ok(await derive(v, base, { objectType: ObjectType.SecretData, method: DerivationMethod.ENCRYPT, bits: 64, params: ecb }));
+    expect(await valueOf(v, payloadText(e, Tag.UniqueIdentifier)!)).toBe('a826fd8ce53b855f');
+    const iv = hex('0001020304050607');
+    const cbc = [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.CBC)]), bytes(Tag.InitializationVector, iv), bytes(Tag.DerivationData, fox)];
+    const c = ok(await derive(v, base, { alg: CryptographicAlgorithm.DES3, method: DerivationMethod.ENCRYPT, bits: 192, params: cbc }));
+    expect(await valueOf(v, payloadText(c, Tag.UniqueIdentifier)!)).toBe(encryptHex('des-ede3-cbc', key, iv, fox, false));
   });
 
   it('ENCRYPT with a Blowfish key (kept as a generic secret), CBC + PKCS#5, in process (Eric Young\'s CBC vector, as PyKMIP uses it)', async () => {
