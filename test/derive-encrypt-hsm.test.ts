@@ -4,9 +4,10 @@
  * (CKM_*_CBC_ENCRYPT_DATA, pkcs11/encrypt-derive.ts) the derived key is made and wrapped there and
  * C_Encrypt (the provider's encrypt) is never called; an ECB key longer than one block, a CBC
  * request without an IV and a resident base key still go through encrypt. Each derived key is
- * checked against its NIST SP 800-38A known answer by Get, and its Digest against the value.
+ * checked against its NIST SP 800-38A known answer by Get, and its Digest against the value; the
+ * key made in the HSM also encrypts as that value does.
  */
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +94,11 @@ async function derive(base: string, params: TtlvNode[]): Promise<string> {
     text(Tag.UniqueIdentifier, base),
     enm(Tag.DerivationMethod, DerivationMethod.ENCRYPT),
     struct(Tag.DerivationParameters, params),
-    struct(Tag.Attributes, [enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES), int(Tag.CryptographicLength, 256)]),
+    struct(Tag.Attributes, [
+      enm(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+      int(Tag.CryptographicLength, 256),
+      int(Tag.CryptographicUsageMask, CryptographicUsageMask.Encrypt),
+    ]),
   ]);
   return payloadText(ok(r), Tag.UniqueIdentifier)!;
 }
@@ -148,6 +153,19 @@ describe('Derive Key by ENCRYPT: the path taken', () => {
     expect(encrypt).not.toHaveBeenCalled();
     expect(await valueOf(uid)).toBe(CBC);
     expect(await digestOf(uid)).toBe(createHash('sha256').update(hex(CBC)).digest('hex'));
+    // The key the HSM made is an AES key the HSM uses: Encrypt with it matches node:crypto.
+    const block = hex('00112233445566778899aabbccddeeff');
+    ok(await one(Operation.Activate, [text(Tag.UniqueIdentifier, uid)]));
+    const enc = ok(
+      await one(Operation.Encrypt, [
+        text(Tag.UniqueIdentifier, uid),
+        struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.ECB)]),
+        bytes(Tag.Data, block),
+      ]),
+    );
+    const data = child(enc.payload!, Tag.Data);
+    const expected = createCipheriv('aes-256-ecb', hex(CBC), null).setAutoPadding(false).update(block);
+    expect(data?.type === 'ByteString' ? Buffer.from(data.value).toString('hex') : undefined).toBe(expected.toString('hex'));
   });
 
   it('AES-256 ECB of two blocks (SP 800-38A F.1.5): through C_Encrypt, the same known answer', async () => {
