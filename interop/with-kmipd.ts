@@ -3,7 +3,8 @@
  *
  *   tsx interop/with-kmipd.ts [--version-arg] -- CMD ARGS...
  *
- * Starts `src/cli/start.ts` as a child process on a free loopback port, with its own data dir
+ * Starts kmipd as `npm start` does (the compiled build, dist/cli/start.js, rebuilt first unless
+ * KMIPD_PREBUILT=1) as a child process on a free loopback port, with its own data dir
  * (a new SoftHSM2 token and LevelDB store) and a throwaway dev PKI, waits until it accepts
  * connections, then runs CMD with `--host --port --ca --cert --key` inserted after its first
  * argument (the interface of the interop/pykmip runners: `bash run-x.sh [opts] [-- pytest args]`), stops the server with SIGTERM and exits with CMD's status.
@@ -13,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevPki } from '../src/server/pki/dev-pki.js';
+import { builtServerEntry, SERVER_NODE_FLAGS } from '../test/helpers/built-server.js';
 import { freePort, waitForPort } from '../test/helpers/loopback.js';
 
 async function main(): Promise<number> {
@@ -29,7 +31,7 @@ async function main(): Promise<number> {
     generateDevPki({ dir: certs, clients: ['alice'], keyType: 'ec' });
     const port = await freePort();
     let exited = false;
-    const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/start.ts')], {
+    const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, builtServerEntry(root)], {
       cwd: root,
       env: {
         ...process.env,

@@ -52,7 +52,9 @@ node -e '
 grep -E "✗|FAIL|×" "$LOGDIR/vitest.log" | head -n 40 || true
 count vitest "$LOGDIR/vitest.log"
 
-echo "== PyKMIP interop against a live kmipd"
+echo "== PyKMIP interop against a live kmipd (the compiled build, as npm start runs it)"
+check build npm run --silent build
+export KMIPD_PREBUILT=1
 # Scenarios at every version PyKMIP speaks (one fresh kmipd per version, ~15 s each).
 for v in 1.0 1.1 1.2 1.3 1.4 2.0; do
   log="$LOGDIR/pykmip-scenarios-$v.log"

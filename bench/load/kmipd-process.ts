@@ -1,6 +1,7 @@
 /**
- * Runs the server under test in its own process, as `npm start` does (`node --import tsx
- * src/cli/start.ts`), so that load generator and server each get a core. Like
+ * Runs the server under test in its own process, as `npm start` does (the compiled build,
+ * dist/cli/start.js, rebuilt first unless KMIPD_PREBUILT=1), so that load generator and server
+ * each get a core. Like
  * interop/with-kmipd.ts: a temp data dir (new SoftHSM2 token and LevelDB store), a throwaway
  * dev PKI with client "alice", a free loopback port.
  */
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevPki } from '../../src/server/pki/dev-pki.js';
 import type { TlsClientMaterial } from './kmip-socket.js';
+import { builtServerEntry } from '../../test/helpers/built-server.js';
 import { freePort, waitForPort } from '../../test/helpers/loopback.js';
 
 export interface KmipdProcess {
@@ -49,14 +51,15 @@ export async function startKmipdProcess(opts: KmipdProcessOptions = {}): Promise
   if (opts.seedDataDir !== undefined) cpSync(opts.seedDataDir, join(work, 'data'), { recursive: true });
   const port = await freePort();
   // The V8 flags of `npm start` (package.json): a 32 MiB young-generation semi-space, as kmipd runs.
-  const nodeArgs = [`--max-semi-space-size=${process.env['BENCH_SEMI_SPACE_MB'] ?? '32'}`, '--import', 'tsx'];
+  const nodeArgs = [`--max-semi-space-size=${process.env['BENCH_SEMI_SPACE_MB'] ?? '32'}`];
+  const entry = builtServerEntry(root);
   if (opts.cpuProfDir !== undefined) {
     mkdirSync(opts.cpuProfDir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
   }
   let exited = false;
   const spawnedAt = process.hrtime.bigint();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(root, 'src/cli/start.ts')], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: root,
     env: {
       ...process.env,
