@@ -1,7 +1,8 @@
 /**
  * `npm start`: the kmipd server process.
  *
- *   node --import tsx src/cli/start.ts [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--log-level LEVEL]
+ *   node dist/cli/start.js [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--log-level LEVEL]
+ *   (`npm start` builds dist/ first; `npm run start:dev` runs this file through tsx instead)
  *
  * Loads the configuration, creates the development PKI when the default certificate files are
  * missing, builds the application (HSM, store, dispatcher) and starts the mutual-TLS listener.
