@@ -3,16 +3,13 @@
  * process with the memory store and the fake crypto provider. Error reasons follow the OASIS
  * vectors named in each test.
  */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { CryptographicAlgorithm, ObjectType, Operation, ResultReason, ResultStatus, State, Tag } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { bool, child, children, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const secs = (d: Date) => BigInt(Math.floor(d.getTime() / 1000));
@@ -45,14 +42,7 @@ for (const ver of [
     beforeEach(() => {
       clock = T0;
       seq = 0;
-      d = new Dispatcher({
-        store: createMemoryStore(),
-        crypto: createFakeCryptoProvider(),
-        log: pino({ level: 'silent' }),
-        operations,
-        server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-        now: () => clock,
-      });
+      d = testDispatcher({ now: () => clock });
     });
 
     const call = async (op: number, payload: TtlvNode[], who = 'alice') =>

@@ -8,31 +8,22 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { CertificateType, CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
 import { certificateNameAttributes } from '../src/operations/server-attributes.js';
 import { generateDevPki } from '../src/server/pki/dev-pki.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { bool, bytes, child, enm, int, interval, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemSpec, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 type V = [number, number];
 
 describe('Create: server-set attributes', () => {
   let d: Dispatcher;
   beforeEach(() => {
-    d = new Dispatcher({
-      store: createMemoryStore(),
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-    });
+    d = testDispatcher();
   });
   const send = async (v: V, items: ItemSpec[]) => parseResponse(await d.handle(request(v, items), { principal: 'alice', connId: 'c' }));
   const create = async (v: V, extra: TtlvNode[] = []) => {

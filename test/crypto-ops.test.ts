@@ -5,9 +5,7 @@
  * The same answers from SoftHSM2 are checked in src/crypto/pkcs11/cipher.test.ts and over TLS in
  * test/crypto-live.test.ts.
  */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   BlockCipherMode,
@@ -23,11 +21,10 @@ import {
   Tag,
   ValidityIndicator,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 const peer = { principal: 'alice', connId: 'c1' };
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -38,13 +35,7 @@ const MAC_BITS = 0x180;
 
 let d: Dispatcher;
 beforeEach(() => {
-  d = new Dispatcher({
-    store: createMemoryStore(),
-    crypto: createFakeCryptoProvider(),
-    log: pino({ level: 'silent' }),
-    operations,
-    server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-  });
+  d = testDispatcher();
 });
 
 async function one(version: [number, number], operation: number, payload: TtlvNode[]): Promise<ItemResult> {

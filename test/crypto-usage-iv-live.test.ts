@@ -11,7 +11,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPkcs11Provider, type Pkcs11CryptoProvider } from '../src/crypto/pkcs11/provider.js';
 import { ensureSoftHsmToken } from '../src/crypto/pkcs11/softhsm.js';
@@ -27,11 +26,11 @@ import {
   Tag,
   UsageLimitsUnit,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
 import { openLevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { bytes, child, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kmipd-usage-iv-'));
 const V21: [number, number] = [2, 1];
@@ -43,7 +42,7 @@ const peer = { principal: 'alice', connId: 'c1' };
 beforeAll(async () => {
   store = await openLevelDbStore(join(work, 'db'));
   hsm = await openPkcs11Provider(await ensureSoftHsmToken(join(work, 'hsm')));
-  d = new Dispatcher({ store, crypto: hsm, log: pino({ level: 'silent' }), operations, server: { vendorIdentification: 'kmipd', serverInformation: 'test' } });
+  d = testDispatcher({ store, crypto: hsm });
 }, 60_000);
 afterAll(async () => {
   await hsm?.close();

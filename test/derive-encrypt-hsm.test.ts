@@ -11,7 +11,6 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { type MockInstance, afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WrappedDerivedKey } from '../src/crypto/asymmetric.js';
 import { openPkcs11Provider, type Pkcs11CryptoProvider } from '../src/crypto/pkcs11/provider.js';
@@ -28,11 +27,10 @@ import {
   ResultStatus,
   Tag,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { bool, bytes, child, children, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 const V: [number, number] = [2, 1];
 const peer = { principal: 'alice', connId: 'c1' };
@@ -42,13 +40,7 @@ let d: Dispatcher;
 
 beforeAll(async () => {
   hsm = await openPkcs11Provider(await ensureSoftHsmToken(dataDir));
-  d = new Dispatcher({
-    store: createMemoryStore(),
-    crypto: hsm,
-    log: pino({ level: 'silent' }),
-    operations,
-    server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-  });
+  d = testDispatcher({ crypto: hsm });
 });
 afterAll(async () => {
   await hsm?.close();

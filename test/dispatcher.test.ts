@@ -2,9 +2,7 @@
  * The message layer in process: bytes in, bytes out, with the in-memory store and the fake crypto
  * provider (unit level; the TLS + SoftHSM2 + LevelDB path is covered in test/server-e2e.test.ts).
  */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   BatchErrorContinuationOption,
@@ -26,6 +24,7 @@ import { bytes, child, children, enm, int, struct, text } from '../src/ttlv/buil
 import { encodeTtlv } from '../src/ttlv/encode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { parseResponse, payloadText, request, requestTree } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 const peer = { principal: 'alice', connId: 'c1' };
 
@@ -55,13 +54,7 @@ describe('dispatcher', () => {
 
   beforeEach(() => {
     store = createMemoryStore();
-    d = new Dispatcher({
-      store,
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-    });
+    d = testDispatcher({ store });
   });
 
   const send = async (buf: Buffer, who = peer) => parseResponse(await d.handle(buf, who));

@@ -9,19 +9,9 @@ import { CryptographicAlgorithm as A, CryptographicUsageMask, KeyFormatType as K
 import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
-import pino from 'pino';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
-import { Dispatcher } from '../src/dispatch/dispatcher.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
-const d = new Dispatcher({
-  store: createMemoryStore(),
-  crypto: createFakeCryptoProvider(),
-  log: pino({ level: 'silent' }),
-  operations,
-  server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-});
+const d = testDispatcher();
 const send = async (operation: number, payload: TtlvNode[]): Promise<ItemResult> =>
   parseResponse(await d.handle(request([2, 1], [{ operation, payload }]), { principal: 'alice', connId: 'c1' })).items[0]!;
 const ok = (r: ItemResult): ItemResult => {

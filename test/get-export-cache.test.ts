@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoError, type KeyRef } from '../src/crypto/provider.js';
 import { openPkcs11Provider, type Pkcs11CryptoProvider } from '../src/crypto/pkcs11/provider.js';
@@ -24,11 +23,10 @@ import {
   RevocationReasonCode,
   Tag,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 const V: [number, number] = [2, 1];
 const peer = { principal: 'alice', connId: 'c1' };
@@ -38,13 +36,7 @@ let d: Dispatcher;
 
 beforeAll(async () => {
   hsm = await openPkcs11Provider(await ensureSoftHsmToken(dataDir), { exportCache: { ttlMs: 60_000, maxEntries: 16 } });
-  d = new Dispatcher({
-    store: createMemoryStore(),
-    crypto: hsm,
-    log: pino({ level: 'silent' }),
-    operations,
-    server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-  });
+  d = testDispatcher({ crypto: hsm });
 });
 afterAll(async () => {
   await hsm?.close();

@@ -4,9 +4,7 @@
  * non-extractable or made so later with Modify / Set Attribute. Not Extractable from 1.4 on,
  * Permission Denied before. Sensitive keys: only wrapped (KMIP 1.4 §3.48, 2.1 §4.42).
  */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   BlockCipherMode,
@@ -19,11 +17,10 @@ import {
   Tag,
   WrappingMethod,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { bool, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemSpec, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 type V = [number, number];
 const V21: V = [2, 1];
@@ -35,13 +32,7 @@ describe.each([
 ])('Get of a non-extractable key at KMIP %s', (_l, v, reason) => {
   let d: Dispatcher;
   beforeEach(() => {
-    d = new Dispatcher({
-      store: createMemoryStore(),
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-    });
+    d = testDispatcher();
   });
   const send = async (ver: V, items: ItemSpec[]) => parseResponse(await d.handle(request(ver, items), { principal: 'alice', connId: 'c' }));
   /** Created at 2.1 (Extractable is a 1.4+ attribute), read at the version under test. */

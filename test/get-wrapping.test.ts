@@ -3,9 +3,7 @@
  * (RFC 3394) under an Active AES key, No Encoding and TTLV Encoding, and the errors the spec names.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   BlockCipherMode,
@@ -21,12 +19,11 @@ import {
   Tag,
   WrappingMethod,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { bytes, child, enm, int, struct, text } from '../src/ttlv/build.js';
 import { decodeTtlv } from '../src/ttlv/decode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemSpec, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 type V = [number, number];
 
@@ -41,13 +38,7 @@ describe.each([
 ])('Get with key wrapping at KMIP %s', (_l, v) => {
   let d: Dispatcher;
   beforeEach(() => {
-    d = new Dispatcher({
-      store: createMemoryStore(),
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-    });
+    d = testDispatcher();
   });
   const send = async (items: ItemSpec[]) => parseResponse(await d.handle(request(v, items), { principal: 'alice', connId: 'c' }));
   const create = async (mask: number): Promise<string> => {

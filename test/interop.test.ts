@@ -1,27 +1,18 @@
 /** Interop (KMIP 2.1 §6.1.26), in process: Begin / End succeed empty, Reset is refused, 1.x lacks it. */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { InteropFunction, Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { enm, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { parseResponse, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 type V = [number, number];
 
 describe('Interop', () => {
   let d: Dispatcher;
   beforeEach(() => {
-    d = new Dispatcher({
-      store: createMemoryStore(),
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-    });
+    d = testDispatcher();
   });
   const interop = async (v: V, payload: TtlvNode[]) =>
     (await parseResponse(await d.handle(request(v, [{ operation: Operation.Interop, payload }]), { principal: 'alice', connId: 'c' }))).items[0]!;

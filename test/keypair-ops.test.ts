@@ -5,10 +5,8 @@
  */
 import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   CryptographicAlgorithm,
@@ -25,11 +23,10 @@ import {
   Tag,
   ValidityIndicator,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 type V = [number, number];
 const DATA = Buffer.from('01020304050607080910111213141516', 'hex');
@@ -62,13 +59,7 @@ describe.each([
 ])('key pairs at KMIP %s', (_label, v) => {
   let d: Dispatcher;
   beforeEach(() => {
-    d = new Dispatcher({
-      store: createMemoryStore(),
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-    });
+    d = testDispatcher();
   });
   const send = async (operation: number, payload: TtlvNode[]): Promise<ItemResult> => {
     const r = parseResponse(await d.handle(request(v, [{ operation, payload }]), { principal: 'alice', connId: 'c1' }));

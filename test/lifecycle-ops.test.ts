@@ -4,9 +4,7 @@
  * Allocation, Re-key, and the date-driven State transitions. Expected reasons come from the spec
  * and the OASIS vectors named in each test.
  */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   BatchErrorContinuationOption,
@@ -23,13 +21,13 @@ import {
   Tag,
   UsageLimitsUnit,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
 import { type ManagedObject, attr, attrNumber, deserializeObject } from '../src/operations/objects.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { ObjectStore } from '../src/store/object-store.js';
 import { child, dateTime, enm, int, interval, long, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemSpec, type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 const T0 = 1_800_000_000; // seconds; the test clock starts here
 const ALICE = { principal: 'alice', connId: 'c1' };
@@ -77,14 +75,7 @@ describe('lifecycle operations', () => {
   beforeEach(() => {
     store = createMemoryStore();
     clock = T0;
-    d = new Dispatcher({
-      store,
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-      now: () => new Date(clock * 1000),
-    });
+    d = testDispatcher({ store, now: () => new Date(clock * 1000) });
   });
 
   async function send(v: Version, items: ItemSpec[], header: TtlvNode[] = [], who = ALICE): Promise<ItemResult[]> {

@@ -3,9 +3,7 @@
  * and 2.1 (Attributes): filters, paging, storage status, ownership, ordering, ID Placeholder, and
  * that the answer comes from the indexes.
  */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   CryptographicAlgorithm,
@@ -21,12 +19,12 @@ import {
   StorageStatusMask,
   Tag,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { InspectableStore } from '../src/store/kv-object-store.js';
 import { bytes, child, children, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemSpec, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 type V = [number, number];
 
@@ -65,13 +63,7 @@ describe.each([
   let d: Dispatcher;
   beforeEach(() => {
     store = createMemoryStore();
-    d = new Dispatcher({
-      store,
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-    });
+    d = testDispatcher({ store });
   });
   const send = async (items: ItemSpec[], who = 'alice') => parseResponse(await d.handle(request(v, items), { principal: who, connId: 'c' }));
   const ok = async (items: ItemSpec[], who = 'alice') => {

@@ -2,15 +2,13 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { Operation, ResultReason, ResultStatus, Tag } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
 import { MAX_LOG_MESSAGE } from '../src/operations/log.js';
-import { createMemoryStore } from '../src/store/memory-store.js';
 import { text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { parseResponse, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 type V = [number, number];
 
@@ -25,13 +23,7 @@ describe('Log', () => {
         cb();
       },
     });
-    d = new Dispatcher({
-      store: createMemoryStore(),
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'info' }, sink),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-    });
+    d = testDispatcher({ log: pino({ level: 'info' }, sink) });
   });
   const log = async (v: V, payload: TtlvNode[] | undefined) =>
     (await parseResponse(await d.handle(request(v, [{ operation: Operation.Log, ...(payload ? { payload } : {}) }]), { principal: 'alice', connId: 'c' }))).items[0]!;

@@ -5,9 +5,7 @@
  * equal what it sees after the cache is cleared (a fresh decode of the store), and must show the
  * write. The oracle also counts cache hits, so a cache that never hit could not pass.
  */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   CryptographicAlgorithm,
@@ -20,7 +18,6 @@ import {
   State,
   Tag,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
 import { DecodedObjectCache, OBJECT_CACHE_MAX_BODY, objectCacheFor } from '../src/operations/object-cache.js';
 import { type ManagedObject, deserializeObject, serializeObject, withAttribute } from '../src/operations/objects.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
@@ -28,6 +25,7 @@ import type { ObjectStore, StoredObject } from '../src/store/object-store.js';
 import { child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 const T0 = 1_800_000_000;
 const V21: [number, number] = [2, 1];
@@ -47,14 +45,7 @@ describe('decoded-object cache through the operations', () => {
   beforeEach(() => {
     store = createMemoryStore();
     clock = T0;
-    d = new Dispatcher({
-      store,
-      crypto: createFakeCryptoProvider(),
-      log: pino({ level: 'silent' }),
-      operations,
-      server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-      now: () => new Date(clock * 1000),
-    });
+    d = testDispatcher({ store, now: () => new Date(clock * 1000) });
   });
 
   const cache = () => objectCacheFor(store);

@@ -2,9 +2,7 @@
  * Register (KMIP 1.4 §4.3, 2.1 §6.1.43) and Get of every object type, in process (memory store +
  * fake crypto), at KMIP 1.4 (Template-Attribute) and 2.1 (Attributes).
  */
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createFakeCryptoProvider } from '../src/crypto/fake-provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   CertificateType,
@@ -19,13 +17,13 @@ import {
   State,
   Tag,
 } from '../src/kmip/generated/index.js';
-import { operations } from '../src/operations/index.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { ObjectStore } from '../src/store/object-store.js';
 import { bigInt, bool, bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
 import { encodeTtlv } from '../src/ttlv/encode.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { parseResponse, payloadText, request } from './helpers/kmip-request.js';
+import { testDispatcher } from './helpers/dispatcher.js';
 
 type V = [number, number];
 const V14: V = [1, 4];
@@ -96,13 +94,7 @@ export function objectPayload(type: number): TtlvNode {
 }
 
 export function makeDispatcher(store: ObjectStore = createMemoryStore()): Dispatcher {
-  return new Dispatcher({
-    store,
-    crypto: createFakeCryptoProvider(),
-    log: pino({ level: 'silent' }),
-    operations,
-    server: { vendorIdentification: 'kmipd', serverInformation: 'test' },
-  });
+  return testDispatcher({ store });
 }
 
 describe.each([
