@@ -4,19 +4,15 @@
  * CTR; McGrew-Viega GCM test cases 4 and 5), each part releases what the mode allows, and every
  * end (final, abort, failure, close) gives the stream's session back to the module.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { type CipherParams, CipherParamError, type CipherStream } from '../cipher.js';
 import { CryptoError, type KeyRef } from '../provider.js';
-import { openPkcs11Provider, type Pkcs11CryptoProvider } from './provider.js';
-import { ensureSoftHsmToken } from './softhsm.js';
+import { openPkcs11Provider } from './provider.js';
+import { useSoftHsmProvider } from '../../../test/helpers/softhsm.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-p11-stream-'));
-let hsm: Pkcs11CryptoProvider;
+const p11 = useSoftHsmProvider('kmipd-p11-stream-', (cfg) => openPkcs11Provider({ ...cfg, sessionPoolSize: 2 }));
 let aes: KeyRef;
 let gcmKey: KeyRef;
 let tdes: KeyRef;
@@ -29,16 +25,10 @@ const GCM_P = hex(`d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318
 const GCM_A = hex('feedfacedeadbeeffeedfacedeadbeefabaddad2');
 
 beforeAll(async () => {
-  const cfg = await ensureSoftHsmToken(dataDir);
-  hsm = await openPkcs11Provider({ ...cfg, sessionPoolSize: 2 });
-  aes = await hsm.importSymmetricKey('AES', hex('2b7e151628aed2a6abf7158809cf4f3c'));
-  gcmKey = await hsm.importSymmetricKey('AES', hex('feffe9928665731c6d6a8f9467308308'));
-  tdes = await hsm.importSymmetricKey('TDES', hex('0123456789abcdef23456789abcdef01456789abcdef0123'));
+  aes = await p11.hsm.importSymmetricKey('AES', hex('2b7e151628aed2a6abf7158809cf4f3c'));
+  gcmKey = await p11.hsm.importSymmetricKey('AES', hex('feffe9928665731c6d6a8f9467308308'));
+  tdes = await p11.hsm.importSymmetricKey('TDES', hex('0123456789abcdef23456789abcdef01456789abcdef0123'));
 }, 60_000);
-afterAll(async () => {
-  await hsm?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 /** Cuts `data` at the given lengths (the rest is the last part). */
 function split(data: Buffer, sizes: number[]): Buffer[] {
@@ -112,10 +102,10 @@ describe('multi-part Encrypt/Decrypt in the HSM', () => {
   for (const v of VECTORS) {
     it(`${v.name}: any split gives the known answer, both ways`, async () => {
       for (const sizes of SPLITS) {
-        const enc = await run(await hsm.openCipherStream(v.key(), 'AES', v.params, 'encrypt'), split(v.plain, sizes));
+        const enc = await run(await p11.hsm.openCipherStream(v.key(), 'AES', v.params, 'encrypt'), split(v.plain, sizes));
         expect(enc.all.toString('hex'), `split ${sizes.join(',')}`).toBe(v.cipher.toString('hex'));
         if (v.tag !== undefined) expect(Buffer.from(enc.tag!).toString('hex')).toBe(v.tag);
-        const dec = await run(await hsm.openCipherStream(v.key(), 'AES', v.params, 'decrypt'), split(v.cipher, sizes), v.tag !== undefined ? hex(v.tag) : undefined);
+        const dec = await run(await p11.hsm.openCipherStream(v.key(), 'AES', v.params, 'decrypt'), split(v.cipher, sizes), v.tag !== undefined ? hex(v.tag) : undefined);
         expect(dec.all.toString('hex')).toBe(v.plain.toString('hex'));
         if (v.params.mode === 'ECB' || v.params.mode === 'CBC') {
           // Whole blocks only, as soon as they are complete.
@@ -132,8 +122,8 @@ describe('multi-part Encrypt/Decrypt in the HSM', () => {
           expect(dec.outs.slice(0, -1).every((o) => o.length === 0)).toBe(true);
         }
       }
-      expect(hsm.cipherStreams.size).toBe(0);
-      expect(hsm.cipherStreams.sessions).toBe(0);
+      expect(p11.hsm.cipherStreams.size).toBe(0);
+      expect(p11.hsm.cipherStreams.sessions).toBe(0);
     });
   }
 
@@ -145,75 +135,75 @@ describe('multi-part Encrypt/Decrypt in the HSM', () => {
       for (const mode of ['CBC', 'ECB'] as const) {
         const params: CipherParams = { mode, padding: 'PKCS5', ...(mode === 'CBC' ? { iv: Buffer.alloc(bs, 7) } : {}) };
         const plain = P.subarray(0, 33);
-        const whole = await hsm.encrypt(key, alg, params, plain);
-        const enc = await run(await hsm.openCipherStream(key, alg, params, 'encrypt'), split(plain, [5, 11, 16]));
+        const whole = await p11.hsm.encrypt(key, alg, params, plain);
+        const enc = await run(await p11.hsm.openCipherStream(key, alg, params, 'encrypt'), split(plain, [5, 11, 16]));
         expect(enc.all.toString('hex')).toBe(Buffer.from(whole.data).toString('hex'));
         const ct = Buffer.from(whole.data);
-        const dec = await run(await hsm.openCipherStream(key, alg, params, 'decrypt'), split(ct, [bs, bs]));
+        const dec = await run(await p11.hsm.openCipherStream(key, alg, params, 'decrypt'), split(ct, [bs, bs]));
         expect(dec.outs[0]!.length).toBe(0); // the first block may yet be the padded one
         expect(dec.outs[1]!.length).toBe(bs);
         expect(dec.all.toString('hex')).toBe(plain.toString('hex'));
       }
     }
-    expect(hsm.cipherStreams.sessions).toBe(0);
+    expect(p11.hsm.cipherStreams.sessions).toBe(0);
   });
 
   it('a server-chosen IV is reported; the stream uses it', async () => {
-    const s = await hsm.openCipherStream(aes, 'AES', { mode: 'CBC' }, 'encrypt');
+    const s = await p11.hsm.openCipherStream(aes, 'AES', { mode: 'CBC' }, 'encrypt');
     expect(s.iv?.length).toBe(16);
     const iv = Buffer.from(s.iv!);
     const r = await run(s, split(P, [20]));
-    expect(r.all.toString('hex')).toBe(Buffer.from((await hsm.encrypt(aes, 'AES', { mode: 'CBC', iv }, P)).data).toString('hex'));
+    expect(r.all.toString('hex')).toBe(Buffer.from((await p11.hsm.encrypt(aes, 'AES', { mode: 'CBC', iv }, P)).data).toString('hex'));
   });
 
   it('a GCM tag that does not verify fails the final part and releases the session', async () => {
     const v = VECTORS[3]!;
-    const s = await hsm.openCipherStream(gcmKey, 'AES', v.params, 'decrypt');
+    const s = await p11.hsm.openCipherStream(gcmKey, 'AES', v.params, 'decrypt');
     await s.update(v.cipher.subarray(0, 20));
     const bad = hex(v.tag!);
     bad[0] = (bad[0] as number) ^ 1;
     const err = await s.final(v.cipher.subarray(20), bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CryptoError);
     expect((err as CryptoError).code).toBe('BAD_KEY');
-    expect(hsm.cipherStreams.sessions).toBe(0);
+    expect(p11.hsm.cipherStreams.sessions).toBe(0);
     // The stream is over.
     await expect(s.update(Buffer.alloc(1))).rejects.toThrow(/ended/);
   });
 
   it('refuses what a single-shot request refuses, and an incomplete block at the end', async () => {
-    await expect(hsm.openCipherStream(aes, 'AES', { mode: 'CBC', iv: Buffer.alloc(8) }, 'encrypt')).rejects.toBeInstanceOf(CipherParamError);
-    await expect(hsm.openCipherStream(tdes, 'TDES', { mode: 'GCM' }, 'encrypt')).rejects.toBeInstanceOf(CipherParamError);
-    const s = await hsm.openCipherStream(aes, 'AES', { mode: 'ECB' }, 'encrypt');
+    await expect(p11.hsm.openCipherStream(aes, 'AES', { mode: 'CBC', iv: Buffer.alloc(8) }, 'encrypt')).rejects.toBeInstanceOf(CipherParamError);
+    await expect(p11.hsm.openCipherStream(tdes, 'TDES', { mode: 'GCM' }, 'encrypt')).rejects.toBeInstanceOf(CipherParamError);
+    const s = await p11.hsm.openCipherStream(aes, 'AES', { mode: 'ECB' }, 'encrypt');
     await s.update(P.subarray(0, 10));
     const err = await s.final(Buffer.alloc(0)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CipherParamError);
     expect((err as CipherParamError).problem).toBe('data-length');
-    expect(hsm.cipherStreams.sessions).toBe(0);
+    expect(p11.hsm.cipherStreams.sessions).toBe(0);
   });
 
   it('abort is idempotent and gives the session back; close abandons what is open', async () => {
-    const a = await hsm.openCipherStream(aes, 'AES', { mode: 'ECB' }, 'encrypt');
-    const b = await hsm.openCipherStream(aes, 'AES', { mode: 'CTR', iv: Buffer.alloc(16) }, 'decrypt');
-    expect(hsm.cipherStreams.sessions).toBe(2);
+    const a = await p11.hsm.openCipherStream(aes, 'AES', { mode: 'ECB' }, 'encrypt');
+    const b = await p11.hsm.openCipherStream(aes, 'AES', { mode: 'CTR', iv: Buffer.alloc(16) }, 'decrypt');
+    expect(p11.hsm.cipherStreams.sessions).toBe(2);
     a.abort();
     a.abort();
-    expect(hsm.cipherStreams.sessions).toBe(1);
+    expect(p11.hsm.cipherStreams.sessions).toBe(1);
     // Streams do not hold pool sessions: single-shot requests still run (pool of 2).
-    await Promise.all([hsm.encrypt(aes, 'AES', { mode: 'ECB' }, P), hsm.encrypt(aes, 'AES', { mode: 'ECB' }, P), hsm.digest('SHA-256', P)]);
+    await Promise.all([p11.hsm.encrypt(aes, 'AES', { mode: 'ECB' }, P), p11.hsm.encrypt(aes, 'AES', { mode: 'ECB' }, P), p11.hsm.digest('SHA-256', P)]);
     b.abort();
-    expect(hsm.cipherStreams.size).toBe(0);
+    expect(p11.hsm.cipherStreams.size).toBe(0);
   });
 
   it('at most MAX_CIPHER_STREAMS at once', async () => {
     const open: CipherStream[] = [];
     try {
-      for (let i = 0; i < 64; i++) open.push(await hsm.openCipherStream(aes, 'AES', { mode: 'ECB' }, 'encrypt'));
-      const err = await hsm.openCipherStream(aes, 'AES', { mode: 'ECB' }, 'encrypt').catch((e: unknown) => e);
+      for (let i = 0; i < 64; i++) open.push(await p11.hsm.openCipherStream(aes, 'AES', { mode: 'ECB' }, 'encrypt'));
+      const err = await p11.hsm.openCipherStream(aes, 'AES', { mode: 'ECB' }, 'encrypt').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CryptoError);
       expect((err as CryptoError).code).toBe('HSM_UNAVAILABLE');
     } finally {
       for (const s of open) s.abort();
     }
-    expect(hsm.cipherStreams.sessions).toBe(0);
+    expect(p11.hsm.cipherStreams.sessions).toBe(0);
   });
 });

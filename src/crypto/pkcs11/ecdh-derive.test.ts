@@ -6,27 +6,11 @@
  * peer on another curve is refused.
  */
 import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PrivateKeySource } from '../asymmetric.js';
-import type { Pkcs11Config } from './config.js';
-import { openPkcs11Provider, type Pkcs11CryptoProvider } from './provider.js';
-import { ensureSoftHsmToken } from './softhsm.js';
+import { useSoftHsmProvider } from '../../../test/helpers/softhsm.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-p11-ecdh-'));
-let cfg: Pkcs11Config;
-let hsm: Pkcs11CryptoProvider;
-
-beforeAll(async () => {
-  cfg = await ensureSoftHsmToken(dataDir);
-  hsm = await openPkcs11Provider(cfg);
-});
-afterAll(async () => {
-  await hsm?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const p11 = useSoftHsmProvider('kmipd-p11-ecdh-');
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const b64u = (s: string): string => hex(s).toString('base64url');
@@ -49,15 +33,15 @@ function rfcKeys(): { source: PrivateKeySource; peer: Uint8Array } {
 describe('ECDH derived in the HSM and stored wrapped', () => {
   it('RFC 5903 §8.1: the wrapped key exports to the x-coordinate of g^ir, with its SHA-256', async () => {
     const { source, peer } = rfcKeys();
-    const r = await hsm.ecdhDeriveWrapped(source, peer, 32);
+    const r = await p11.hsm.ecdhDeriveWrapped(source, peer, 32);
     expect(r).toBeDefined();
     expect(r!.length).toBe(32);
     expect(r!.ref.kind).toBe('wrapped');
-    const value = Buffer.from(await hsm.exportKeyMaterial(r!.ref, 'AES'));
+    const value = Buffer.from(await p11.hsm.exportKeyMaterial(r!.ref, 'AES'));
     expect(value.toString('hex')).toBe(hex(RFC5903.girx).toString('hex'));
     expect(Buffer.from(r!.sha256).toString('hex')).toBe(createHash('sha256').update(value).digest('hex'));
     // The same bytes as the in-process path, which reads Z out of the HSM.
-    expect(Buffer.from(await hsm.ecdhSharedSecret(source, peer)).equals(value)).toBe(true);
+    expect(Buffer.from(await p11.hsm.ecdhSharedSecret(source, peer)).equals(value)).toBe(true);
   });
 
   it('secp256k1 and P-384 agree with node:crypto', async () => {
@@ -65,17 +49,17 @@ describe('ECDH derived in the HSM and stored wrapped', () => {
       const a = generateKeyPairSync('ec', { namedCurve: curve });
       const b = generateKeyPairSync('ec', { namedCurve: curve });
       const der = a.privateKey.export({ format: 'der', type: 'pkcs8' });
-      const r = await hsm.ecdhDeriveWrapped({ kind: 'der', der, format: 'pkcs8' }, b.publicKey.export({ format: 'der', type: 'spki' }), bytes);
-      const value = Buffer.from(await hsm.exportKeyMaterial(r!.ref, 'HMAC-SHA256'));
+      const r = await p11.hsm.ecdhDeriveWrapped({ kind: 'der', der, format: 'pkcs8' }, b.publicKey.export({ format: 'der', type: 'spki' }), bytes);
+      const value = Buffer.from(await p11.hsm.exportKeyMaterial(r!.ref, 'HMAC-SHA256'));
       expect(value.equals(diffieHellman({ privateKey: b.privateKey, publicKey: a.publicKey }))).toBe(true);
     }
   });
 
   it('leaves a length other than the field size to the caller, and refuses a peer on another curve', async () => {
     const { source, peer } = rfcKeys();
-    expect(await hsm.ecdhDeriveWrapped(source, peer, 16)).toBeUndefined();
-    expect(await hsm.ecdhDeriveWrapped(source, peer, 48)).toBeUndefined();
+    expect(await p11.hsm.ecdhDeriveWrapped(source, peer, 16)).toBeUndefined();
+    expect(await p11.hsm.ecdhDeriveWrapped(source, peer, 48)).toBeUndefined();
     const other = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'der', type: 'spki' });
-    await expect(hsm.ecdhDeriveWrapped(source, other, 48)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(p11.hsm.ecdhDeriveWrapped(source, other, 48)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 });

@@ -8,28 +8,12 @@
  * a length beyond the ciphertext) answer undefined; bad parameters get encrypt()'s errors.
  */
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CipherParams } from '../cipher.js';
 import type { KeyRef } from '../provider.js';
-import type { Pkcs11Config } from './config.js';
-import { openPkcs11Provider, type Pkcs11CryptoProvider } from './provider.js';
-import { ensureSoftHsmToken } from './softhsm.js';
+import { useSoftHsmProvider } from '../../../test/helpers/softhsm.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-p11-encdata-'));
-let cfg: Pkcs11Config;
-let hsm: Pkcs11CryptoProvider;
-
-beforeAll(async () => {
-  cfg = await ensureSoftHsmToken(dataDir);
-  hsm = await openPkcs11Provider(cfg);
-});
-afterAll(async () => {
-  await hsm?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const p11 = useSoftHsmProvider('kmipd-p11-encdata-');
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 // NIST SP 800-38A appendix F: keys, IV and plaintext (F.1.1, F.1.5, F.2.1, F.2.5).
@@ -47,11 +31,11 @@ const FOX = hex('5468652071756663 6b2062726f776e20 666f78206a756d70');
 const FOX_ECB = 'a826fd8ce53b855fcce21c8112256fe668d5c05dd9b6b900';
 
 async function derived(ref: KeyRef, algorithm: 'AES' | 'TDES', params: CipherParams, data: Buffer, length: number): Promise<string | undefined> {
-  const r = await hsm.encryptDeriveWrapped(ref, algorithm, { params, data, length });
+  const r = await p11.hsm.encryptDeriveWrapped(ref, algorithm, { params, data, length });
   if (r === undefined) return undefined;
   expect(r.length).toBe(length);
   expect(r.ref.kind).toBe('wrapped');
-  const value = Buffer.from(await hsm.exportKeyMaterial(r.ref, 'GENERIC-SECRET'));
+  const value = Buffer.from(await p11.hsm.exportKeyMaterial(r.ref, 'GENERIC-SECRET'));
   expect(Buffer.from(r.sha256).toString('hex')).toBe(createHash('sha256').update(value).digest('hex'));
   return value.toString('hex');
 }
@@ -64,8 +48,8 @@ function nodeEncrypt(cipher: string, key: Buffer, iv: Buffer | null, data: Buffe
 
 describe('Derive Key by ENCRYPT in the HSM', () => {
   it('AES CBC: SP 800-38A F.2.1 and F.2.5, whole and cut to leading bytes', async () => {
-    const k128 = await hsm.importSymmetricKey('AES', AES128);
-    const k256 = await hsm.importSymmetricKey('AES', AES256);
+    const k128 = await p11.hsm.importSymmetricKey('AES', AES128);
+    const k256 = await p11.hsm.importSymmetricKey('AES', AES256);
     const cbc: CipherParams = { mode: 'CBC', iv: IV };
     expect(await derived(k128, 'AES', cbc, PT, 64)).toBe(CBC128);
     expect(await derived(k128, 'AES', cbc, PT, 16)).toBe(CBC128.slice(0, 32));
@@ -75,15 +59,15 @@ describe('Derive Key by ENCRYPT in the HSM', () => {
   });
 
   it('AES ECB: the first block (SP 800-38A F.1.1, F.1.5) as CBC under a zero IV; longer keys are left to C_Encrypt', async () => {
-    const k128 = await hsm.importSymmetricKey('AES', AES128);
-    const k256 = await hsm.importSymmetricKey('AES', AES256);
+    const k128 = await p11.hsm.importSymmetricKey('AES', AES128);
+    const k256 = await p11.hsm.importSymmetricKey('AES', AES256);
     expect(await derived(k128, 'AES', { mode: 'ECB' }, PT, 16)).toBe(ECB128_1);
     expect(await derived(k256, 'AES', { mode: 'ECB' }, PT.subarray(0, 16), 8)).toBe(ECB256_1.slice(0, 16));
     expect(await derived(k128, 'AES', { mode: 'ECB' }, PT, 32)).toBeUndefined();
   });
 
   it('PKCS#5 padding as Encrypt pads: ECB and CBC, the padding block included', async () => {
-    const k = await hsm.importSymmetricKey('AES', AES128);
+    const k = await p11.hsm.importSymmetricKey('AES', AES128);
     const short = PT.subarray(0, 10);
     expect(await derived(k, 'AES', { mode: 'ECB', padding: 'PKCS5' }, short, 16)).toBe(nodeEncrypt('aes-128-ecb', AES128, null, short, true));
     expect(await derived(k, 'AES', { mode: 'CBC', padding: 'PKCS5', iv: IV }, PT, 80)).toBe(nodeEncrypt('aes-128-cbc', AES128, IV, PT, true));
@@ -91,7 +75,7 @@ describe('Derive Key by ENCRYPT in the HSM', () => {
   });
 
   it('3DES: SP 800-67 ECB first block, CBC against node:crypto; the value is not parity-adjusted', async () => {
-    const k = await hsm.importSymmetricKey('TDES', TDES);
+    const k = await p11.hsm.importSymmetricKey('TDES', TDES);
     expect(await derived(k, 'TDES', { mode: 'ECB' }, FOX, 8)).toBe(FOX_ECB.slice(0, 16));
     const iv = IV.subarray(0, 8);
     const cbc = nodeEncrypt('des-ede3-cbc', TDES, iv, FOX, false);
@@ -101,7 +85,7 @@ describe('Derive Key by ENCRYPT in the HSM', () => {
   });
 
   it('leaves to the caller what the module cannot make exactly', async () => {
-    const k = await hsm.importSymmetricKey('AES', AES128);
+    const k = await p11.hsm.importSymmetricKey('AES', AES128);
     // CBC without an IV: encrypt() would draw one at random.
     expect(await derived(k, 'AES', { mode: 'CBC' }, PT, 16)).toBeUndefined();
     expect(await derived(k, 'AES', { mode: 'CTR', iv: IV }, PT, 16)).toBeUndefined();
@@ -109,16 +93,16 @@ describe('Derive Key by ENCRYPT in the HSM', () => {
     // Longer than the ciphertext.
     expect(await derived(k, 'AES', { mode: 'CBC', iv: IV }, PT.subarray(0, 16), 32)).toBeUndefined();
     // A resident key has no CKA_DERIVE.
-    const resident = await hsm.generateSymmetricKey({ algorithm: 'AES', lengthBits: 128, extractable: false });
+    const resident = await p11.hsm.generateSymmetricKey({ algorithm: 'AES', lengthBits: 128, extractable: false });
     expect(resident.kind).toBe('resident');
     expect(await derived(resident, 'AES', { mode: 'ECB' }, PT, 16)).toBeUndefined();
   });
 
   it('refuses what encrypt() refuses, with its errors', async () => {
-    const k = await hsm.importSymmetricKey('AES', AES128);
-    await expect(hsm.encryptDeriveWrapped(k, 'AES', { params: { mode: 'CBC', iv: IV }, data: PT.subarray(0, 20), length: 16 })).rejects.toMatchObject({ problem: 'data-length' });
-    await expect(hsm.encryptDeriveWrapped(k, 'AES', { params: { mode: 'CBC', iv: IV.subarray(0, 8) }, data: PT, length: 16 })).rejects.toMatchObject({ problem: 'iv' });
-    await expect(hsm.encryptDeriveWrapped(k, 'AES', { params: { mode: 'ECB', iv: IV }, data: PT, length: 16 })).rejects.toMatchObject({ problem: 'iv' });
-    await expect(hsm.encrypt(k, 'AES', { mode: 'CBC', iv: IV }, PT.subarray(0, 20))).rejects.toMatchObject({ problem: 'data-length' });
+    const k = await p11.hsm.importSymmetricKey('AES', AES128);
+    await expect(p11.hsm.encryptDeriveWrapped(k, 'AES', { params: { mode: 'CBC', iv: IV }, data: PT.subarray(0, 20), length: 16 })).rejects.toMatchObject({ problem: 'data-length' });
+    await expect(p11.hsm.encryptDeriveWrapped(k, 'AES', { params: { mode: 'CBC', iv: IV.subarray(0, 8) }, data: PT, length: 16 })).rejects.toMatchObject({ problem: 'iv' });
+    await expect(p11.hsm.encryptDeriveWrapped(k, 'AES', { params: { mode: 'ECB', iv: IV }, data: PT, length: 16 })).rejects.toMatchObject({ problem: 'iv' });
+    await expect(p11.hsm.encrypt(k, 'AES', { mode: 'CBC', iv: IV }, PT.subarray(0, 20))).rejects.toMatchObject({ problem: 'data-length' });
   });
 });
