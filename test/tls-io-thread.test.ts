@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { EchoHandler, frame, useTlsHarness } from './helpers/pki.js';
+import { startThreadedKmipServer } from '../src/server/threaded-server.js';
+import { captureLog, EchoHandler, frame, useTlsHarness } from './helpers/pki.js';
 
 const BLOCK_MS = 1_500;
 
@@ -55,6 +56,12 @@ async function handshakeWhileBlocked(harness: ReturnType<typeof useTlsHarness>):
 
 describe('listener on an I/O thread', () => {
   const threaded = useTlsHarness({ ioThread: true });
+  it('rejects start-up with the listen error when the port is taken, and stops the thread', async () => {
+    const { port } = await threaded.start(new EchoHandler());
+    const err = await startThreadedKmipServer({ host: '127.0.0.1', port, tls: threaded.pki.serverTls, handler: new EchoHandler(), log: captureLog().log }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'EADDRINUSE' });
+  });
+
   it('completes a TLS handshake while the dispatching thread is blocked', async () => {
     const r = await handshakeWhileBlocked(threaded);
     // The handshake finished well before the block ended; the request waited for the dispatcher.

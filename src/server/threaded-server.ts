@@ -88,7 +88,6 @@ export async function startThreadedKmipServer(opts: ThreadedKmipServerOptions): 
   const entry = ioThreadEntry();
   const worker = new Worker(entry.script, { workerData: data, name: 'kmipd-io', eval: entry.eval });
   let exited = false;
-  worker.once('exit', () => (exited = true));
   // Answers finishing after the thread has gone (a grace period that ran out) have nowhere to go.
   const send = (msg: ToIoThread, transfer?: ArrayBuffer[]): void => (exited ? undefined : worker.postMessage(msg, transfer));
 
@@ -135,26 +134,24 @@ export async function startThreadedKmipServer(opts: ThreadedKmipServerOptions): 
   };
 
   let closing: Promise<void> | undefined;
-  let closedByUs = false;
+  let ready = false;
+  let failed = false;
   let signalClosed: () => void = () => undefined;
   const threadClosed = new Promise<void>((resolve) => (signalClosed = resolve));
+  /** The thread stopped on its own after start-up: the listener is gone. Reported once. */
+  const lost = (err: Error): void => {
+    if (closing !== undefined || failed) return;
+    failed = true;
+    log.fatal({ err }, 'KMIP I/O thread stopped');
+    if (opts.onFailure !== undefined) opts.onFailure(err);
+    else
+      process.nextTick(() => {
+        throw err;
+      });
+  };
 
+  // Before 'ready', every way the thread can end rejects start-up (the first one counts).
   const started = new Promise<{ host: string; port: number }>((resolve, reject) => {
-    const fail = (err: Error): void => {
-      reject(err);
-      if (closing === undefined && !closedByUs) {
-        // After start-up: the listener is gone.
-        closedByUs = true;
-        signalClosed();
-        log.fatal({ err }, 'KMIP I/O thread stopped');
-        if (opts.onFailure !== undefined) opts.onFailure(err);
-        else
-          process.nextTick(() => {
-            throw err;
-          });
-      }
-    };
-    let ready = false;
     worker.on('message', (msg: FromIoThread) => {
       switch (msg.k) {
         case 'requests':
@@ -167,24 +164,21 @@ export async function startThreadedKmipServer(opts: ThreadedKmipServerOptions): 
           ready = true;
           resolve(msg.address);
           return;
-        case 'fail': {
-          const err = Object.assign(new Error(msg.message), msg.code === undefined ? {} : { code: msg.code });
-          closedByUs = true; // a start-up failure is reported by the rejection, not as a crash
-          reject(err);
+        case 'fail':
+          reject(Object.assign(new Error(msg.message), msg.code === undefined ? {} : { code: msg.code }));
           return;
-        }
         case 'closed':
           signalClosed();
           return;
       }
     });
-    worker.on('error', (err) => (ready ? fail(err) : (closedByUs = true, reject(err))));
+    worker.on('error', (err) => (ready ? lost(err) : reject(err)));
     worker.on('exit', (code) => {
-      if (!ready) {
-        closedByUs = true;
-        reject(new Error(`KMIP I/O thread exited during start-up (code ${code})`));
-      } else if (closing === undefined) fail(new Error(`KMIP I/O thread exited (code ${code})`));
+      exited = true;
       signalClosed();
+      const err = new Error(`KMIP I/O thread exited${ready ? '' : ' during start-up'} (code ${code})`);
+      if (ready) lost(err);
+      else reject(err);
     });
   });
   let address: { host: string; port: number };
