@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../src/audit/chain.js';
 import type { AuditEntry } from '../src/audit/record.js';
+import { CommitQueue } from '../src/store/commit-queue.js';
 import { ObjectNotFoundError, StaleRevisionError } from '../src/store/errors.js';
 import { encodeIndexString } from '../src/store/index-keys.js';
 import { openKvObjectStore } from '../src/store/kv-object-store.js';
@@ -90,6 +91,38 @@ describe('group commit', () => {
     await store.commit({ put: [], delete: ['a'], audit: [entry('Destroy', ['a'])] });
     expect(await verifyAuditChain(store.auditRecords())).toMatchObject({ ok: true, count: 2 });
     await store.close();
+  });
+
+  it('starts the next batch before answering the commits of the batch just made durable', async () => {
+    // Answering (encoding, TLS writes) then overlaps the next fsync instead of sitting between
+    // two batches; the batches themselves still run one after the other.
+    const kv = await openLevelDbKv(path.join(dir, 'store'));
+    const events: string[] = [];
+    let n = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const queue = new CommitQueue(
+      {
+        ...kv,
+        write: async (ops) => {
+          const i = ++n;
+          events.push(`write ${i}`);
+          if (i === 1) await gate;
+          await kv.write(ops);
+          events.push(`durable ${i}`);
+        },
+      },
+      undefined,
+    );
+    const first = queue.submit({ put: [obj('a', 'a')], delete: [], audit: [entry('Create', ['a'])] }).then(() => events.push('answered create'));
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['write 1']);
+    const second = queue.submit({ put: [], delete: [], audit: [entry('Get', ['a'])] }).then(() => events.push('answered get'));
+    release();
+    await Promise.all([first, second]);
+    expect(events).toEqual(['write 1', 'durable 1', 'write 2', 'answered create', 'durable 2', 'answered get']);
+    expect(queue.head?.seq).toBe(2);
+    await kv.close();
   });
 
   it('serves repeated reads from the read cache, and never an object older than the last durable write', async () => {
