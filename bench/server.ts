@@ -18,7 +18,10 @@
  * the median round per scenario (BENCH_RUNS, 1), --tls12 (offer TLS 1.2 at most),
  * --server-prof DIR (run the server under --cpu-prof, profile written to DIR on exit),
  * --json FILE (write the machine and results as JSON), --crypto-cases REGEX (BENCH_CRYPTO_CASES: only
- * the crypto cases whose name matches, case-insensitive, e.g. 'AES-256-GCM'). The server inherits the environment, so
+ * the crypto cases whose name matches, case-insensitive, e.g. 'AES-256-GCM'), --client node|native
+ * (BENCH_CLIENT, node: which load generator runs the persistent-connection scenarios; native is
+ * the C one, bench/load/native/kmip-load.c, built on first use, which leaves more of a small
+ * machine's CPU to the server; connect-per-op scenarios always use Node). The server inherits the environment, so
  * e.g. KMIPD_KEY_EXPORT_CACHE_TTL_MS=0 measures it without the key export cache.
  *
  * Lifecycle and crypto groups (bench/load/scenarios-lifecycle.ts, scenarios-crypto.ts):
@@ -36,6 +39,7 @@ import { parseResponse, payloadText } from '../test/helpers/kmip-request.js';
 import { createAes256Request, getRequest } from './load/closed-loop.js';
 import { KmipSocket } from './load/kmip-socket.js';
 import { startKmipdProcess } from './load/kmipd-process.js';
+import { nativeClientBinary, runNativeScenario } from './load/native-client.js';
 import { cpuPressure, describeMachine, machineLine, tableHeader, tableRow } from './load/report.js';
 import { runScenario, type RunLimits, type ScenarioResult, type ScenarioSpec } from './load/scenarios.js';
 import { CRYPTO_GROUPS, cryptoScenarioCount, cryptoSpecs, ratioTable, runCryptoCeiling, selectCryptoCases, setupCryptoRequests } from './load/scenarios-crypto.js';
@@ -58,6 +62,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     objects: { type: 'string', default: process.env['BENCH_OBJECTS'] ?? '10000' },
     'crypto-cases': { type: 'string', default: process.env['BENCH_CRYPTO_CASES'] },
+    client: { type: 'string', default: process.env['BENCH_CLIENT'] ?? 'node' },
   },
 });
 
@@ -77,6 +82,10 @@ const runs = Math.floor(positive('runs', args.runs, 20));
 const storedObjects = Math.floor(positive('objects', args.objects, 100_000_000));
 const connectionCounts = (args.connections ?? '').split(',').map((c) => Math.floor(positive('connections', c, 256)));
 const cryptoCases = selectCryptoCases(args['crypto-cases']);
+if (args.client !== 'node' && args.client !== 'native') throw new Error(`--client: expected node or native, got ${args.client}`);
+const nativeClient = args.client === 'native';
+// Built before the server starts, so that a missing compiler fails fast.
+if (nativeClient) nativeClientBinary();
 const groups = (args.only ?? '').split(',').map((g) => {
   if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (known: ${GROUPS.join(', ')})`);
   return g as Group;
@@ -126,7 +135,7 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   console.log(`machine: ${machineLine(machine)}`);
   console.log(
-    `method: closed loop, warm-up ${limits.warmupMs / 1000} s, measured ${limits.durationMs / 1000} s per scenario, TLS up to ${limits.maxTlsVersion}, server in its own process${args['server-prof'] === undefined ? '' : ' (under --cpu-prof)'}`,
+    `method: closed loop, warm-up ${limits.warmupMs / 1000} s, measured ${limits.durationMs / 1000} s per scenario, TLS up to ${limits.maxTlsVersion}, ${nativeClient ? 'C' : 'Node.js'} load generator for persistent connections, server in its own process${args['server-prof'] === undefined ? '' : ' (under --cpu-prof)'}`,
   );
   // Locate runs against a store of --objects objects, populated with the server stopped.
   const seedDataDir = groups.includes('locate') ? await populateInChild(storedObjects) : undefined;
@@ -157,7 +166,7 @@ async function main(): Promise<number> {
     for (let round = 1; round <= runs; round++) {
       if (runs > 1) console.log(`| round ${round} of ${runs} | | | | | | | | | | | | |`);
       for (const spec of scenarios(getReq)) {
-        const r = await runScenario(spec, target, limits);
+        const r = nativeClient && spec.mode === 'persistent' ? await runNativeScenario(spec, target, server.clientFiles, limits) : await runScenario(spec, target, limits);
         results.push(r);
         loads.push(loadavg()[0]!);
         pressure.push(cpuPressure());

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what kmipd needs on a Debian machine with Node.js 20, idempotently:
 #   - Debian packages: softhsm2 (the embedded HSM), openssl; with --test also python3-pykmip,
-#     python3-pytest and dpkg-dev (the PyKMIP interop suites);
+#     python3-pytest and dpkg-dev (the PyKMIP interop suites), gcc and libssl-dev (the C load
+#     generator, bench/load/native/kmip-load.c, which a test builds and runs);
 #   - npm packages (npm ci) when node_modules is missing or older than package-lock.json.
 # Runs apt-get as root directly, or through sudo when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(softhsm2 openssl)
-if [[ "${1:-}" == "--test" ]]; then want+=(python3-pykmip python3-pytest python3-testtools dpkg-dev); fi
+if [[ "${1:-}" == "--test" ]]; then want+=(python3-pykmip python3-pytest python3-testtools dpkg-dev gcc libssl-dev); fi
 
 missing=()
 for p in "${want[@]}"; do

@@ -20,6 +20,8 @@ export interface KmipdProcess {
   /** process.hrtime.bigint() just before the server was spawned (profile time 0, give or take start-up). */
   readonly spawnedAt: bigint;
   readonly client: TlsClientMaterial;
+  /** The same client certificate, key and CA as PEM files (for the C load generator). */
+  readonly clientFiles: { readonly ca: string; readonly cert: string; readonly key: string };
   /** The server process's user + system CPU time so far, in seconds (Linux /proc). */
   cpuSeconds(): number;
   /** SIGTERM (graceful), waits for exit, removes the temp dir. */
@@ -92,6 +94,7 @@ export async function startKmipdProcess(opts: KmipdProcessOptions = {}): Promise
       cert: readFileSync(join(certs, 'alice.crt')),
       key: readFileSync(join(certs, 'alice.key')),
     },
+    clientFiles: { ca: join(certs, 'ca.crt'), cert: join(certs, 'alice.crt'), key: join(certs, 'alice.key') },
     cpuSeconds: () => (exited ? Number.NaN : procCpuSeconds(pid)),
     async stop() {
       if (!exited) {

@@ -65,5 +65,5 @@ export function tableHeader(): string {
 
 export function tableRow(r: ScenarioResult): string {
   const hs = r.handshakes === undefined ? '-' : `${fmt(r.handshakes.full)} / ${fmt(r.handshakes.resumed)} (${ms(r.handshakes.p50)})`;
-  return `| ${r.name} | ${r.connections} | ${fmt(r.opsPerSec)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${hs} | ${fmt(r.serverCpuPct)}% | ${fmt(r.serverCpuUsPerOp)} | ${fmt(r.clientCpuPct)}% | ${fmt(r.clientCpuUsPerOp)} |`;
+  return `| ${r.name}${r.client === 'C' ? ' (C client)' : ''} | ${r.connections} | ${fmt(r.opsPerSec)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${hs} | ${fmt(r.serverCpuPct)}% | ${fmt(r.serverCpuUsPerOp)} | ${fmt(r.clientCpuPct)}% | ${fmt(r.clientCpuUsPerOp)} |`;
 }

@@ -61,6 +61,8 @@ export interface ScenarioResult {
   readonly clientCpuUsPerOp: number;
   readonly handshakes?: { full: number; resumed: number; p50: number; p99: number };
   readonly protocol?: string;
+  /** Set when the C load generator (bench/load/native-client.ts) ran the scenario. */
+  readonly client?: 'C';
   /** The measured window, process.hrtime.bigint() nanoseconds as numbers (for profile slicing). */
   readonly window: { from: number; to: number };
 }
