@@ -117,6 +117,11 @@ export class KmipConnection {
     this.armIdle();
     this.updateFlow();
     this.armMessageTimer();
+    if (complete.length > 0) deferPump(this);
+  }
+
+  /** Handles the queued messages (see {@link deferPump}). */
+  runPump(): void {
     this.pump().catch((err: unknown) => {
       // Last resort: nothing in pump() is expected to throw, but the process must outlive it.
       this.log.error({ err }, 'connection failed; closing');
@@ -253,4 +258,27 @@ export class KmipConnection {
     this.clearTimer('idleTimer');
     this.clearTimer('messageTimer');
   }
+}
+
+/**
+ * Connections with whole messages waiting, handled together from one setImmediate rather than
+ * inside each socket's 'data' callback. The event loop's poll phase then only reads and frames:
+ * a finished store write (a batch of audit records, whose requests wait for it) is noticed, and
+ * the next batch started, without first handling every request that arrived in the same poll.
+ */
+const ready = new Set<KmipConnection>();
+let scheduled = false;
+
+function deferPump(conn: KmipConnection): void {
+  ready.add(conn);
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(runReady);
+}
+
+function runReady(): void {
+  scheduled = false;
+  const conns = [...ready];
+  ready.clear();
+  for (const c of conns) c.runPump();
 }
