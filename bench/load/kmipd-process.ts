@@ -46,7 +46,8 @@ function procCpuSeconds(pid: number): number {
 }
 
 export async function startKmipdProcess(opts: KmipdProcessOptions = {}): Promise<KmipdProcess> {
-  const root = resolve(import.meta.dirname, '../..');
+  // BENCH_SERVER_ROOT: run the server of another checkout (A/B of two versions, same load generator).
+  const root = resolve(process.env['BENCH_SERVER_ROOT'] ?? resolve(import.meta.dirname, '../..'));
   const work = mkdtempSync(join(tmpdir(), 'kmipd-bench-'));
   const certs = join(work, 'certs');
   generateDevPki({ dir: certs, clients: ['alice'], keyType: 'ec' });
