@@ -129,6 +129,12 @@ describe('encode/decodeAuditRecord', () => {
       ),
       { numRuns: 300 },
     );
+    // A malformed previous hash is refused, right after a good seal as well as on its own.
+    const first = sealAndEncodeAuditRecord(undefined, entry(1)).record;
+    for (const hash of ['AB'.repeat(32), 'ab'.repeat(31), `${first.hash.slice(0, 63)}g`]) {
+      expect(() => sealAndEncodeAuditRecord({ seq: 1, hash }, entry(2))).toThrow(/prevHash/);
+    }
+    expect(sealAndEncodeAuditRecord(first, entry(2)).record.prevHash).toBe(first.hash);
     // Escapes and non-ASCII, spelled out.
     const odd: AuditEntry = { time: 't"\\\n\u0001', principal: 'CN=ключ,O="x"', operation: 'Get', uids: ['a\u2028b', ''], result: 'Success' };
     expect(sealAndEncodeAuditRecord(undefined, odd).bytes.equals(encodeAuditRecord(sealAuditRecord(undefined, odd)))).toBe(true);

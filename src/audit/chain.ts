@@ -135,7 +135,8 @@ export function sealAndEncodeAuditRecord(prev: AuditHead | undefined, entry: Aud
   const seq = prev === undefined ? 1 : prev.seq + 1;
   const prevHash = prev === undefined ? GENESIS_HASH : prev.hash;
   if (!Number.isSafeInteger(seq) || seq < 1) throw new TypeError('cannot seal audit entry: seq is not a positive integer');
-  if (prevHash.length !== 64 || !HEX64.test(prevHash)) throw new TypeError('cannot seal audit entry: prevHash is not 64 lowercase hex digits');
+  // The commit path seals onto the hash it produced last: that one is known to be well formed.
+  if (prevHash !== lastSealedHash && (prevHash.length !== 64 || !HEX64.test(prevHash))) throw new TypeError('cannot seal audit entry: prevHash is not 64 lowercase hex digits');
   const { time, principal, operation, result, connId, batchItemId } = entry;
   const uids = entry.uids.slice();
   let text = `{"v":${AUDIT_FORMAT_VERSION},"seq":${seq},"time":${JSON.stringify(time)},"principal":${JSON.stringify(principal)}`;
@@ -145,6 +146,7 @@ export function sealAndEncodeAuditRecord(prev: AuditHead | undefined, entry: Aud
   // The hash is lowercase hex: no escaping needed.
   text += `,"prevHash":"${prevHash}"`;
   const hash = sha256Hex(`${text}}`);
+  lastSealedHash = hash;
   const bytes = Buffer.from(`${text},"hash":"${hash}"}`, 'utf8');
   const record: AuditRecord =
     connId === undefined && batchItemId === undefined
@@ -164,6 +166,9 @@ export function sealAndEncodeAuditRecord(prev: AuditHead | undefined, entry: Aud
         };
   return { record, bytes };
 }
+
+/** The hash {@link sealAndEncodeAuditRecord} computed last: hex SHA-256 output, so no need to re-check it as a prevHash. */
+let lastSealedHash = GENESIS_HASH;
 
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes; one call where Node has `crypto.hash` (20.12+). */
 const oneShot = (nodeCrypto as Partial<typeof nodeCrypto>).hash;
