@@ -19,9 +19,9 @@
  * --server-prof DIR (run the server under --cpu-prof, profile written to DIR on exit),
  * --json FILE (write the machine and results as JSON), --crypto-cases REGEX (BENCH_CRYPTO_CASES: only
  * the crypto cases whose name matches, case-insensitive, e.g. 'AES-256-GCM'), --client node|native
- * (BENCH_CLIENT, node: which load generator runs the persistent-connection scenarios; native is
- * the C one, bench/load/native/kmip-load.c, built on first use, which leaves more of a small
- * machine's CPU to the server; connect-per-op scenarios always use Node). The server inherits the environment, so
+ * (BENCH_CLIENT, node: which load generator runs the scenarios; native is the C one,
+ * bench/load/native/kmip-load.c, built on first use, which leaves more of a small machine's CPU
+ * to the server). The server inherits the environment, so
  * e.g. KMIPD_KEY_EXPORT_CACHE_TTL_MS=0 measures it without the key export cache.
  *
  * Lifecycle and crypto groups (bench/load/scenarios-lifecycle.ts, scenarios-crypto.ts):
@@ -135,7 +135,7 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   console.log(`machine: ${machineLine(machine)}`);
   console.log(
-    `method: closed loop, warm-up ${limits.warmupMs / 1000} s, measured ${limits.durationMs / 1000} s per scenario, TLS up to ${limits.maxTlsVersion}, ${nativeClient ? 'C' : 'Node.js'} load generator for persistent connections, server in its own process${args['server-prof'] === undefined ? '' : ' (under --cpu-prof)'}`,
+    `method: closed loop, warm-up ${limits.warmupMs / 1000} s, measured ${limits.durationMs / 1000} s per scenario, TLS up to ${limits.maxTlsVersion}, ${nativeClient ? 'C' : 'Node.js'} load generator, server in its own process${args['server-prof'] === undefined ? '' : ' (under --cpu-prof)'}`,
   );
   // Locate runs against a store of --objects objects, populated with the server stopped.
   const seedDataDir = groups.includes('locate') ? await populateInChild(storedObjects) : undefined;
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
     for (let round = 1; round <= runs; round++) {
       if (runs > 1) console.log(`| round ${round} of ${runs} | | | | | | | | | | | | |`);
       for (const spec of scenarios(getReq)) {
-        const r = nativeClient && spec.mode === 'persistent' ? await runNativeScenario(spec, target, server.clientFiles, limits) : await runScenario(spec, target, limits);
+        const r = nativeClient ? await runNativeScenario(spec, target, server.clientFiles, limits) : await runScenario(spec, target, limits);
         results.push(r);
         loads.push(loadavg()[0]!);
         pressure.push(cpuPressure());

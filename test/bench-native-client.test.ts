@@ -66,7 +66,28 @@ describe('C load generator', () => {
     expect(r.errorExamples).toEqual(['Result Status is not Success']);
   }, 30_000);
 
-  it('refuses to run a connect-per-op scenario', async () => {
-    await expect(runNativeScenario({ name: 'x', mode: 'connect-per-op', connections: 1, request: getRequest(uid) }, target, files, limits)).rejects.toThrow(/persistent/);
-  });
+  it.each(['TLSv1.3', 'TLSv1.2'] as const)('opens a connection per Get over %s, resuming the previous session when asked', async (maxTlsVersion) => {
+    const spec = { name: 'Get per connection', mode: 'connect-per-op', connections: 2, request: getRequest(uid) } as const;
+    const resumed = await runNativeScenario({ ...spec, resume: true }, target, files, { ...limits, maxTlsVersion });
+    expect(resumed.errors).toBe(0);
+    expect(resumed.protocol).toBe(maxTlsVersion);
+    expect(resumed.ops).toBeGreaterThan(0);
+    const hs = resumed.handshakes!;
+    // Every Get had a handshake of its own; after each thread's first, all resumed.
+    expect(hs.full + hs.resumed).toBeGreaterThanOrEqual(resumed.ops);
+    expect(hs.resumed).toBeGreaterThan(0);
+    expect(hs.full).toBeLessThanOrEqual(2);
+    expect(hs.p50).toBeGreaterThan(0);
+    const full = await runNativeScenario({ ...spec, resume: false }, target, files, { ...limits, maxTlsVersion });
+    expect(full.errors).toBe(0);
+    expect(full.handshakes!.resumed).toBe(0);
+    expect(full.handshakes!.full).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('counts a failing response per connection as an error', async () => {
+    const r = await runNativeScenario({ name: 'Get missing', mode: 'connect-per-op', connections: 1, request: getRequest('no-such-object'), resume: true }, target, files, limits);
+    expect(r.ops).toBe(0);
+    expect(r.errors).toBeGreaterThan(0);
+    expect(r.errorExamples).toEqual(['Result Status is not Success']);
+  }, 30_000);
 });

@@ -1,5 +1,5 @@
 /**
- * The C load generator (bench/load/native/kmip-load.c) for persistent-connection scenarios:
+ * The C load generator (bench/load/native/kmip-load.c), for persistent and connect-per-op scenarios:
  * built on first use with the system C compiler and OpenSSL's headers (Debian: gcc, libssl-dev),
  * run as a child process, its window and figures turned into the same ScenarioResult as the
  * Node.js generator's (bench/load/scenarios.ts). The server's CPU is read when the child says its
@@ -60,11 +60,12 @@ interface NativeResult {
   cpuSeconds: number;
   protocol: string;
   firstError: string;
+  /** connect-per-op only. */
+  handshakes?: { full: number; resumed: number; p50: number; p99: number };
 }
 
-/** Runs one persistent-connection scenario with the C client. */
+/** Runs one scenario with the C client. */
 export async function runNativeScenario(spec: ScenarioSpec, target: Target, files: TlsClientFiles, limits: RunLimits): Promise<ScenarioResult> {
-  if (spec.mode !== 'persistent') throw new Error(`the C client runs persistent scenarios only, not ${spec.mode}`);
   const dir = mkdtempSync(join(tmpdir(), 'kmip-load-'));
   try {
     const requestFile = join(dir, 'request.ttlv');
@@ -73,6 +74,7 @@ export async function runNativeScenario(spec: ScenarioSpec, target: Target, file
       ...['--port', String(target.port), '--ca', files.ca, '--cert', files.cert, '--key', files.key, '--request', requestFile],
       ...['--connections', String(spec.connections), '--warmup-ms', String(limits.warmupMs), '--duration-ms', String(limits.durationMs)],
       ...['--max-ops', String(limits.maxOps), ...(limits.maxTlsVersion === 'TLSv1.2' ? ['--tls12'] : [])],
+      ...(spec.mode === 'connect-per-op' ? ['--connect-per-op', ...(spec.resume === true ? ['--resume'] : [])] : []),
     ];
     const child = spawn(nativeClientBinary(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -109,6 +111,7 @@ export async function runNativeScenario(spec: ScenarioSpec, target: Target, file
       serverCpuUsPerOp: (serverCpu * 1e6) / result.ops,
       clientCpuUsPerOp: (result.cpuSeconds * 1e6) / result.ops,
       protocol: result.protocol,
+      ...(spec.mode === 'connect-per-op' && result.handshakes !== undefined ? { handshakes: result.handshakes } : {}),
       window: { from, to },
     };
   } finally {

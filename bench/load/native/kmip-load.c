@@ -18,12 +18,19 @@
  *     count, for rate and latency (exact percentiles, nearest rank); no new request starts after
  *     the window, and one still in flight 10 s later is abandoned.
  *
+ * With --connect-per-op (and optionally --resume) each of N threads instead opens a new TCP
+ * connection and TLS session per request (offering its previous session when resuming), sends
+ * one request, reads and checks the response, and closes (close_notify), as appliances do; the
+ * latency is from connect to response, and handshakes (full or resumed, and their latency) are
+ * counted as well.
+ *
  * Output on stdout, one line each: "start NS" and "end NS" as the window opens and closes
  * (CLOCK_MONOTONIC, the clock of Node's process.hrtime, so the caller can take the server's CPU
  * then), then "result {json}".
  *
  * Usage: kmip-load --port P --ca F --cert F --key F --request F --connections N
  *                  --warmup-ms MS --duration-ms MS [--max-ops N] [--tls12]
+ *                  [--connect-per-op [--resume]]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -34,6 +41,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +97,13 @@ static void die(const char *what) {
   exit(2);
 }
 
+/* Guards the figures below in --connect-per-op mode, where N threads record into them. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *hs_lat;
+static size_t hs_n;
+static unsigned long hs_full, hs_resumed;
+
+/* Callers in --connect-per-op mode hold `mu`. */
 static void note_error(const char *what) {
   errors++;
   if (first_error[0] == '\0') snprintf(first_error, sizeof first_error, "%s", what);
@@ -228,23 +244,167 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static double pct_us(double q) {
-  if (lat_n == 0) return 0;
-  size_t rank = (size_t)(q / 100.0 * (double)lat_n + 0.999999999);
+/* Nearest-rank percentile of sorted samples (ns), in microseconds. */
+static double pct_us(const uint64_t *v, size_t n, double q) {
+  if (n == 0) return 0;
+  size_t rank = (size_t)(q / 100.0 * (double)n + 0.999999999);
   if (rank < 1) rank = 1;
-  if (rank > lat_n) rank = lat_n;
-  return (double)lat[rank - 1] / 1000.0;
+  if (rank > n) rank = n;
+  return (double)v[rank - 1] / 1000.0;
+}
+
+static SSL_CTX *g_ctx;
+static int g_port, g_resume;
+/* The protocol the first completed handshake negotiated (under `mu`). */
+static char protocol_seen[16] = "unknown";
+
+/* One request on a connection of its own; returns an error text or NULL. */
+static const char *one_connection(unsigned char *buf, SSL_SESSION **sess, uint64_t *handshaken, int *resumed) {
+  const char *err = NULL;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "connection: socket failed";
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  /* A server that stops answering fails the request instead of hanging the thread. */
+  struct timeval tv = {.tv_sec = 10};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    close(fd);
+    return "connection: connect failed";
+  }
+  SSL *ssl = SSL_new(g_ctx);
+  SSL_set_tlsext_host_name(ssl, "localhost");
+  SSL_set1_host(ssl, "localhost");
+  SSL_set_fd(ssl, fd);
+  if (g_resume && *sess != NULL) SSL_set_session(ssl, *sess);
+  if (SSL_connect(ssl) != 1) {
+    err = "connection: TLS handshake failed";
+  } else {
+    *handshaken = now_ns();
+    *resumed = SSL_session_reused(ssl);
+    pthread_mutex_lock(&mu);
+    if (strcmp(protocol_seen, "unknown") == 0) snprintf(protocol_seen, sizeof protocol_seen, "%s", SSL_get_version(ssl));
+    pthread_mutex_unlock(&mu);
+    if (SSL_write(ssl, request, (int)request_len) <= 0) {
+      err = "connection: write failed";
+    } else {
+      size_t have = 0;
+      for (;;) {
+        size_t want = have < HEADER ? HEADER - have : HEADER + (size_t)be32(buf + 4) - have;
+        if (have >= HEADER && HEADER + (size_t)be32(buf + 4) > MAX_RESPONSE) {
+          err = "response larger than 1 MiB";
+          break;
+        }
+        if (want == 0) break;
+        int r = SSL_read(ssl, buf + have, (int)want);
+        if (r <= 0) {
+          err = "connection: read failed";
+          break;
+        }
+        have += (size_t)r;
+      }
+      if (err == NULL) err = check_response(buf, have);
+    }
+    /* TLS 1.3 tickets arrive after the handshake; by now the response has been read past them. */
+    if (g_resume) {
+      SSL_SESSION *s = SSL_get1_session(ssl);
+      if (s != NULL) {
+        if (*sess != NULL) SSL_SESSION_free(*sess);
+        *sess = s;
+      }
+    }
+    SSL_shutdown(ssl);
+  }
+  SSL_free(ssl);
+  close(fd);
+  return err;
+}
+
+static void *connect_worker(void *arg) {
+  (void)arg;
+  unsigned char *buf = malloc(MAX_RESPONSE);
+  if (buf == NULL) die("malloc");
+  SSL_SESSION *sess = NULL;
+  for (;;) {
+    uint64_t t0 = now_ns();
+    if (t0 >= window_end) break;
+    pthread_mutex_lock(&mu);
+    int capped = lat_n >= max_ops;
+    pthread_mutex_unlock(&mu);
+    if (capped) break;
+    uint64_t th = 0;
+    int resumed = 0;
+    const char *err = one_connection(buf, &sess, &th, &resumed);
+    uint64_t t1 = now_ns();
+    pthread_mutex_lock(&mu);
+    if (th != 0 && t0 >= warm_end && th <= window_end && hs_n < max_ops) {
+      hs_lat[hs_n++] = th - t0;
+      if (resumed) hs_resumed++;
+      else hs_full++;
+    }
+    if (t0 >= warm_end && t1 <= window_end) {
+      if (err != NULL) note_error(err);
+      else if (lat_n < max_ops) lat[lat_n++] = t1 - t0;
+    } else if (err != NULL && t1 < warm_end) {
+      note_error(err);
+    }
+    pthread_mutex_unlock(&mu);
+    if (err != NULL) usleep(10000);
+  }
+  if (sess != NULL) SSL_SESSION_free(sess);
+  free(buf);
+  return NULL;
+}
+
+static void sleep_until(uint64_t t) {
+  for (uint64_t n = now_ns(); n < t; n = now_ns()) {
+    struct timespec ts = {.tv_sec = (time_t)((t - n) / 1000000000ull), .tv_nsec = (long)((t - n) % 1000000000ull)};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* --connect-per-op: N threads, each a closed loop of connect, one request, close. */
+static void run_connect_per_op(int nconn) {
+  hs_lat = malloc(max_ops * sizeof *hs_lat);
+  if (hs_lat == NULL) die("malloc");
+  pthread_t *threads = calloc((size_t)nconn, sizeof *threads);
+  if (threads == NULL) die("calloc");
+  for (int i = 0; i < nconn; i++)
+    if (pthread_create(&threads[i], NULL, connect_worker, NULL) != 0) die("pthread_create");
+  sleep_until(warm_end);
+  double cpu0 = cpu_seconds();
+  printf("start %llu\n", (unsigned long long)now_ns());
+  fflush(stdout);
+  sleep_until(window_end);
+  double cpu1 = cpu_seconds();
+  printf("end %llu\n", (unsigned long long)now_ns());
+  fflush(stdout);
+  for (int i = 0; i < nconn; i++) pthread_join(threads[i], NULL);
+  double seconds = (double)(window_end - warm_end) / 1e9;
+  qsort(lat, lat_n, sizeof *lat, cmp_u64);
+  qsort(hs_lat, hs_n, sizeof *hs_lat, cmp_u64);
+  printf("result {\"ops\":%zu,\"seconds\":%.6f,\"errors\":%lu,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"cpuSeconds\":%.6f,\"protocol\":\"%s\",\"firstError\":\"%s\","
+         "\"handshakes\":{\"full\":%lu,\"resumed\":%lu,\"p50\":%.1f,\"p99\":%.1f}}\n",
+         lat_n, seconds, errors, pct_us(lat, lat_n, 50), pct_us(lat, lat_n, 90), pct_us(lat, lat_n, 99), lat_n ? (double)lat[lat_n - 1] / 1000.0 : 0.0, cpu1 - cpu0,
+         protocol_seen, first_error, hs_full, hs_resumed, pct_us(hs_lat, hs_n, 50), pct_us(hs_lat, hs_n, 99));
+  free(threads);
+  free(hs_lat);
 }
 
 int main(int argc, char **argv) {
   const char *ca = NULL, *cert = NULL, *key = NULL, *req_path = NULL;
-  int port = 0, nconn = 16, tls12 = 0;
+  int port = 0, nconn = 16, tls12 = 0, per_op = 0;
   long warmup_ms = 2000, duration_ms = 8000;
   max_ops = 2000000;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--tls12") == 0) { tls12 = 1; continue; }
+    if (strcmp(a, "--connect-per-op") == 0) { per_op = 1; continue; }
+    if (strcmp(a, "--resume") == 0) { g_resume = 1; continue; }
     if (v == NULL) { fprintf(stderr, "kmip-load: %s needs a value\n", a); return 2; }
     i++;
     if (strcmp(a, "--port") == 0) port = atoi(v);
@@ -273,7 +433,19 @@ int main(int argc, char **argv) {
   lat = malloc(max_ops * sizeof *lat);
   if (lat == NULL) die("malloc");
 
+  /* A peer that closes while we write must give an error, not kill the process. */
+  signal(SIGPIPE, SIG_IGN);
   SSL_CTX *ctx = make_ctx(ca, cert, key, tls12);
+  if (per_op) {
+    g_ctx = ctx;
+    g_port = port;
+    uint64_t t = now_ns();
+    warm_end = t + (uint64_t)warmup_ms * 1000000ull;
+    window_end = warm_end + (uint64_t)duration_ms * 1000000ull;
+    run_connect_per_op(nconn);
+    SSL_CTX_free(ctx);
+    return 0;
+  }
   conn_t *conns = calloc((size_t)nconn, sizeof *conns);
   int ep = epoll_create1(0);
   for (int i = 0; i < nconn; i++) {
@@ -347,7 +519,7 @@ int main(int argc, char **argv) {
   double seconds = (double)((ended ? window_end : stop) - warm_end) / 1e9;
   qsort(lat, lat_n, sizeof *lat, cmp_u64);
   printf("result {\"ops\":%zu,\"seconds\":%.6f,\"errors\":%lu,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"cpuSeconds\":%.6f,\"protocol\":\"%s\",\"firstError\":\"%s\"}\n",
-         lat_n, seconds, errors, pct_us(50), pct_us(90), pct_us(99), lat_n ? (double)lat[lat_n - 1] / 1000.0 : 0.0, started ? cpu1 - cpu0 : 0.0, protocol,
+         lat_n, seconds, errors, pct_us(lat, lat_n, 50), pct_us(lat, lat_n, 90), pct_us(lat, lat_n, 99), lat_n ? (double)lat[lat_n - 1] / 1000.0 : 0.0, started ? cpu1 - cpu0 : 0.0, protocol,
          first_error);
   for (int i = 0; i < nconn; i++) {
     if (!conns[i].dead) {
