@@ -3,7 +3,6 @@
 // running, orphaned, still holding the port and the store.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { KmipSocket } from '../bench/load/kmip-socket.js';
 import { ResultStatus } from '../src/kmip/generated/index.js';
 import { parseResponse } from './helpers/kmip-request.js';
 import { testPki } from './helpers/kmipd.js';
-import { freePort, waitForPort } from './helpers/loopback.js';
+import { accepts, freePort, waitForPort } from './helpers/loopback.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'kmipd-npm-start-'));
@@ -29,13 +28,6 @@ afterAll(() => {
   }
   rmSync(dir, { recursive: true, force: true });
 });
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((r) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), r(true)));
-    s.once('error', () => r(false));
-  });
 
 it('npm start serves KMIP and stops gracefully when npm is sent SIGTERM', async () => {
   const certs = join(dir, 'certs');

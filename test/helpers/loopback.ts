@@ -13,17 +13,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether 127.0.0.1:port accepts a TCP connection now (the connection is closed at once). */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), r(true)));
+    s.once('error', () => r(false));
+  });
+}
+
 /** Resolves once 127.0.0.1:port accepts a TCP connection; rejects if `alive()` turns false or time runs out. */
 export async function waitForPort(port: number, ms: number, alive: () => boolean): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (!alive()) throw new Error('kmipd exited during start-up');
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
+    if (await accepts(port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`kmipd did not listen on ${port} within ${ms} ms`);
