@@ -8,13 +8,9 @@
  * key made in the HSM also encrypts as that value does.
  */
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type MockInstance, afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type MockInstance, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WrappedDerivedKey } from '../src/crypto/asymmetric.js';
-import { openPkcs11Provider, type Pkcs11CryptoProvider } from '../src/crypto/pkcs11/provider.js';
-import { ensureSoftHsmToken } from '../src/crypto/pkcs11/softhsm.js';
+import type { Pkcs11CryptoProvider } from '../src/crypto/pkcs11/provider.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   BlockCipherMode,
@@ -31,20 +27,17 @@ import { bool, bytes, child, children, enm, int, struct, text } from '../src/ttl
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
 import { testDispatcher } from './helpers/dispatcher.js';
+import { useSoftHsmProvider } from './helpers/softhsm.js';
 
 const V: [number, number] = [2, 1];
 const peer = { principal: 'alice', connId: 'c1' };
-const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-derive-encrypt-hsm-'));
+const fixture = useSoftHsmProvider('kmipd-derive-encrypt-hsm-');
 let hsm: Pkcs11CryptoProvider;
 let d: Dispatcher;
 
-beforeAll(async () => {
-  hsm = await openPkcs11Provider(await ensureSoftHsmToken(dataDir));
+beforeAll(() => {
+  hsm = fixture.hsm;
   d = testDispatcher({ crypto: hsm });
-});
-afterAll(async () => {
-  await hsm?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

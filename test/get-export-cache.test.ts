@@ -5,13 +5,9 @@
  * invalidates it, so a Get after the write sees the write; export errors are the same KMIP
  * errors with the cache as without it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CryptoError, type KeyRef } from '../src/crypto/provider.js';
 import { openPkcs11Provider, type Pkcs11CryptoProvider } from '../src/crypto/pkcs11/provider.js';
-import { ensureSoftHsmToken } from '../src/crypto/pkcs11/softhsm.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import {
   CryptographicAlgorithm,
@@ -27,20 +23,17 @@ import { enm, int, struct, text } from '../src/ttlv/build.js';
 import type { TtlvNode } from '../src/ttlv/types.js';
 import { type ItemResult, parseResponse, payloadText, request } from './helpers/kmip-request.js';
 import { testDispatcher } from './helpers/dispatcher.js';
+import { useSoftHsmProvider } from './helpers/softhsm.js';
 
 const V: [number, number] = [2, 1];
 const peer = { principal: 'alice', connId: 'c1' };
-const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-export-cache-'));
+const fixture = useSoftHsmProvider('kmipd-export-cache-', (cfg) => openPkcs11Provider(cfg, { exportCache: { ttlMs: 60_000, maxEntries: 16 } }));
 let hsm: Pkcs11CryptoProvider;
 let d: Dispatcher;
 
-beforeAll(async () => {
-  hsm = await openPkcs11Provider(await ensureSoftHsmToken(dataDir), { exportCache: { ttlMs: 60_000, maxEntries: 16 } });
+beforeAll(() => {
+  hsm = fixture.hsm;
   d = testDispatcher({ crypto: hsm });
-});
-afterAll(async () => {
-  await hsm?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function one(operation: number, payload: TtlvNode[]): Promise<ItemResult> {
