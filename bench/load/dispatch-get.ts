@@ -8,17 +8,30 @@
  * machine than the end-to-end figures of `npm run bench`.
  *
  *   tsx bench/load/dispatch-get.ts [seconds per case, default 3] [rounds, default 1] [concurrency list, default 1,16]
+ *
+ * With BENCH_SERVER_ROOT set, the server parts are the compiled ones (`dist/`) of that checkout,
+ * as `npm start` runs them, for an A/B of two versions; otherwise this checkout's sources (tsx).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { openPkcs11Provider } from '../../src/crypto/pkcs11/provider.js';
-import { ensureSoftHsmToken } from '../../src/crypto/pkcs11/softhsm.js';
-import { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import type { Dispatcher as DispatcherClass } from '../../src/dispatch/dispatcher.js';
 import { ResultStatus, Tag } from '../../src/kmip/generated/index.js';
-import { operations } from '../../src/operations/index.js';
-import { openLevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
 import { parseResponse, payloadText } from '../../test/helpers/kmip-request.js';
 import { closedLoop, closedLoopRow, runMain, withWorkDir, createAes256Request, getRequest } from './closed-loop.js';
+
+/** A server module: this checkout's source, or the compiled one of BENCH_SERVER_ROOT. */
+async function serverModule<T>(path: string): Promise<T> {
+  const root = process.env['BENCH_SERVER_ROOT'];
+  const file = root === undefined ? resolve(import.meta.dirname, '../../src', `${path}.ts`) : resolve(root, 'dist', `${path}.js`);
+  return (await import(pathToFileURL(file).href)) as T;
+}
+
+const { openPkcs11Provider } = await serverModule<typeof import('../../src/crypto/pkcs11/provider.js')>('crypto/pkcs11/provider');
+const { ensureSoftHsmToken } = await serverModule<typeof import('../../src/crypto/pkcs11/softhsm.js')>('crypto/pkcs11/softhsm');
+const { Dispatcher } = await serverModule<{ Dispatcher: typeof DispatcherClass }>('dispatch/dispatcher');
+const { operations } = await serverModule<typeof import('../../src/operations/index.js')>('operations/index');
+const { openLevelDbStore } = await serverModule<typeof import('../../src/store/leveldb/leveldb-store.js')>('store/leveldb/leveldb-store');
 
 const SECONDS = Number(process.argv[2] ?? 3);
 const ROUNDS = Number(process.argv[3] ?? 1);

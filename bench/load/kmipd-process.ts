@@ -55,6 +55,8 @@ export async function startKmipdProcess(opts: KmipdProcessOptions = {}): Promise
   const port = await freePort();
   // The V8 flags of `npm start` (package.json): a 32 MiB young-generation semi-space, as kmipd runs.
   const nodeArgs = [`--max-semi-space-size=${process.env['BENCH_SEMI_SPACE_MB'] ?? '32'}`];
+  // BENCH_NODE_FLAGS: extra node/V8 flags for the server (space-separated), to try runtime settings.
+  nodeArgs.push(...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''));
   const entry = builtServerEntry(root);
   if (opts.cpuProfDir !== undefined) {
     mkdirSync(opts.cpuProfDir, { recursive: true });

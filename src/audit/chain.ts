@@ -139,15 +139,20 @@ export function sealAndEncodeAuditRecord(prev: AuditHead | undefined, entry: Aud
   if (prevHash !== lastSealedHash && (prevHash.length !== 64 || !HEX64.test(prevHash))) throw new TypeError('cannot seal audit entry: prevHash is not 64 lowercase hex digits');
   const { time, principal, operation, result, connId, batchItemId } = entry;
   const uids = entry.uids.slice();
-  let text = `{"v":${AUDIT_FORMAT_VERSION},"seq":${seq},"time":${JSON.stringify(time)},"principal":${JSON.stringify(principal)}`;
-  text += `,"operation":${JSON.stringify(operation)},"uids":${JSON.stringify(uids)},"result":${JSON.stringify(result)}`;
-  if (connId !== undefined) text += `,"connId":${JSON.stringify(connId)}`;
-  if (batchItemId !== undefined) text += `,"batchItemId":${JSON.stringify(batchItemId)}`;
-  // The hash is lowercase hex: no escaping needed.
+  let text = `{"v":${AUDIT_FORMAT_VERSION},"seq":${seq},"time":${jsonString(time)},"principal":${jsonString(principal)}`;
+  text += `,"operation":${jsonString(operation)},"uids":${jsonStrings(uids)},"result":${jsonString(result)}`;
+  if (connId !== undefined) text += `,"connId":${jsonString(connId)}`;
+  if (batchItemId !== undefined) text += `,"batchItemId":${jsonString(batchItemId)}`;
+  // The hash is lowercase hex: no escaping needed. One buffer holds the stored form: the canonical
+  // bytes (`text` + "}") are hashed in place, then their closing brace becomes `,"hash":"…"}`.
   text += `,"prevHash":"${prevHash}"`;
-  const hash = sha256Hex(`${text}}`);
+  const n = Buffer.byteLength(text, 'utf8');
+  const bytes = Buffer.allocUnsafe(n + HASH_SUFFIX_LENGTH);
+  bytes.write(text, 0, n, 'utf8');
+  bytes[n] = 0x7d; // }
+  const hash = sha256Hex(bytes.subarray(0, n + 1));
   lastSealedHash = hash;
-  const bytes = Buffer.from(`${text},"hash":"${hash}"}`, 'utf8');
+  bytes.write(`,"hash":"${hash}"}`, n, HASH_SUFFIX_LENGTH, 'latin1');
   const record: AuditRecord =
     connId === undefined && batchItemId === undefined
       ? { v: AUDIT_FORMAT_VERSION, seq, time, principal, operation, uids, result, prevHash, hash }
@@ -170,10 +175,32 @@ export function sealAndEncodeAuditRecord(prev: AuditHead | undefined, entry: Aud
 /** The hash {@link sealAndEncodeAuditRecord} computed last: hex SHA-256 output, so no need to re-check it as a prevHash. */
 let lastSealedHash = GENESIS_HASH;
 
-/** Lowercase hex SHA-256 of a string's UTF-8 bytes; one call where Node has `crypto.hash` (20.12+). */
+/** Length of `,"hash":"<64 hex>"}`, what the stored form adds after the canonical text. */
+const HASH_SUFFIX_LENGTH = ',"hash":""}'.length + 64;
+
+/** Lowercase hex SHA-256 of some bytes; one call where Node has `crypto.hash` (20.12+). */
 const oneShot = (nodeCrypto as Partial<typeof nodeCrypto>).hash;
-const sha256Hex: (text: string) => string =
-  oneShot === undefined ? (text) => createHash('sha256').update(text, 'utf8').digest('hex') : (text) => oneShot('sha256', text, 'hex');
+const sha256Hex: (data: Uint8Array) => string =
+  oneShot === undefined ? (data) => createHash('sha256').update(data).digest('hex') : (data) => oneShot('sha256', data, 'hex');
+
+/**
+ * Characters JSON.stringify leaves alone in a string: not `"`, `\`, a control character or a
+ * surrogate (well-formed JSON.stringify escapes lone ones). A string made only of these is
+ * serialised as itself in quotes, which the common values (uids, names, ISO times, hex) are; one
+ * regex test costs less than JSON.stringify, and anything else still goes through it.
+ */
+const PLAIN_JSON_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/** Exactly JSON.stringify(s) for a string. */
+function jsonString(s: string): string {
+  return PLAIN_JSON_STRING.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
+/** Exactly JSON.stringify(list) for a list of strings. */
+function jsonStrings(list: readonly string[]): string {
+  if (list.length === 1) return `[${jsonString(list[0]!)}]`;
+  return JSON.stringify(list);
+}
 
 /** Why an entry's fields would not make a well-formed record, or undefined. */
 function entryProblem(e: AuditEntry): string | undefined {

@@ -168,6 +168,12 @@ class KvObjectStore implements InspectableStore {
 
   async get(uid: string): Promise<StoredObject | undefined> {
     this.#checkOpen();
+    // A cached uid was checked when its object was read (below), so a hit needs no key.
+    const cached = this.#cache.get(uid);
+    if (cached !== undefined) {
+      this.#reads.objectsRead++;
+      return cached;
+    }
     let key: Buffer;
     try {
       key = objectKey(uid);
@@ -175,8 +181,6 @@ class KvObjectStore implements InspectableStore {
       return undefined; // an empty or malformed uid names no object
     }
     this.#reads.objectsRead++;
-    const cached = this.#cache.get(uid);
-    if (cached !== undefined) return cached;
     const generation = this.#cache.generation;
     const bytes = await this.#kv.get(key);
     if (bytes === undefined) return undefined;
