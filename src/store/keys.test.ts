@@ -86,4 +86,16 @@ describe('object and audit keys', () => {
     expect(inRange(auditKey(Number.MAX_SAFE_INTEGER), AUDIT_RANGE)).toBe(true);
     expect(() => auditKey(1.5)).toThrow(RangeError);
   });
+
+  it('write the audit seq as a 64-bit big-endian integer after the prefix', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 2 ** 32 + 5 }), fc.maxSafeNat()), (seq) => {
+        const want = Buffer.alloc(10);
+        want.write('a\0', 'latin1');
+        want.writeBigUInt64BE(BigInt(seq), 2);
+        expect(auditKey(seq).equals(want)).toBe(true);
+        expect(seqFromAuditKey(auditKey(seq))).toBe(seq);
+      }),
+    );
+  });
 });

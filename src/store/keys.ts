@@ -156,9 +156,11 @@ export function parseIndexKey(field: string, key: Uint8Array): { value: Buffer; 
 /** `a\0<seq as uint64 BE>`. */
 export function auditKey(seq: number): Buffer {
   if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('audit seq must be a non-negative safe integer');
-  const key = Buffer.alloc(AUDIT_PREFIX.length + 8);
+  const key = Buffer.allocUnsafe(AUDIT_PREFIX.length + 8);
   AUDIT_PREFIX.copy(key);
-  key.writeBigUInt64BE(BigInt(seq), AUDIT_PREFIX.length);
+  // Two 32-bit halves: the same bytes as writeBigUInt64BE without a BigInt per record.
+  key.writeUInt32BE(Math.floor(seq / 2 ** 32), AUDIT_PREFIX.length);
+  key.writeUInt32BE(seq >>> 0, AUDIT_PREFIX.length + 4);
   return key;
 }
 
