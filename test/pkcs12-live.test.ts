@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildPkcs12 } from '../src/kmip/pkcs12.js';
 import { buildCertificate } from '../src/server/pki/x509-builder.js';
 import { CertificateType, CryptographicAlgorithm, KeyFormatType, LinkType, ObjectType, Operation, ResultReason, SecretDataType, Tag } from '../src/kmip/generated/index.js';
 import { bytes, child, dateTime, enm, int, struct, text } from '../src/ttlv/build.js';
@@ -93,6 +94,65 @@ describe.each([
     const back = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
     expect(back.equals(ee.privateKey.export({ type: 'pkcs8', format: 'der' }))).toBe(true);
     expect(() => openssl(p12, 'wrong')).toThrow();
+  });
+
+  /** The object a PKCS#12 Certificate Link of `uid` names (Get Attributes, either version's shape). */
+  const certificateLinkOf = async (uid: string): Promise<string | undefined> => {
+    const r = expectSuccess(await kmipd.one(v, Operation.GetAttributes, [text(Tag.UniqueIdentifier, uid)]));
+    const find = (n: TtlvNode): string | undefined => {
+      if (n.type !== 'Structure') return undefined;
+      const t = child(n, Tag.LinkType);
+      if (t?.value === LinkType.PKCS_12CertificateLink) return child(n, Tag.LinkedObjectIdentifier)?.value as string;
+      for (const c of n.value) {
+        const f = find(c);
+        if (f !== undefined) return f;
+      }
+      return undefined;
+    };
+    return find(r.payload!);
+  };
+  const pkcs12Key = (pfx: Uint8Array) =>
+    struct(Tag.PrivateKey, [
+      struct(Tag.KeyBlock, [enm(Tag.KeyFormatType, KeyFormatType.PKCS_12), v[0] >= 2 ? struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, pfx)]) : bytes(Tag.KeyValue, pfx)]),
+    ]);
+
+  it('Register of a PKCS#12 file keeps its key as PKCS#8 and registers its certificates, linked as Get PKCS#12 follows them', async () => {
+    const pw = uidOf(await password(true));
+    const pfx = buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: Buffer.from('s3cret pass'), friendlyName: 'from file' });
+    const key = uidOf(await register(ObjectType.PrivateKey, pkcs12Key(pfx), [link(LinkType.PKCS_12PasswordLink, pw)]));
+    // The key: PKCS#8, RSA 2048, the bytes of the key that went in.
+    const got = expectSuccess(await kmipd.one(v, Operation.Get, [text(Tag.UniqueIdentifier, key)]));
+    const kb = child(child(got.payload!, Tag.PrivateKey)!, Tag.KeyBlock)!;
+    expect(child(kb, Tag.KeyFormatType)?.value).toBe(KeyFormatType.PKCS_8);
+    expect(child(kb, Tag.CryptographicAlgorithm)?.value).toBe(CryptographicAlgorithm.RSA);
+    expect(child(kb, Tag.CryptographicLength)?.value).toBe(2048);
+    const material = child(child(kb, Tag.KeyValue)!, Tag.KeyMaterial)!.value as Uint8Array;
+    expect(Buffer.from(material).equals(ee.privateKey.export({ type: 'pkcs8', format: 'der' }))).toBe(true);
+    // Its own certificate first, then the CA's, each a Certificate object, linked key -> EE -> CA.
+    const certOf = async (uid: string) =>
+      Buffer.from(child(child(expectSuccess(await kmipd.one(v, Operation.Get, [text(Tag.UniqueIdentifier, uid)])).payload!, Tag.Certificate)!, Tag.CertificateValue)!.value as Uint8Array);
+    const eeUid = (await certificateLinkOf(key))!;
+    expect((await certOf(eeUid)).equals(eeDer)).toBe(true);
+    const caUid = (await certificateLinkOf(eeUid))!;
+    expect((await certOf(caUid)).equals(caDer)).toBe(true);
+    expect(await certificateLinkOf(caUid)).toBeUndefined();
+    // And Get as PKCS#12 writes the file again from them.
+    const r = expectSuccess(await getPkcs12(key));
+    const kv = child(child(child(r.payload!, Tag.PrivateKey)!, Tag.KeyBlock)!, Tag.KeyValue)!;
+    const out = openssl((v[0] >= 2 ? child(kv, Tag.KeyMaterial)! : kv).value as Uint8Array, 's3cret pass');
+    expect(out).toContain('friendlyName: from file');
+    expect(out).toContain('subject=CN = PKCS12 EE');
+    expect(out).toContain('subject=CN = PKCS12 CA');
+  });
+
+  it('refuses a PKCS#12 file that its linked password does not open, and registers nothing', async () => {
+    const pw = uidOf(await password(true));
+    const pfx = buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: Buffer.from('another pass') });
+    const count = async () => (expectSuccess(await kmipd.one(v, Operation.Locate, [])).payload!.value as TtlvNode[]).length;
+    const before = await count();
+    expectFailure(await register(ObjectType.PrivateKey, pkcs12Key(pfx), [link(LinkType.PKCS_12PasswordLink, pw)]), ResultReason.InvalidField);
+    expectFailure(await register(ObjectType.PrivateKey, pkcs12Key(Buffer.from('3003020101', 'hex')), [link(LinkType.PKCS_12PasswordLink, pw)]), ResultReason.InvalidField);
+    expect(await count()).toBe(before);
   });
 
   it('refuses without an Active password, and for objects that are not private keys', async () => {

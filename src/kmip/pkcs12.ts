@@ -45,17 +45,29 @@ const integer = (n: number): Buffer => der(0x02, Buffer.from([n]));
 const dataContentInfo = (content: Uint8Array): Buffer => seq(oid(OID.data), explicit0(octetString(content)));
 
 /** A password as a PKCS#12 BMPString: UTF-16BE with a terminating NUL (RFC 7292 Appendix B.1). */
-function bmpPassword(password: Uint8Array): Buffer {
+export function bmpPassword(password: Uint8Array): Buffer {
   const s = Buffer.from(password).toString('utf8');
   const out = Buffer.alloc((s.length + 1) * 2);
   for (let i = 0; i < s.length; i++) out.writeUInt16BE(s.charCodeAt(i), i * 2);
   return out;
 }
 
-/** The PKCS#12 key derivation with SHA-256 (RFC 7292 Appendix B.2); u = 32, v = 64. */
-export function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number): Buffer {
-  const u = 32;
-  const v = 64;
+/** Hashes the PKCS#12 key derivation may use: output size u and block size v, in bytes. */
+const KDF_HASHES = {
+  sha1: { u: 20, v: 64 },
+  sha224: { u: 28, v: 64 },
+  sha256: { u: 32, v: 64 },
+  sha384: { u: 48, v: 128 },
+  sha512: { u: 64, v: 128 },
+} as const;
+export type Pkcs12KdfHash = keyof typeof KDF_HASHES;
+
+/**
+ * The PKCS#12 key derivation (RFC 7292 Appendix B.2) with SHA-256 unless told otherwise.
+ * `password` is the BMPString form; `id` 1 derives a key, 2 an IV, 3 a MAC key.
+ */
+export function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number, hash: Pkcs12KdfHash = 'sha256'): Buffer {
+  const { u, v } = KDF_HASHES[hash];
   const D = Buffer.alloc(v, id);
   const fill = (x: Uint8Array): Buffer => {
     if (x.length === 0) return Buffer.alloc(0);
@@ -66,8 +78,8 @@ export function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, id: number, it
   const I = Buffer.concat([fill(salt), fill(password)]);
   const out: Buffer[] = [];
   for (let produced = 0; produced < size; produced += u) {
-    let A = createHash('sha256').update(D).update(I).digest();
-    for (let r = 1; r < iterations; r++) A = createHash('sha256').update(A).digest();
+    let A = createHash(hash).update(D).update(I).digest();
+    for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
     out.push(A);
     const B = fill(A).subarray(0, v);
     // I_j = (I_j + B + 1) mod 2^(8v), for each v-byte block of I.

@@ -72,6 +72,20 @@ export const CONFORMANCE_SKIP: Readonly<Record<string, string>> = {
   'testcases/v2.0/TC-ECC-2-20.xml': 'upstream defect: expects Get to decrypt a password-encrypted PKCS#8 (KMIP has no password) and answer it as SEC1 labelled PKCS#8 (TC-ECC-1-20, same key as ECPrivateKey, passes)',
 };
 
+/**
+ * Cases replayed in full that are expected to fail at a step whose recording contradicts the rest
+ * of the corpus; the note is added to the failure in CONFORMANCE.md. They stay replayed so that
+ * the steps before it keep being checked.
+ */
+const KNOWN_FAILURE_NOTES: Readonly<Record<string, string>> = {
+  // Steps 0-7 pass (PKCS#12 opened at Register, key as PKCS#8, certificate registered and linked,
+  // Locate by X.509 Certificate Identifier); step 9 (Get as PKCS#12) and the rest pass too.
+  'testcases/v1.4/TC-PKCS12-2-14.xml':
+    "upstream inconsistency: the certificate's Get Attributes records the serial as the bare INTEGER value (9 bytes) and its Digest without Key Format Type, but the same file's Locate sends the DER INTEGER (11 bytes), as TC-CERTATTR-1 and TC-ECC-3 record it, with Digest Key Format Type Raw; kmipd answers as those do",
+  'testcases/v2.0/TC-PKCS12-2-20.xml':
+    "upstream inconsistency: the certificate's Get Attributes records the serial as the bare INTEGER value (9 bytes) and its Digest without Key Format Type, but the same file's Locate sends the DER INTEGER (11 bytes), as TC-CERTATTR-1 and TC-ECC-3 record it, with Digest Key Format Type Raw; kmipd answers as those do",
+};
+
 function selected(): string[] {
   return listOasisFiles().filter((f) => /^profiles\/v(1\.3|1\.4|2\.0|2\.1)\/mandatory\//.test(f) || /^testcases\/v(1\.3|1\.4|2\.0|2\.1)\//.test(f));
 }
@@ -93,7 +107,9 @@ async function runCase(file: string, implemented: ReadonlySet<number>, port: num
   }
   try {
     const r = await replayCase(file, messages, port, certs, facts);
-    return r.status === 'failed' && missing.length > 0 ? { ...r, reason: `${r.reason} [not implemented: ${missing.join(', ')}]` } : r;
+    if (r.status === 'failed' && missing.length > 0) return { ...r, reason: `${r.reason} [not implemented: ${missing.join(', ')}]` };
+    const note = KNOWN_FAILURE_NOTES[file];
+    return r.status === 'failed' && note !== undefined ? { ...r, reason: `${r.reason} (${note})` } : r;
   } catch (e) {
     return { file, id, status: 'failed', reason: `replay error: ${e instanceof Error ? e.message : String(e)}` };
   }

@@ -82,5 +82,5 @@ export function renderReport(results: readonly CaseResult[]): string {
 }
 
 function oneLine(s: string | undefined): string {
-  return (s ?? '').replace(/\s+/g, ' ').slice(0, 300);
+  return (s ?? '').replace(/\s+/g, ' ').slice(0, 600);
 }

@@ -7,7 +7,9 @@
  *   the serial number as the DER of its INTEGER (tag and length included, as the vectors show:
  *   `02083132333435363738`);
  * - the 1.x Certificate Identifier / Subject / Issuer (1.0-1.4, gone in 2.0): the names as RFC 4514
- *   strings (most specific part first, `CN=Inter,O=Kmip Test,C=AU`) and the serial number in hex;
+ *   strings (most specific part first, `CN=Inter,O=Kmip Test,C=AU`) and the serial number as the hex
+ *   of its INTEGER's contents octets, a leading 00 included (TC-CERTATTR-1-14 `3132333435363738`,
+ *   TC-PKCS12-2-14 `00d2f5bad76a5ac8f9`);
  * - Certificate Subject / Issuer CN, O, OU, ... (1.4+, server-attributes.ts);
  * - Digest: SHA-256 of the certificate's DER, Key Format Type Raw (TC-CERTATTR's recorded value).
  * Which of them a client sees depends on its version (attribute-rules.ts attributesForVersion).
@@ -71,6 +73,7 @@ function oidText(b: Uint8Array): string {
 
 interface TbsParts {
   readonly serial: Uint8Array; // DER TLV of the serialNumber INTEGER
+  readonly serialValue: Uint8Array; // its contents octets (a leading 00 kept)
   readonly issuer: Uint8Array; // DER TLV of the issuer Name
   readonly subject: Uint8Array; // DER TLV of the subject Name
   readonly signatureOid: string;
@@ -98,6 +101,7 @@ function parseCertificate(der: Uint8Array): TbsParts {
   if (issuer.tag !== 0x30 || subject.tag !== 0x30) throw new RangeError('bad names');
   return {
     serial,
+    serialValue: der.subarray(el.start, el.end),
     issuer: der.subarray(signature.end, issuer.end),
     subject: der.subarray(validity.end, subject.end),
     signatureOid: oidText(der.subarray(oid.start, oid.end)),
@@ -139,7 +143,7 @@ export function certificateAttributes(der: Uint8Array): TtlvNode[] {
     struct(Tag.X_509CertificateIdentifier, [bytes(Tag.IssuerDistinguishedName, parts.issuer), bytes(Tag.CertificateSerialNumber, parts.serial)]),
     struct(Tag.X_509CertificateIssuer, [bytes(Tag.IssuerDistinguishedName, parts.issuer)]),
     struct(Tag.X_509CertificateSubject, [bytes(Tag.SubjectDistinguishedName, parts.subject)]),
-    struct(Tag.CertificateIdentifier, [text(Tag.Issuer, rfc4514(cert.issuer)), text(Tag.SerialNumber, cert.serialNumber.toLowerCase())]),
+    struct(Tag.CertificateIdentifier, [text(Tag.Issuer, rfc4514(cert.issuer)), text(Tag.SerialNumber, Buffer.from(parts.serialValue).toString('hex'))]),
     struct(Tag.CertificateIssuer, [text(Tag.CertificateIssuerDistinguishedName, rfc4514(cert.issuer))]),
     struct(Tag.CertificateSubject, [text(Tag.CertificateSubjectDistinguishedName, rfc4514(cert.subject))]),
     ...certificateNameAttributes(der),

@@ -15,7 +15,7 @@ import { digestAttribute, initialAttributes } from '../server-attributes.js';
 import { CryptoError, type KeyRef, type SymmetricAlgorithm } from '../../crypto/provider.js';
 import { type Attribute, decodeRequestAttributes } from '../../kmip/attributes.js';
 import { KmipError, invalidField, missingData } from '../../kmip/errors.js';
-import { CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
+import { CertificateType, CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, Operation, ResultReason, Tag } from '../../kmip/generated/index.js';
 import { type KeyBlockInfo, type ObjectContent, decodeObjectContent, isSecretType, symmetricKeyBytes } from '../../kmip/key-block.js';
 import { is2x } from '../../kmip/protocol-version.js';
 import { bool, bytes, enm, int, struct, text } from '../../ttlv/build.js';
@@ -28,7 +28,7 @@ import { certificateAttributes } from './certificate-attributes.js';
 import { checkRegisteredKey } from './key-conversion.js';
 import { importRsaWrapped } from './key-wrap-rsa.js';
 import { CHUNK_BYTES, wrapSecret } from './material.js';
-import { checkRegisteredPkcs12 } from './pkcs12.js';
+import { type OpenedRegistration, checkRegisteredPkcs12, openRegisteredPkcs12 } from './pkcs12.js';
 import { decodeTemplateContent, registerTemplate } from './template.js';
 
 interface RegisterRequest {
@@ -39,6 +39,8 @@ interface RegisterRequest {
 
 interface RegisterResponse {
   readonly uid: string;
+  /** Other objects the Register made (the certificates of a PKCS#12 file), for the audit record. */
+  readonly also: readonly string[];
 }
 
 /**
@@ -151,7 +153,8 @@ function hsmKeyFits(hsm: SymmetricAlgorithm, length: number): boolean {
   return length >= 1 && length <= CHUNK_BYTES;
 }
 
-export async function registerObject(ctx: RequestContext, req: RegisterRequest, prewrapped?: PrewrappedValue): Promise<ManagedObject> {
+/** `created` collects the uids of any other objects the registration makes (a PKCS#12 file's certificates). */
+export async function registerObject(ctx: RequestContext, req: RegisterRequest, prewrapped?: PrewrappedValue, created?: string[]): Promise<ManagedObject> {
   const client: Attribute[] = [];
   for (const a of req.attributes) {
     if (a.vendor === undefined && SERVER_ONLY.has(a.tag)) {
@@ -163,7 +166,21 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest, 
     }
     client.push(a);
   }
-  const c = req.content;
+  let c = req.content;
+  if (c.objectType === ObjectType.PrivateKey && c.keyBlock?.formatType === KeyFormatType.PKCS_12 && c.keyBlock.form === 'bytes' && prewrapped === undefined) {
+    // A PKCS#12 file: kept as its PKCS#8 key, its certificates registered beside it (objects/pkcs12.ts).
+    const opened: OpenedRegistration = await openRegisteredPkcs12(ctx, client, c, async (der, attributes) => {
+      const cert = await registerObject(ctx, {
+        objectType: ObjectType.Certificate,
+        attributes,
+        content: { objectType: ObjectType.Certificate, fields: [enm(Tag.CertificateType, CertificateType.X_509)], value: der },
+      });
+      return cert.uid;
+    });
+    c = opened.content;
+    client.push(...opened.attributes);
+    created?.push(...opened.certificateUids);
+  }
   const kb = c.keyBlock;
   let value = c.value;
   let blockInfo: KeyBlockInfo | undefined = kb;
@@ -208,7 +225,8 @@ export async function registerObject(ctx: RequestContext, req: RegisterRequest, 
   const byok = c.objectType === ObjectType.SymmetricKey && kb?.form === 'keyvalue' && kb.wrappingData !== undefined && alg !== undefined && HSM_ALGORITHMS[alg] !== undefined;
   if (byok) key = await importRsaWrapped(ctx, kb.wrappingData!, value, HSM_ALGORITHMS[alg!]!);
   if (c.objectType === ObjectType.PrivateKey && kb?.formatType === KeyFormatType.PKCS_12) {
-    // Its PKCS#12 Password Link must name an Active password (objects/pkcs12.ts; OASIS TC-PKCS12-2).
+    // Registered wrapped: kept as is, but its PKCS#12 Password Link must name an Active password
+    // (objects/pkcs12.ts; OASIS TC-PKCS12-2).
     await checkRegisteredPkcs12(ctx, client);
   }
   if ((c.objectType === ObjectType.PublicKey || c.objectType === ObjectType.PrivateKey) && kb !== undefined) {
@@ -265,12 +283,13 @@ export default defineOperation<RegisterRequest, RegisterResponse>({
     return { objectType, attributes, content: decodeObjectContent(objectType, payload) };
   },
   async handle(ctx, req) {
-    const obj = req.objectType === ObjectType.Template ? registerTemplate(ctx, req.attributes, req.content.fields) : await registerObject(ctx, req);
+    const also: string[] = [];
+    const obj = req.objectType === ObjectType.Template ? registerTemplate(ctx, req.attributes, req.content.fields) : await registerObject(ctx, req, undefined, also);
     ctx.idPlaceholder = obj.uid;
-    return { uid: obj.uid };
+    return { uid: obj.uid, also };
   },
   encode(res) {
     return [text(Tag.UniqueIdentifier, res.uid)];
   },
-  uids: (_req, res) => (res ? [res.uid] : []),
+  uids: (_req, res) => (res ? [res.uid, ...res.also] : []),
 });
