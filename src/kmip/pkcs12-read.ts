@@ -21,7 +21,7 @@
  */
 import { type KeyObject, X509Certificate, createDecipheriv, createHmac, createPrivateKey, createPublicKey, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import { readDer } from './key-math.js';
-import { type Pkcs12KdfHash, bmpPassword, pkcs12Kdf } from './pkcs12.js';
+import { KDF_HASHES, type Pkcs12KdfHash, bmpPassword, pkcs12Kdf } from './pkcs12.js';
 
 /** Highest iteration count honoured (OpenSSL writes 2048, Java 10,000, recent .NET 2,000). */
 export const MAX_ITERATIONS = 100_000;
@@ -271,8 +271,8 @@ function checkMac(macData: El | undefined, authSafe: Buffer, password: Uint8Arra
   const salt = expectTag(m[1], 0x04, 'MAC').body;
   const count = m[2] === undefined ? 1 : iterations(m[2], 'MAC');
   const bmp = bmpPassword(password);
-  const size = createHmac(hash, 'x').digest().length;
-  const macKey = pkcs12Kdf(bmp, salt, 3, count, size, hash);
+  // The MAC key is one hash output long (RFC 7292 Appendix B.2: u bits).
+  const macKey = pkcs12Kdf(bmp, salt, 3, count, KDF_HASHES[hash].u, hash);
   bmp.fill(0);
   const actual = createHmac(hash, macKey).update(authSafe).digest();
   macKey.fill(0);

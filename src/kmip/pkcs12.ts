@@ -53,7 +53,7 @@ export function bmpPassword(password: Uint8Array): Buffer {
 }
 
 /** Hashes the PKCS#12 key derivation may use: output size u and block size v, in bytes. */
-const KDF_HASHES = {
+export const KDF_HASHES = {
   sha1: { u: 20, v: 64 },
   sha224: { u: 28, v: 64 },
   sha256: { u: 32, v: 64 },
