@@ -247,4 +247,36 @@ describe('dispatcher', () => {
     expect(r.items[0]!.status).toBe(ResultStatus.Success);
     void bytes;
   });
+
+  // Found by test/dispatcher-fuzz.test.ts: such values used to be stored as given (or to fail
+  // only at commit, as General Failure).
+  it('refuses a creation attribute of the wrong item type: 2.x Invalid Attribute Value, 1.x Invalid Field', async () => {
+    const v2 = struct(Tag.Attributes, [int(Tag.CryptographicAlgorithm, 3), int(Tag.CryptographicLength, 256)]);
+    const r2 = await send(request([2, 0], [{ operation: Operation.Create, payload: [enm(Tag.ObjectType, ObjectType.SymmetricKey), v2] }]));
+    expect(r2.items[0]).toMatchObject({ status: ResultStatus.OperationFailed, reason: ResultReason.InvalidAttributeValue });
+    expect(r2.items[0]!.message).toMatch(/Cryptographic Algorithm must be of type Enumeration/);
+    const v1 = struct(Tag.TemplateAttribute, [
+      struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Algorithm'), int(Tag.AttributeValue, -1)]),
+      struct(Tag.Attribute, [text(Tag.AttributeName, 'Cryptographic Length'), int(Tag.AttributeValue, 256)]),
+    ]);
+    const r1 = await send(request([1, 4], [{ operation: Operation.Create, payload: [enm(Tag.ObjectType, ObjectType.SymmetricKey), v1] }]));
+    expect(r1.items[0]).toMatchObject({ status: ResultStatus.OperationFailed, reason: ResultReason.InvalidField });
+    const reg = await send(request([2, 1], [{ operation: Operation.Register, payload: [enm(Tag.ObjectType, ObjectType.SecretData), struct(Tag.Attributes, [text(Tag.CryptographicUsageMask, 'Encrypt')])] }]));
+    expect(reg.items[0]).toMatchObject({ status: ResultStatus.OperationFailed, reason: ResultReason.InvalidAttributeValue });
+    expect(await store.locate([])).toEqual([]);
+  });
+
+  it('refuses a vendor attribute whose name or vendor holds a NUL, as Invalid Field', async () => {
+    const vendor = (id: string, name: string) => struct(Tag.Attribute, [text(Tag.VendorIdentification, id), text(Tag.AttributeName, name), text(Tag.AttributeValue, 'v')]);
+    for (const [ver, attrs] of [
+      [[2, 1], struct(Tag.Attributes, [...(aesAttrs(true).value as TtlvNode[]), vendor('acme', 'a\0b')])],
+      [[2, 0], struct(Tag.Attributes, [...(aesAttrs(true).value as TtlvNode[]), vendor('ac\0me', 'id')])],
+      [[1, 2], struct(Tag.TemplateAttribute, [...(aesAttrs(false).value as TtlvNode[]), struct(Tag.Attribute, [text(Tag.AttributeName, 'x-\0'), text(Tag.AttributeValue, 'v')])])],
+    ] as const) {
+      const r = await send(request(ver as [number, number], [{ operation: Operation.Create, payload: [enm(Tag.ObjectType, ObjectType.SymmetricKey), attrs] }]));
+      expect(r.items[0], `KMIP ${ver.join('.')}`).toMatchObject({ status: ResultStatus.OperationFailed, reason: ResultReason.InvalidField });
+      expect(r.items[0]!.message).toMatch(/must not contain NUL/);
+    }
+    expect(await store.locate([])).toEqual([]);
+  });
 });

@@ -8,10 +8,10 @@
  * Identification "x" / "y" (KMIP 2.1 §4.60; the OASIS AX-M-1 vectors show `x-ID` <-> x / ID).
  */
 import { struct, text } from '../ttlv/build.js';
-import type { TtlvNode } from '../ttlv/types.js';
+import type { ItemTypeName, TtlvNode } from '../ttlv/types.js';
 import { KmipError, invalidField } from './errors.js';
 import { Fields, tagLabel } from './fields.js';
-import { ResultReason, Tag, tagByName, tagBySpecName, tagInfo } from './generated/index.js';
+import { KMIP_VERSIONS, ResultReason, Tag, tagByName, tagBySpecName, tagInfo, tagItemType } from './generated/index.js';
 import type { ProtocolVersion } from './protocol-version.js';
 import { is2x } from './protocol-version.js';
 import { camelCaseName } from './names.js';
@@ -91,8 +91,17 @@ function retag(node: TtlvNode, tag: number): TtlvNode {
   return { ...node, tag } as TtlvNode;
 }
 
+/**
+ * Vendor and custom attribute names become Locate index fields (src/store/keys.ts), where NUL is
+ * the separator; no real name has one, so it is refused here rather than failing at commit.
+ */
+function checkName(what: string, name: string): void {
+  if (name.includes('\0')) throw invalidField(`${what} must not contain NUL`);
+}
+
 /** A 1.x attribute name ("Cryptographic Algorithm", "x-ID") -> the internal form. */
 function fromV1Name(name: string, value: TtlvNode): Attribute {
+  checkName('Attribute Name', name);
   const custom = /^([xy])-(.*)$/s.exec(name);
   if (custom) return { tag: Tag.AttributeValue, vendor: custom[1]!, vendorName: custom[2]!, value: retag(value, Tag.AttributeValue) };
   // The spec's printed name ("Cryptographic Algorithm"), else its CamelCase form; never a plain
@@ -124,6 +133,8 @@ export function decodeV2Attribute(node: TtlvNode): Attribute {
     const value = f.all(Tag.AttributeValue)[0];
     if (value === undefined) throw invalidField('Attribute: Attribute Value is required');
     if (vendor === undefined) return fromV1Name(name, value); // tolerate 1.x form inside 2.x Attributes
+    checkName('Vendor Identification', vendor);
+    checkName('Attribute Name', name);
     return { tag: Tag.AttributeValue, vendor, vendorName: name, value: retag(value, Tag.AttributeValue) };
   }
   if (tagInfo(node.tag) === undefined) throw new KmipError(ResultReason.InvalidField, `Unknown attribute tag ${tagLabel(node.tag)}`);
@@ -153,7 +164,34 @@ export function decodeRequestAttributes(payload: Fields, containerTags: readonly
     }
   }
   for (const c of payload.all(Tag.Attribute)) out.push(decodeV1Attribute(c));
+  for (const a of out) checkItemType(a);
   return out;
+}
+
+/** Item types a standard attribute's value may have: the spec's, in any version (a few changed). */
+const ITEM_TYPES = new Map<number, ReadonlySet<ItemTypeName>>();
+
+function itemTypes(tag: number): ReadonlySet<ItemTypeName> {
+  let types = ITEM_TYPES.get(tag);
+  if (types === undefined) {
+    types = new Set(KMIP_VERSIONS.map((v) => tagItemType(tag, v)).filter((t): t is ItemTypeName => t !== undefined));
+    ITEM_TYPES.set(tag, types);
+  }
+  return types;
+}
+
+/**
+ * Refuses a standard attribute whose value has another item type than the spec gives its tag (a
+ * Cryptographic Algorithm sent as an Integer): stored, it would be answered back as given and
+ * read as absent by every check. 2.x Invalid Attribute Value; the dispatcher answers 1.x clients
+ * Invalid Field, as for Add / Set / Modify Attribute (operations/attributes/common.ts).
+ */
+function checkItemType(a: Attribute): void {
+  if (a.vendor !== undefined) return;
+  const types = itemTypes(a.tag);
+  if (types.size > 0 && !types.has(a.value.type)) {
+    throw new KmipError(ResultReason.InvalidAttributeValue, `${tagInfo(a.tag)?.spec ?? tagLabel(a.tag)} must be of type ${[...types].join(' or ')}`);
+  }
 }
 
 /** The 1.x Attribute Name for an internal attribute ("Cryptographic Algorithm", "x-ID"). */
