@@ -13,6 +13,7 @@
 import { createECDH, createHash, createPrivateKey, randomBytes } from 'node:crypto';
 
 import pkcs11js from 'pkcs11js';
+import { slowJobs } from '../slow-jobs.js';
 import type { ECDH1, Handle, Mechanism, PKCS11, Template } from 'pkcs11js';
 
 import {
@@ -234,7 +235,9 @@ export class Pkcs11Asymmetric {
       { type: pkcs11js.CKA_VERIFY, value: true },
       ...pubTemplate,
     ];
-    return this.pool.use(async (session) => {
+    // RSA generation holds a libuv pool thread for up to seconds: through the slow-job gate
+    // (../slow-jobs.ts), so that LevelDB writes always find a thread. EC takes milliseconds.
+    const generate = (): Promise<GeneratedKeyPair> => this.pool.use(async (session) => {
       const pair = await p11Async('generate', () => this.mod.C_GenerateKeyPairAsync(session, mechanism, pub, privTemplate));
       let keep = false;
       try {
@@ -249,6 +252,7 @@ export class Pkcs11Asymmetric {
         if (!keep) destroyQuietly(this.mod, session, pair.privateKey);
       }
     });
+    return req.algorithm === 'RSA' ? slowJobs.run(generate) : generate();
   }
 
   async exportPrivateKey(ref: KeyRef, algorithm: AsymmetricAlgorithm): Promise<Uint8Array> {

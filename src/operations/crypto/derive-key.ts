@@ -73,6 +73,7 @@ import { agreementKeys, ecdhDerive, ecdhDeriveInHsm } from './derive/ecdh.js';
 import { type Prf, digest, hkdf, hmacPrf, kbkdfCounter, kbkdfDoublePipeline, kbkdfFeedback, pbkdf2Derive } from './derive/kdf.js';
 import { secretValue as baseValue } from './derive/value.js';
 import { type CryptoParamFields, cipherParams, decodeCryptoParams, withCipherErrors } from './params.js';
+import { slowJobs } from '../../crypto/slow-jobs.js';
 
 interface DeriveParams {
   readonly crypto?: CryptoParamFields;
@@ -168,7 +169,9 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
       }
       const password = await baseValue(ctx, base);
       try {
-        return await pbkdf2Derive(hash, password, p.salt, p.iterations, length);
+        // Up to MAX_PBKDF2_WORK on a libuv pool thread: through the slow-job gate (crypto/slow-jobs.ts).
+        const { salt, iterations } = p;
+        return await slowJobs.run(() => pbkdf2Derive(hash, password, salt, iterations, length));
       } finally {
         password.fill(0);
       }
