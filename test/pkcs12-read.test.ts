@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildCertificate } from '../src/server/pki/x509-builder.js';
 import { der, readDer, seq } from '../src/kmip/key-math.js';
 import { buildPkcs12 } from '../src/kmip/pkcs12.js';
-import { MAX_ITERATIONS, Pkcs12Error, readPkcs12 } from '../src/kmip/pkcs12-read.js';
+import { MAX_ITERATIONS, MAX_TOTAL_WORK, Pkcs12Error, readPkcs12 } from '../src/kmip/pkcs12-read.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kmipd-p12-read-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -48,18 +48,18 @@ function withMacIterations(pfx: Buffer, iterations: number): Buffer {
 }
 
 describe('readPkcs12', () => {
-  it("reads kmipd's own PKCS#12 (PBES2 AES-256-CBC, HMAC-SHA-256 MAC), the key's certificate first", () => {
+  it("reads kmipd's own PKCS#12 (PBES2 AES-256-CBC, HMAC-SHA-256 MAC), the key's certificate first", async () => {
     const pfx = buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: pass, friendlyName: 'k' });
-    const r = readPkcs12(pfx, pass);
+    const r = await readPkcs12(pfx, pass);
     expect(pkcs8(r.key).equals(pkcs8(ee.privateKey))).toBe(true);
     expect(r.certificates.map((c) => c.der.equals(eeDer))).toEqual([true, false]);
     expect(r.certificates[1]!.der.equals(caDer)).toBe(true);
     expect(r.keyFriendlyName).toBe('k');
   });
 
-  it('reads what OpenSSL writes: its default (PBES2) and the 3DES / SHA-1 form older tools write', () => {
+  it('reads what OpenSSL writes: its default (PBES2) and the 3DES / SHA-1 form older tools write', async () => {
     for (const extra of [[], ['-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']]) {
-      const r = readPkcs12(opensslPkcs12(extra), pass);
+      const r = await readPkcs12(opensslPkcs12(extra), pass);
       expect(pkcs8(r.key).equals(pkcs8(ee.privateKey))).toBe(true);
       expect(r.certificates.map((c) => c.der)).toEqual([eeDer, caDer]);
       expect(r.certificates[0]!.friendlyName).toBe('my key');
@@ -67,17 +67,17 @@ describe('readPkcs12', () => {
     }
   });
 
-  it('refuses a wrong password at the MAC, before decrypting anything', () => {
+  it('refuses a wrong password at the MAC, before decrypting anything', async () => {
     const pfx = buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass });
-    expect(() => readPkcs12(pfx, Buffer.from('other'))).toThrow(/MAC does not verify/);
+    await expect(readPkcs12(pfx, Buffer.from('other'))).rejects.toThrow(/MAC does not verify/);
   });
 
-  it('refuses an iteration count above the limit without running the derivation', () => {
+  it('refuses an iteration count above the limit without running the derivation', async () => {
     const pfx = withMacIterations(buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass }), 2 ** 31 - 1);
     // Were the derivation run first, 2^31 iterations would take minutes and the test would time out.
     let err: unknown;
     try {
-      readPkcs12(pfx, pass);
+      await readPkcs12(pfx, pass);
     } catch (e) {
       err = e;
     }
@@ -86,15 +86,38 @@ describe('readPkcs12', () => {
     expect((err as Error).message).toContain(`limit of ${MAX_ITERATIONS}`);
   });
 
-  it('answers damaged files with Pkcs12Error only: truncations and byte flips of a valid file', () => {
+  it('refuses a file whose derivations add up to more than the total work allowed, before running the one past it', async () => {
+    // OpenSSL's default file: MAC, certificates and key, each at 2048 iterations and one block.
+    const pfx = opensslPkcs12([]);
+    await expect(readPkcs12(pfx, pass, 3 * 2048)).resolves.toBeDefined();
+    await expect(readPkcs12(pfx, pass, 3 * 2048 - 1)).rejects.toThrow(/more key-derivation work than the limit/);
+    await expect(readPkcs12(pfx, pass, 2048)).rejects.toThrow(/^EncryptedData: /);
+    expect(MAX_TOTAL_WORK).toBeGreaterThanOrEqual(7 * MAX_ITERATIONS); // 3DES parts at the limit still open
+  });
+
+  it('leaves the event loop free while it derives keys (100,000 iterations, Triple DES parts)', async () => {
+    const pfx = opensslPkcs12(['-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1', '-iter', '100000']);
+    let turns = 0;
+    const timer = setInterval(() => turns++, 5);
+    try {
+      const r = await readPkcs12(pfx, pass);
+      expect(pkcs8(r.key).equals(pkcs8(ee.privateKey))).toBe(true);
+    } finally {
+      clearInterval(timer);
+    }
+    // 700,000 SHA-1 iterations take seconds; run in one go, the timer would not have fired at all.
+    expect(turns).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('answers damaged files with Pkcs12Error only: truncations and byte flips of a valid file', async () => {
     const pfx = buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: pass });
-    for (let n = 0; n < pfx.length; n += 37) expect(() => readPkcs12(pfx.subarray(0, n), pass)).toThrow(Pkcs12Error);
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: pfx.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
+    for (let n = 0; n < pfx.length; n += 37) await expect(readPkcs12(pfx.subarray(0, n), pass)).rejects.toThrow(Pkcs12Error);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: pfx.length - 1 }), fc.integer({ min: 1, max: 255 }), async (at, x) => {
         const bad = Buffer.from(pfx);
         bad[at]! ^= x;
         try {
-          readPkcs12(bad, pass);
+          await readPkcs12(bad, pass);
         } catch (e) {
           expect(e).toBeInstanceOf(Pkcs12Error);
         }
@@ -103,12 +126,12 @@ describe('readPkcs12', () => {
     );
   });
 
-  it('refuses trailing bytes and a file without a MAC', () => {
+  it('refuses trailing bytes and a file without a MAC', async () => {
     const pfx = buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass });
-    expect(() => readPkcs12(Buffer.concat([pfx, Buffer.from([0])]), pass)).toThrow(/trailing bytes/);
+    await expect(readPkcs12(Buffer.concat([pfx, Buffer.from([0])]), pass)).rejects.toThrow(/trailing bytes/);
     const top = readDer(pfx, 0);
     const version = readDer(pfx, top.start);
     const authSafe = readDer(pfx, version.end);
-    expect(() => readPkcs12(seq(pfx.subarray(top.start, authSafe.end)), pass)).toThrow(/no MAC/);
+    await expect(readPkcs12(seq(pfx.subarray(top.start, authSafe.end)), pass)).rejects.toThrow(/no MAC/);
   });
 });

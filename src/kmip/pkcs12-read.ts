@@ -13,18 +13,28 @@
  *   PKCS#12 PBE schemes with two- and three-key Triple DES (SHA-1). The RC2 and RC4 schemes need
  *   OpenSSL's legacy provider, which kmipd does not load: they are refused as unsupported.
  *
- * Bounded work: every iteration count is checked against MAX_ITERATIONS before the key derivation
- * that uses it runs (a file could otherwise ask for billions and stall the event loop), and at most
+ * Bounded work: every iteration count is checked against MAX_ITERATIONS, and the file's total
+ * against MAX_TOTAL_WORK, before the key derivation that uses it runs (a file could otherwise ask
+ * for billions), the derivations leave the event loop free meanwhile, and at most
  * MAX_CERTIFICATES certificates are taken. Only definite-length DER is accepted.
  *
  * Errors are Pkcs12Error with a reason that never contains key bytes or the password.
  */
-import { type KeyObject, X509Certificate, createDecipheriv, createHmac, createPrivateKey, createPublicKey, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import { type KeyObject, X509Certificate, createDecipheriv, createHmac, createPrivateKey, createPublicKey, pbkdf2, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import { readDer } from './key-math.js';
-import { KDF_HASHES, type Pkcs12KdfHash, bmpPassword, pkcs12Kdf } from './pkcs12.js';
+import { KDF_HASHES, type Pkcs12KdfHash, bmpPassword, pkcs12KdfAsync } from './pkcs12.js';
+
+const pbkdf2Async = promisify(pbkdf2);
 
 /** Highest iteration count honoured (OpenSSL writes 2048, Java 10,000, recent .NET 2,000). */
 export const MAX_ITERATIONS = 100_000;
+/**
+ * Most key-derivation work in one file: iterations times output blocks, summed over its MAC and
+ * every encrypted part. A file at MAX_ITERATIONS with Triple DES for its certificates and its key
+ * needs 700,000; without a total, a file with many encrypted parts could ask for any amount.
+ */
+export const MAX_TOTAL_WORK = 1_000_000;
 /** Most certificates taken from one file. */
 export const MAX_CERTIFICATES = 10;
 
@@ -198,8 +208,21 @@ function friendlyName(attributes: El | undefined): string | undefined {
   return undefined;
 }
 
+/** What is left of a file's key-derivation work (MAX_TOTAL_WORK). */
+class WorkBudget {
+  constructor(private left: number) {}
+
+  /** Takes `iterations` times `blocks` before a derivation runs; refuses the file past the total. */
+  spend(iterations: number, blocks: number, what: string): void {
+    this.left -= iterations * blocks;
+    if (this.left < 0) throw new Pkcs12Error(`${what}: the file asks for more key-derivation work than the limit of ${MAX_TOTAL_WORK_TEXT}`, true);
+  }
+}
+
+const MAX_TOTAL_WORK_TEXT = MAX_TOTAL_WORK.toLocaleString('en-US');
+
 /** Decrypts with a PBES2 or PKCS#12 PBE AlgorithmIdentifier. */
-function decrypt(algorithm: El | undefined, ciphertext: Buffer, password: Uint8Array, what: string): Buffer {
+async function decrypt(algorithm: El | undefined, ciphertext: Buffer, password: Uint8Array, what: string, budget: WorkBudget): Promise<Buffer> {
   const [oid, params] = seqOf(algorithm, what);
   const scheme = oidText(oid, what);
   let cipher: string;
@@ -228,8 +251,10 @@ function decrypt(algorithm: El | undefined, ciphertext: Buffer, password: Uint8A
     if (keyLength !== undefined && keyLength !== aes.keyLength) throw new Pkcs12Error(`${what}: PBKDF2 key length does not fit the cipher`);
     iv = expectTag(encIv, 0x04, what).body;
     if (iv.length !== 16) throw new Pkcs12Error(`${what}: AES-CBC IV must be 16 bytes`);
-    // PBES2 in PKCS#12 takes the password's bytes as they are (UTF-8), not the BMPString.
-    key = pbkdf2Sync(password, salt, count, aes.keyLength, prf);
+    budget.spend(count, Math.ceil(aes.keyLength / KDF_HASHES[prf].u), what);
+    // PBES2 in PKCS#12 takes the password's bytes as they are (UTF-8), not the BMPString. On the
+    // thread pool: at most a tenth of a second at MAX_ITERATIONS.
+    key = await pbkdf2Async(password, salt, count, aes.keyLength, prf);
     cipher = aes.cipher;
   } else if (scheme in PKCS12_PBE) {
     const pbe = PKCS12_PBE[scheme];
@@ -237,10 +262,11 @@ function decrypt(algorithm: El | undefined, ciphertext: Buffer, password: Uint8A
     const p = seqOf(params, what);
     const salt = expectTag(p[0], 0x04, what).body;
     const count = iterations(p[1], what);
+    budget.spend(count, Math.ceil(pbe.keyLength / KDF_HASHES.sha1.u) + Math.ceil(pbe.ivLength / KDF_HASHES.sha1.u), what);
     const bmp = bmpPassword(password);
     try {
-      key = pkcs12Kdf(bmp, salt, 1, count, pbe.keyLength, 'sha1');
-      iv = pkcs12Kdf(bmp, salt, 2, count, pbe.ivLength, 'sha1');
+      key = await pkcs12KdfAsync(bmp, salt, 1, count, pbe.keyLength, 'sha1');
+      iv = await pkcs12KdfAsync(bmp, salt, 2, count, pbe.ivLength, 'sha1');
     } finally {
       bmp.fill(0);
     }
@@ -260,7 +286,7 @@ function decrypt(algorithm: El | undefined, ciphertext: Buffer, password: Uint8A
 }
 
 /** Checks the PFX's MAC over the AuthenticatedSafe. */
-function checkMac(macData: El | undefined, authSafe: Buffer, password: Uint8Array): void {
+async function checkMac(macData: El | undefined, authSafe: Buffer, password: Uint8Array, budget: WorkBudget): Promise<void> {
   if (macData === undefined) throw new Pkcs12Error('the PKCS#12 has no MAC (public-key integrity mode is not supported)', true);
   const m = seqOf(macData, 'MAC');
   const [digestAlg, digest] = seqOf(m[0], 'MAC');
@@ -270,10 +296,15 @@ function checkMac(macData: El | undefined, authSafe: Buffer, password: Uint8Arra
   const expected = expectTag(digest, 0x04, 'MAC').body;
   const salt = expectTag(m[1], 0x04, 'MAC').body;
   const count = m[2] === undefined ? 1 : iterations(m[2], 'MAC');
+  budget.spend(count, 1, 'MAC');
   const bmp = bmpPassword(password);
   // The MAC key is one hash output long (RFC 7292 Appendix B.2: u bits).
-  const macKey = pkcs12Kdf(bmp, salt, 3, count, KDF_HASHES[hash].u, hash);
-  bmp.fill(0);
+  let macKey: Buffer;
+  try {
+    macKey = await pkcs12KdfAsync(bmp, salt, 3, count, KDF_HASHES[hash].u, hash);
+  } finally {
+    bmp.fill(0);
+  }
   const actual = createHmac(hash, macKey).update(authSafe).digest();
   macKey.fill(0);
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
@@ -281,14 +312,19 @@ function checkMac(macData: El | undefined, authSafe: Buffer, password: Uint8Arra
   }
 }
 
-/** Reads the key and certificates of a password-protected PKCS#12 (see the module comment). */
-export function readPkcs12(pfx: Uint8Array, password: Uint8Array): OpenedPkcs12 {
+/**
+ * Reads the key and certificates of a password-protected PKCS#12 (see the module comment). The key
+ * derivations run in slices or on the thread pool, so the event loop keeps serving meanwhile;
+ * `maxWork` (tests) lowers MAX_TOTAL_WORK.
+ */
+export async function readPkcs12(pfx: Uint8Array, password: Uint8Array, maxWork = MAX_TOTAL_WORK): Promise<OpenedPkcs12> {
+  const budget = new WorkBudget(Math.min(maxWork, MAX_TOTAL_WORK));
   const top = seqOf(only(Buffer.from(pfx.buffer, pfx.byteOffset, pfx.length)), 'PFX');
   if (smallInt(top[0], 'PFX version') !== 3) throw new Pkcs12Error('PFX version is not 3');
   const [authType, authContent] = seqOf(top[1], 'PFX authSafe');
   if (oidText(authType, 'PFX authSafe') !== OID.data) throw new Pkcs12Error('PFX authSafe is not Data (public-key integrity mode is not supported)', true);
   const authSafe = explicitOctets(authContent, 'PFX authSafe');
-  checkMac(top[2], authSafe, password);
+  await checkMac(top[2], authSafe, password, budget);
   if (top.length > 3) throw new Pkcs12Error('PFX: unexpected DER structure');
 
   const keys: Buffer[] = [];
@@ -305,7 +341,7 @@ export function readPkcs12(pfx: Uint8Array, password: Uint8Array): OpenedPkcs12 
       const [, encrypted] = seqOf(wrapped[0], 'EncryptedData');
       const [contentType, algorithm, ciphertext] = seqOf(encrypted, 'EncryptedData');
       if (oidText(contentType, 'EncryptedData') !== OID.data) throw new Pkcs12Error('EncryptedData does not hold Data');
-      safe = decrypt(algorithm, expectTag(ciphertext, 0x80, 'EncryptedData').body, password, 'EncryptedData');
+      safe = await decrypt(algorithm, expectTag(ciphertext, 0x80, 'EncryptedData').body, password, 'EncryptedData', budget);
     } else {
       throw new Pkcs12Error('ContentInfo of a type other than Data or EncryptedData (enveloped data is not supported)', true);
     }
@@ -318,7 +354,7 @@ export function readPkcs12(pfx: Uint8Array, password: Uint8Array): OpenedPkcs12 
         keyFriendlyName = friendlyName(bagAttributes);
       } else if (id === OID.shroudedKeyBag) {
         const [algorithm, ciphertext] = seqOf(value, 'pkcs8ShroudedKeyBag');
-        keys.push(decrypt(algorithm, expectTag(ciphertext, 0x04, 'pkcs8ShroudedKeyBag').body, password, 'pkcs8ShroudedKeyBag'));
+        keys.push(await decrypt(algorithm, expectTag(ciphertext, 0x04, 'pkcs8ShroudedKeyBag').body, password, 'pkcs8ShroudedKeyBag', budget));
         keyFriendlyName = friendlyName(bagAttributes);
       } else if (id === OID.certBag) {
         const [certId, certValue] = seqOf(value, 'certBag');

@@ -62,11 +62,14 @@ export const KDF_HASHES = {
 } as const;
 export type Pkcs12KdfHash = keyof typeof KDF_HASHES;
 
+/** Iterations of the PKCS#12 key derivation between two turns of the event loop (a few ms). */
+const KDF_SLICE = 1024;
+
 /**
- * The PKCS#12 key derivation (RFC 7292 Appendix B.2) with SHA-256 unless told otherwise.
- * `password` is the BMPString form; `id` 1 derives a key, 2 an IV, 3 a MAC key.
+ * The PKCS#12 key derivation (RFC 7292 Appendix B.2), pausing (`yield`) after every KDF_SLICE
+ * iterations; {@link pkcs12Kdf} runs it straight through, {@link pkcs12KdfAsync} in slices.
  */
-export function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number, hash: Pkcs12KdfHash = 'sha256'): Buffer {
+function* pkcs12KdfSteps(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number, hash: Pkcs12KdfHash): Generator<void, Buffer> {
   const { u, v } = KDF_HASHES[hash];
   const D = Buffer.alloc(v, id);
   const fill = (x: Uint8Array): Buffer => {
@@ -77,23 +80,55 @@ export function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, id: number, it
   };
   const I = Buffer.concat([fill(salt), fill(password)]);
   const out: Buffer[] = [];
-  for (let produced = 0; produced < size; produced += u) {
-    let A = createHash(hash).update(D).update(I).digest();
-    for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
-    out.push(A);
-    const B = fill(A).subarray(0, v);
-    // I_j = (I_j + B + 1) mod 2^(8v), for each v-byte block of I.
-    for (let j = 0; j < I.length; j += v) {
-      let carry = 1;
-      for (let k = v - 1; k >= 0; k--) {
-        const sum = I[j + k]! + B[k]! + carry;
-        I[j + k] = sum & 0xff;
-        carry = sum >> 8;
+  try {
+    for (let produced = 0; produced < size; produced += u) {
+      let A = createHash(hash).update(D).update(I).digest();
+      for (let r = 1; r < iterations; r++) {
+        A = createHash(hash).update(A).digest();
+        if (r % KDF_SLICE === 0) yield;
+      }
+      out.push(A);
+      const B = fill(A).subarray(0, v);
+      // I_j = (I_j + B + 1) mod 2^(8v), for each v-byte block of I.
+      for (let j = 0; j < I.length; j += v) {
+        let carry = 1;
+        for (let k = v - 1; k >= 0; k--) {
+          const sum = I[j + k]! + B[k]! + carry;
+          I[j + k] = sum & 0xff;
+          carry = sum >> 8;
+        }
       }
     }
+  } finally {
+    I.fill(0);
   }
-  I.fill(0);
   return Buffer.concat(out).subarray(0, size);
+}
+
+/**
+ * The PKCS#12 key derivation (RFC 7292 Appendix B.2) with SHA-256 unless told otherwise.
+ * `password` is the BMPString form; `id` 1 derives a key, 2 an IV, 3 a MAC key.
+ */
+export function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number, hash: Pkcs12KdfHash = 'sha256'): Buffer {
+  const steps = pkcs12KdfSteps(password, salt, id, iterations, size, hash);
+  for (;;) {
+    const s = steps.next();
+    if (s.done === true) return s.value;
+  }
+}
+
+/**
+ * {@link pkcs12Kdf} for counts a client chose (a registered PKCS#12): the same result, computed in
+ * slices with a turn of the event loop between them, so that other connections are served
+ * meanwhile (100,000 iterations take about half a second here).
+ */
+export async function pkcs12KdfAsync(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number, hash: Pkcs12KdfHash): Promise<Buffer> {
+  const steps = pkcs12KdfSteps(password, salt, id, iterations, size, hash);
+  for (;;) {
+    const s = steps.next();
+    if (s.done === true) return s.value;
+    await new Promise<void>((r) => setImmediate(r));
+  }
 }
 
 export interface Pkcs12Input {

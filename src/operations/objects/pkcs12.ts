@@ -100,7 +100,7 @@ export async function openRegisteredPkcs12(
   const pw = await pkcs12Password(ctx, attributes);
   let opened: OpenedPkcs12;
   try {
-    opened = readPkcs12(content.value, pw);
+    opened = await readPkcs12(content.value, pw);
   } catch (e) {
     if (!(e instanceof Pkcs12Error)) throw e;
     throw e.unsupported ? featureNotSupported(`PKCS#12: ${e.message}`) : invalidField(`PKCS#12: ${e.message}`);
