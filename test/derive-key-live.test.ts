@@ -206,6 +206,11 @@ describe.each([
     // Without padding, 29 bytes are not whole blocks.
     const noPad = [struct(Tag.CryptographicParameters, [enm(Tag.BlockCipherMode, BlockCipherMode.CBC)]), ...params.slice(1)];
     fails(await derive(v, base, { objectType: ObjectType.SecretData, method: DerivationMethod.ENCRYPT, bits: 256, params: noPad }), ResultReason.InvalidField);
+    // Only the blocks up to the requested length are encrypted (the rest cannot change them):
+    // the same vector followed by a MiB of other data gives the same first 128 bits.
+    const long = [...params.slice(0, 2), bytes(Tag.DerivationData, Buffer.concat([hex('37363534333231204e6f77206973207468652074696d6520666f722000'), Buffer.alloc(1 << 20, 0x5a)]))];
+    const l = ok(await derive(v, base, { objectType: ObjectType.SecretData, method: DerivationMethod.ENCRYPT, bits: 128, params: long }));
+    expect(await valueOf(v, payloadText(l, Tag.UniqueIdentifier)!)).toBe('6b77b4d63006dee605b156e274039793');
   });
 
   it('NIST800-108-C with HMAC-SHA512, from an HSM HMAC key and from a generic secret (NIST CAVP KDFCTR)', async () => {
