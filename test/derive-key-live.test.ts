@@ -225,6 +225,12 @@ describe.each([
       const r = ok(await derive(v, base, { method: DerivationMethod.NIST800_108_C, params }));
       expect(await valueOf(v, payloadText(r, Tag.UniqueIdentifier)!)).toBe('e5993bf9bd2aa1c45746042e12598155');
     }
+    // The PRF hashes the fixed input once per output block: 1 MiB of it for 1024 bytes of SHA-512
+    // output (16 blocks) is exactly the bound; one block more (SHA-256: 32) is refused.
+    const base = await registerKey(v, CryptographicAlgorithm.AES, ki.subarray(0, 32), M.DeriveKey);
+    const mib = (hash: number) => hashParams(hash, [bytes(Tag.DerivationData, Buffer.alloc(1 << 20, 7))]);
+    ok(await derive(v, base, { method: DerivationMethod.NIST800_108_C, params: mib(HashingAlgorithm.SHA_512), alg: CryptographicAlgorithm.HMAC_SHA512, bits: 8192 }));
+    fails(await derive(v, base, { method: DerivationMethod.NIST800_108_C, params: mib(HashingAlgorithm.SHA_256), alg: CryptographicAlgorithm.HMAC_SHA256, bits: 8192 }), ResultReason.InvalidField);
   });
 
   it('NIST800-108-F and -DPI with HMAC-SHA256, in the HSM and in process (NIST CAVP KDFFeedback, KDFDblPipeline)', async () => {

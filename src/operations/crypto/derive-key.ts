@@ -99,6 +99,20 @@ export const MAX_DERIVED_BYTES = 1024;
  * for minutes; ordinary password hashing (e.g. 600,000 iterations, one block) stays well within it.
  */
 export const MAX_PBKDF2_WORK = 4_000_000;
+/**
+ * Bound on the bytes the HMAC-based KDFs hash: Derivation Data times PRF calls. HKDF and NIST
+ * SP 800-108 run the Derivation Data through the PRF once per output block (once more in double
+ * pipeline mode), in process on the event loop or in the HSM; 16 MiB of it (a whole message) for
+ * 1024 bytes of SHA-1 output would be 832 MiB of hashing. Real fixed input data is tens of bytes.
+ */
+export const MAX_KDF_INPUT_WORK = 16 * 1024 * 1024;
+
+/** Refuses Derivation Data that the PRF would hash more than MAX_KDF_INPUT_WORK bytes of in all. */
+function checkKdfWork(data: Uint8Array, prfCalls: number): void {
+  if (data.length * prfCalls > MAX_KDF_INPUT_WORK) {
+    throw invalidField(`Derivation Data times PRF calls exceeds ${MAX_KDF_INPUT_WORK} bytes (shorten the Derivation Data or the requested length)`);
+  }
+}
 
 const HASHES: ReadonlyMap<number, HashAlgorithm> = new Map([
   [HashingAlgorithm.SHA_1, 'SHA-1'],
@@ -195,6 +209,7 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
       const hash = hashOf(p, req.method === DerivationMethod.HKDF ? 'SHA-256' : undefined);
       if (req.method === DerivationMethod.HKDF || p.salt !== undefined) {
         if (length > 255 * HASH_LENGTHS[hash]) throw invalidField('HKDF derives at most 255 hash lengths');
+        if (p.data !== undefined) checkKdfWork(p.data, Math.ceil(length / HASH_LENGTHS[hash]));
         const ikm = await baseValue(ctx, base);
         try {
           return hkdf(hash, ikm, p.salt, p.data ?? new Uint8Array(0), length);
@@ -217,6 +232,7 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
     case DerivationMethod.NIST800_108_C: {
       const hash = hashOf(p);
       if (p.data === undefined) throw invalidField('NIST 800-108 derivation needs Derivation Data (the fixed input data)');
+      checkKdfWork(p.data, Math.ceil(length / HASH_LENGTHS[hash]));
       const { prf, done } = await basePrf(ctx, base, hash);
       try {
         return await kbkdfCounter(prf, HASH_LENGTHS[hash], p.data, length);
@@ -230,6 +246,8 @@ async function derive(ctx: RequestContext, base: ManagedObject, req: DeriveKeyRe
       if (p.data === undefined) throw invalidField('NIST 800-108 derivation needs Derivation Data (the fixed input data)');
       const feedback = req.method === DerivationMethod.NIST800_108_F;
       if (!feedback && p.iv !== undefined) throw invalidField('Double-pipeline mode takes no Initialization Vector');
+      // Double pipeline hashes the fixed input once more, for A(1).
+      checkKdfWork(p.data, Math.ceil(length / HASH_LENGTHS[hash]) + (feedback ? 0 : 1));
       const { prf, done } = await basePrf(ctx, base, hash);
       try {
         const hl = HASH_LENGTHS[hash];
