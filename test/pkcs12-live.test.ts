@@ -118,7 +118,7 @@ describe.each([
 
   it('Register of a PKCS#12 file keeps its key as PKCS#8 and registers its certificates, linked as Get PKCS#12 follows them', async () => {
     const pw = uidOf(await password(true));
-    const pfx = buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: Buffer.from('s3cret pass'), friendlyName: 'from file' });
+    const pfx = await buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: Buffer.from('s3cret pass'), friendlyName: 'from file' });
     const key = uidOf(await register(ObjectType.PrivateKey, pkcs12Key(pfx), [link(LinkType.PKCS_12PasswordLink, pw)]));
     // The key: PKCS#8, RSA 2048, the bytes of the key that went in.
     const got = expectSuccess(await kmipd.one(v, Operation.Get, [text(Tag.UniqueIdentifier, key)]));
@@ -147,7 +147,7 @@ describe.each([
 
   it('refuses a PKCS#12 file that its linked password does not open, and registers nothing', async () => {
     const pw = uidOf(await password(true));
-    const pfx = buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: Buffer.from('another pass') });
+    const pfx = await buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: Buffer.from('another pass') });
     const count = async () => (expectSuccess(await kmipd.one(v, Operation.Locate, [])).payload!.value as TtlvNode[]).length;
     const before = await count();
     expectFailure(await register(ObjectType.PrivateKey, pkcs12Key(pfx), [link(LinkType.PKCS_12PasswordLink, pw)]), ResultReason.InvalidField);

@@ -49,7 +49,7 @@ function withMacIterations(pfx: Buffer, iterations: number): Buffer {
 
 describe('readPkcs12', () => {
   it("reads kmipd's own PKCS#12 (PBES2 AES-256-CBC, HMAC-SHA-256 MAC), the key's certificate first", async () => {
-    const pfx = buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: pass, friendlyName: 'k' });
+    const pfx = await buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: pass, friendlyName: 'k' });
     const r = await readPkcs12(pfx, pass);
     expect(pkcs8(r.key).equals(pkcs8(ee.privateKey))).toBe(true);
     expect(r.certificates.map((c) => c.der.equals(eeDer))).toEqual([true, false]);
@@ -68,12 +68,12 @@ describe('readPkcs12', () => {
   });
 
   it('refuses a wrong password at the MAC, before decrypting anything', async () => {
-    const pfx = buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass });
+    const pfx = await buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass });
     await expect(readPkcs12(pfx, Buffer.from('other'))).rejects.toThrow(/MAC does not verify/);
   });
 
   it('refuses an iteration count above the limit without running the derivation', async () => {
-    const pfx = withMacIterations(buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass }), 2 ** 31 - 1);
+    const pfx = withMacIterations(await buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass }), 2 ** 31 - 1);
     // Were the derivation run first, 2^31 iterations would take minutes and the test would time out.
     let err: unknown;
     try {
@@ -110,7 +110,7 @@ describe('readPkcs12', () => {
   }, 60_000);
 
   it('answers damaged files with Pkcs12Error only: truncations and byte flips of a valid file', async () => {
-    const pfx = buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: pass });
+    const pfx = await buildPkcs12({ key: ee.privateKey, certificates: [caDer, eeDer], password: pass });
     for (let n = 0; n < pfx.length; n += 37) await expect(readPkcs12(pfx.subarray(0, n), pass)).rejects.toThrow(Pkcs12Error);
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: pfx.length - 1 }), fc.integer({ min: 1, max: 255 }), async (at, x) => {
@@ -127,7 +127,7 @@ describe('readPkcs12', () => {
   });
 
   it('refuses trailing bytes and a file without a MAC', async () => {
-    const pfx = buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass });
+    const pfx = await buildPkcs12({ key: ee.privateKey, certificates: [eeDer], password: pass });
     await expect(readPkcs12(Buffer.concat([pfx, Buffer.from([0])]), pass)).rejects.toThrow(/trailing bytes/);
     const top = readDer(pfx, 0);
     const version = readDer(pfx, top.start);

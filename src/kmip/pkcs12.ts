@@ -67,7 +67,7 @@ const KDF_SLICE = 1024;
 
 /**
  * The PKCS#12 key derivation (RFC 7292 Appendix B.2), pausing (`yield`) after every KDF_SLICE
- * iterations; {@link pkcs12Kdf} runs it straight through, {@link pkcs12KdfAsync} in slices.
+ * iterations; {@link pkcs12KdfAsync} runs it.
  */
 function* pkcs12KdfSteps(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number, hash: Pkcs12KdfHash): Generator<void, Buffer> {
   const { u, v } = KDF_HASHES[hash];
@@ -106,21 +106,10 @@ function* pkcs12KdfSteps(password: Uint8Array, salt: Uint8Array, id: number, ite
 }
 
 /**
- * The PKCS#12 key derivation (RFC 7292 Appendix B.2) with SHA-256 unless told otherwise.
- * `password` is the BMPString form; `id` 1 derives a key, 2 an IV, 3 a MAC key.
- */
-export function pkcs12Kdf(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number, hash: Pkcs12KdfHash = 'sha256'): Buffer {
-  const steps = pkcs12KdfSteps(password, salt, id, iterations, size, hash);
-  for (;;) {
-    const s = steps.next();
-    if (s.done === true) return s.value;
-  }
-}
-
-/**
- * {@link pkcs12Kdf} for counts a client chose (a registered PKCS#12): the same result, computed in
- * slices with a turn of the event loop between them, so that other connections are served
- * meanwhile (100,000 iterations take about half a second here).
+ * The PKCS#12 key derivation (RFC 7292 Appendix B.2). `password` is the BMPString form; `id` 1
+ * derives a key, 2 an IV, 3 a MAC key. Computed in slices with a turn of the event loop between
+ * them, so that other connections are served meanwhile: the counts come from clients' files
+ * (100,000 iterations take about half a second here).
  */
 export async function pkcs12KdfAsync(password: Uint8Array, salt: Uint8Array, id: number, iterations: number, size: number, hash: Pkcs12KdfHash): Promise<Buffer> {
   const steps = pkcs12KdfSteps(password, salt, id, iterations, size, hash);
@@ -139,8 +128,11 @@ export interface Pkcs12Input {
   readonly friendlyName?: string;
 }
 
-/** The DER of a PFX holding the key and certificates (see the module comment). */
-export function buildPkcs12(input: Pkcs12Input): Buffer {
+/**
+ * The DER of a PFX holding the key and certificates (see the module comment). The MAC key's
+ * derivation (ITERATIONS rounds, about 10 ms here) runs in slices, leaving the event loop free.
+ */
+export async function buildPkcs12(input: Pkcs12Input): Promise<Buffer> {
   const pass = Buffer.from(input.password);
   const bmp = bmpPassword(pass);
   try {
@@ -161,7 +153,7 @@ export function buildPkcs12(input: Pkcs12Input): Buffer {
     const contents = [...(certBags.length > 0 ? [dataContentInfo(seq(...certBags))] : []), dataContentInfo(seq(keyBag))];
     const authSafe = seq(...contents);
     const salt = randomBytes(16);
-    const macKey = pkcs12Kdf(bmp, salt, 3, ITERATIONS, 32);
+    const macKey = await pkcs12KdfAsync(bmp, salt, 3, ITERATIONS, 32, 'sha256');
     const mac = createHmac('sha256', macKey).update(authSafe).digest();
     macKey.fill(0);
     const macData = seq(seq(seq(oid(OID.sha256), der(0x05)), octetString(mac)), octetString(salt), der(0x02, Buffer.from([ITERATIONS >> 8, ITERATIONS & 0xff])));

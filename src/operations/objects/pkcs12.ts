@@ -167,7 +167,7 @@ export async function pkcs12PrivateKey(ctx: RequestContext, obj: ManagedObject, 
   try {
     const key = importKey('private', kb.formatType, keyMaterialNode(kb, stored), attrNumber(obj, Tag.CryptographicAlgorithm));
     const name = attr(obj, Tag.PKCS_12FriendlyName);
-    const pfx = buildPkcs12({ key, certificates, password: pw, ...(name?.type === 'TextString' ? { friendlyName: name.value } : {}) });
+    const pfx = await buildPkcs12({ key, certificates, password: pw, ...(name?.type === 'TextString' ? { friendlyName: name.value } : {}) });
     // The vectors record the 1.4 Key Value as the PKCS#12 Byte String itself (TC-PKCS12-1-14) and
     // the 2.0 one as a Key Value whose Key Material is the PKCS#12 (TC-PKCS12-1-20).
     const kv = is2x(ctx.version) ? struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, pfx)]) : bytes(Tag.KeyValue, pfx);
