@@ -13,8 +13,9 @@
 import { createECDH, createHash, createPrivateKey, randomBytes } from 'node:crypto';
 
 import pkcs11js from 'pkcs11js';
-import { slowJobs } from '../slow-jobs.js';
 import type { ECDH1, Handle, Mechanism, PKCS11, Template } from 'pkcs11js';
+
+import { slowJobs } from '../slow-jobs.js';
 
 import {
   type AsymmetricAlgorithm,
