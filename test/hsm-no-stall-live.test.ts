@@ -69,7 +69,7 @@ async function pairsWhileSlowJobsRun(slow: () => Buffer): Promise<{ beforeFirst:
     return r;
   });
   // Let the slow requests reach the server first: they would take every libuv thread.
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 100));
   let beforeFirst = 0;
   let pairs = 0;
   while (finished < SLOW_JOBS) {

@@ -51,6 +51,44 @@ describe('limits and timeouts', () => {
     expect(logs.lines().filter((l) => l.msg === 'connection closed').map((l) => l.reason)).toEqual(['idle-timeout']);
   });
 
+  it('holds large requests within the listener-wide byte budget: a second one waits until the first is handled', async () => {
+    const h = new EchoHandler();
+    const { port } = await start(h, { maxBufferedBytes: 1 << 20, messageTimeoutMs: 60_000, idleTimeoutMs: 60_000 });
+    const a = await connected(port);
+    const b = await connected(port);
+    const [readA, readB] = [reader(a), reader(b)];
+    const ma = frame(Buffer.alloc(700 * 1024, 'a'));
+    const mb = frame(Buffer.alloc(700 * 1024, 'b'));
+    a.write(ma.subarray(0, 100 * 1024)); // its header reserves 700 KiB of the 1 MiB
+    await sleep(200);
+    b.write(mb); // whole on the wire, but 700 KiB more does not fit: the server stops reading it
+    await sleep(500);
+    expect(h.peers).toHaveLength(0);
+    a.write(ma.subarray(100 * 1024));
+    expect((await readA()).equals(ma)).toBe(true);
+    expect((await readB()).equals(mb)).toBe(true); // A's reservation returned once it was handled
+    expect(h.peers).toHaveLength(2);
+    a.end();
+    b.end();
+  });
+
+  it('returns the byte budget of a connection that closes mid-message', async () => {
+    const h = new EchoHandler();
+    const { port } = await start(h, { maxBufferedBytes: 1 << 20, messageTimeoutMs: 60_000, idleTimeoutMs: 60_000 });
+    const a = await connected(port);
+    const b = await connected(port);
+    const readB = reader(b);
+    a.write(frame(Buffer.alloc(700 * 1024, 'a')).subarray(0, 100 * 1024));
+    await sleep(200);
+    const mb = frame(Buffer.alloc(700 * 1024, 'b'));
+    b.write(mb);
+    await sleep(300);
+    expect(h.peers).toHaveLength(0);
+    a.destroy();
+    expect((await readB()).equals(mb)).toBe(true);
+    b.end();
+  });
+
   it('closes a client that starts a message and does not finish it', async () => {
     const h = new EchoHandler();
     const { port, logs } = await start(h, { messageTimeoutMs: 300, idleTimeoutMs: 60_000 });

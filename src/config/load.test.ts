@@ -22,7 +22,7 @@ describe('loadConfig', () => {
       tls: { certFile: '/srv/kmipd/certs/server.crt', keyFile: '/srv/kmipd/certs/server.key', caFile: '/srv/kmipd/certs/ca.crt' },
       pkcs11: {},
       log: { level: 'info' },
-      limits: { maxConnections: 1024, handshakeTimeoutMs: 10000, idleTimeoutMs: 120000, messageTimeoutMs: 30000, maxMessageBytes: DEFAULT_LIMITS.maxMessageBytes, streamIdleTimeoutMs: 60000 },
+      limits: { maxConnections: 1024, handshakeTimeoutMs: 10000, idleTimeoutMs: 120000, messageTimeoutMs: 30000, maxMessageBytes: DEFAULT_LIMITS.maxMessageBytes, maxBufferedBytes: 256 * 1024 * 1024, streamIdleTimeoutMs: 60000 },
       keyExportCache: { ttlMs: 1000, maxEntries: 1024 },
     });
   });

@@ -31,6 +31,7 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
   idleTimeoutMs: 120_000,
   messageTimeoutMs: 30_000,
   maxMessageBytes: MAX_MESSAGE_BYTES,
+  maxBufferedBytes: 256 * 1024 * 1024,
   streamIdleTimeoutMs: 60_000,
 });
 

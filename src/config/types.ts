@@ -23,6 +23,11 @@ export interface LimitsConfig {
   /** Largest message (header + body) accepted; a larger declared length closes the connection. */
   maxMessageBytes: number;
   /**
+   * Bytes of large requests (over 64 KiB) held at once across all connections of the listener;
+   * beyond it, connections wait before reading more of a large message (server/byte-budget.ts).
+   */
+  maxBufferedBytes: number;
+  /**
    * A streamed Encrypt / Decrypt (Init Indicator ... Final Indicator) with no part for this long
    * is abandoned and its HSM session released (operations/crypto/cipher-streams.ts).
    */

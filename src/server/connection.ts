@@ -5,12 +5,14 @@
  *
  * Flow control: reading pauses while the socket's write buffer is full or a few complete
  * messages are already waiting, so a client that pipelines requests without reading responses
- * cannot make us buffer without bound.
+ * cannot make us buffer without bound; and while a large message waits for room in the
+ * listener's byte budget (byte-budget.ts), so that all connections together cannot either.
  */
 import type { TLSSocket } from 'node:tls';
 import { TtlvError } from '../ttlv/errors.js';
 import { TtlvFramer } from '../ttlv/framer.js';
 import type { Logger } from '../log.js';
+import { type ByteBudget, RESERVE_ABOVE } from './byte-budget.js';
 import type { MessageHandler, PeerIdentity, ServerLimits } from './types.js';
 
 /** Complete messages allowed to wait behind the one being handled before reading pauses. */
@@ -32,6 +34,13 @@ export type CloseReason =
 export class KmipConnection {
   private readonly framer: TtlvFramer;
   private readonly queue: Buffer[] = [];
+  /** Budget reserved for each queued message (0: small, not counted), parallel to `queue`. */
+  private readonly queueReserved: number[] = [];
+  /** Budget reserved for the message being assembled, and for the one being handled. */
+  private pendingReserved = 0;
+  private handlingReserved = 0;
+  /** Set while the message being assembled waits for room in the budget (reading paused). */
+  private budgetRetry: (() => void) | undefined;
   private processing = false;
   /** No new messages are taken once set (shutdown or framing lost); queued ones are still answered. */
   private draining = false;
@@ -49,6 +58,7 @@ export class KmipConnection {
     private readonly handler: MessageHandler,
     private readonly limits: ServerLimits,
     private readonly log: Logger,
+    private readonly budget?: ByteBudget,
   ) {
     this.framer = new TtlvFramer({ maxMessageBytes: limits.maxMessageBytes });
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -64,6 +74,7 @@ export class KmipConnection {
     socket.once('close', () => {
       this.closed = true;
       this.clearTimers();
+      this.releaseAll();
       this.log.info({ messages: this.messages, reason: this.closeReason }, 'connection closed');
     });
     this.armIdle();
@@ -98,6 +109,7 @@ export class KmipConnection {
 
   private onData(chunk: Buffer): void {
     if (this.draining || this.closed) return;
+    const wasAssembling = this.framer.pending > 0;
     let complete: Buffer[];
     try {
       complete = this.framer.push(chunk);
@@ -114,6 +126,7 @@ export class KmipConnection {
     }
     if (complete.length > 0 || this.framer.buffered === 0) this.clearTimer('messageTimer');
     this.queue.push(...complete);
+    if (this.budget !== undefined) this.account(complete, wasAssembling);
     this.armIdle();
     this.updateFlow();
     this.armMessageTimer();
@@ -153,6 +166,7 @@ export class KmipConnection {
     this.processing = true;
     try {
       for (let msg = this.queue.shift(); msg !== undefined && !this.closed; msg = this.queue.shift()) {
+        this.handlingReserved = this.queueReserved.shift() ?? 0;
         this.updateFlow();
         this.messages++;
         let response: Buffer;
@@ -166,6 +180,10 @@ export class KmipConnection {
           this.log.error({ err, bytes: msg.length }, 'message handler failed; closing connection');
           this.destroy('handler-error');
           return;
+        } finally {
+          // The request's bytes are no longer needed once it is handled.
+          this.budget?.give(this.handlingReserved);
+          this.handlingReserved = 0;
         }
         if (this.closed) return;
         if (debug) this.log.debug({ bytesIn: msg.length, bytesOut: response.length, ms: Math.round(performance.now() - started) }, 'message handled');
@@ -207,10 +225,65 @@ export class KmipConnection {
     });
   }
 
-  /** Read only while there is room: queue short and write buffer not full. */
+  /**
+   * Byte budget bookkeeping after a push: the message that was being assembled keeps its
+   * reservation when it completes, a large message that arrived whole is counted as it is (it is
+   * in memory already), and a large message now being assembled must reserve its declared size
+   * before more of it is read.
+   */
+  private account(complete: readonly Buffer[], wasAssembling: boolean): void {
+    const budget = this.budget!;
+    for (let i = 0; i < complete.length; i++) {
+      const m = complete[i]!;
+      let r = 0;
+      if (i === 0 && wasAssembling && this.pendingReserved > 0) {
+        r = this.pendingReserved;
+        this.pendingReserved = 0;
+      } else if (m.length > RESERVE_ABOVE) {
+        budget.force(m.length);
+        r = m.length;
+      }
+      this.queueReserved.push(r);
+    }
+    if (wasAssembling && complete.length > 0) this.stopWaiting();
+    const pending = this.framer.pending;
+    if (pending <= RESERVE_ABOVE || this.pendingReserved > 0 || this.budgetRetry !== undefined) return;
+    if (budget.tryTake(pending)) {
+      this.pendingReserved = pending;
+      return;
+    }
+    this.budgetRetry = () => {
+      if (this.closed || !budget.tryTake(this.framer.pending)) return;
+      this.pendingReserved = this.framer.pending;
+      this.stopWaiting();
+      this.updateFlow();
+    };
+    budget.wait(this.budgetRetry);
+    this.log.debug({ bytes: pending, reserved: budget.used, limit: budget.limit }, 'large message waits for buffer budget');
+  }
+
+  private stopWaiting(): void {
+    if (this.budgetRetry === undefined) return;
+    this.budget?.unwait(this.budgetRetry);
+    this.budgetRetry = undefined;
+  }
+
+  /** Returns every reservation this connection holds (it has closed). */
+  private releaseAll(): void {
+    this.stopWaiting();
+    if (this.budget === undefined) return;
+    let n = this.pendingReserved + this.handlingReserved;
+    for (const r of this.queueReserved) n += r;
+    this.pendingReserved = 0;
+    this.handlingReserved = 0;
+    this.queueReserved.length = 0;
+    this.budget.give(n);
+  }
+
+  /** Read only while there is room: queue short, write buffer not full, budget reserved. */
   private updateFlow(): void {
     if (this.closed) return;
-    const full = this.queue.length >= MAX_QUEUED_MESSAGES || this.socket.writableNeedDrain || this.draining;
+    const full = this.queue.length >= MAX_QUEUED_MESSAGES || this.socket.writableNeedDrain || this.draining || this.budgetRetry !== undefined;
     if (full && !this.socket.isPaused()) this.socket.pause();
     else if (!full && this.socket.isPaused()) this.socket.resume();
     this.armMessageTimer();

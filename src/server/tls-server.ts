@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { createSecureContext, createServer, type TLSSocket } from 'node:tls';
 import { DEFAULT_LIMITS } from '../config/load.js';
 import { connectionLogger } from '../log.js';
+import { ByteBudget } from './byte-budget.js';
 import { KmipConnection } from './connection.js';
 import { peerIdentity } from './peer-identity.js';
 import { TlsSessionCache, tlsPolicyOptions } from './tls-policy.js';
@@ -37,6 +38,8 @@ function rawOf(tlsSocket: TLSSocket): Socket {
  */
 export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServer> {
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
+  // Shared by this listener's connections: bounds the large requests they hold together.
+  const budget = new ByteBudget(limits.maxBufferedBytes);
   const log = opts.log;
   const sessions = new TlsSessionCache();
   let nextId = 0;
@@ -122,7 +125,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<KmipServ
       { protocol: socket.getProtocol(), cipher: socket.getCipher().name, resumed: socket.isSessionReused(), fingerprint256: peer.certFingerprint256 },
       'client connected',
     );
-    const conn = new KmipConnection(socket, peer, opts.handler, limits, connLog);
+    const conn = new KmipConnection(socket, peer, opts.handler, limits, connLog, budget);
     connections.add(conn);
     void conn.done.then(() => connections.delete(conn));
   });

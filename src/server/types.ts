@@ -44,6 +44,8 @@ export interface ServerLimits {
   messageTimeoutMs: number;
   /** Largest message (header + body); a larger declared length closes the connection. */
   maxMessageBytes: number;
+  /** Bytes of large requests held at once across the listener's connections (byte-budget.ts). */
+  maxBufferedBytes: number;
 }
 
 /** PEM material for the listener. */

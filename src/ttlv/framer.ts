@@ -51,6 +51,11 @@ export class TtlvFramer {
     this.max = opts?.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   }
 
+  /** Full size (header + body) of the message being assembled, once its header is in; else 0. */
+  get pending(): number {
+    return this.msg !== undefined ? this.need : 0;
+  }
+
   /** Bytes received but not yet returned as part of a message. */
   get buffered(): number {
     return this.msg !== undefined ? this.msgLen : this.hdrLen;
