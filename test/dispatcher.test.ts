@@ -238,6 +238,20 @@ describe('dispatcher', () => {
     expect(recs[0]!.uids).toHaveLength(1);
   });
 
+  it('audits refused messages too: malformed TTLV, an unreadable message, an unsupported version', async () => {
+    await send(Buffer.from('420078010000000800000000000000ff', 'hex')); // bad TTLV
+    await send(encodeTtlv(struct(Tag.RequestMessage, [struct(Tag.RequestHeader, [])]))); // no version, no items
+    await send(request([9, 9], [{ operation: Operation.Query }, { operation: Operation.Get }]));
+    const recs = [];
+    for await (const r of store.auditRecords()) recs.push(r);
+    expect(recs.map((r) => [r.operation, r.result, r.principal])).toEqual([
+      ['Message', 'InvalidMessage', 'alice'],
+      ['Message', 'InvalidMessage', 'alice'],
+      ['Query', 'UnsupportedProtocolVersion', 'alice'],
+      ['Get', 'UnsupportedProtocolVersion', 'alice'],
+    ]);
+  });
+
   it('tolerates 1.x custom x- attributes and keeps them', async () => {
     const attrs = struct(Tag.TemplateAttribute, [
       ...(child(aesAttrs(false), Tag.Attribute) ? (aesAttrs(false).value as TtlvNode[]) : []),

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { lazyChild } from '../log.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { KmipError } from '../kmip/errors.js';
-import { ResultReason, ResultStatus } from '../kmip/generated/index.js';
+import { ResultReason, ResultStatus, enumName } from '../kmip/generated/index.js';
 import {
   type RequestMessage,
   type ResponseBatchItem,
@@ -69,7 +69,7 @@ export class Dispatcher {
     } catch (e) {
       if (!(e instanceof TtlvError)) throw e;
       log.warn({ code: e.code, offset: e.offset }, 'malformed TTLV request');
-      return this.messageError(LOWEST, now, ResultReason.InvalidMessage, 'Malformed TTLV');
+      return this.messageError(peer, LOWEST, now, ResultReason.InvalidMessage, 'Malformed TTLV');
     }
     const peeked = peekProtocolVersion(tree);
     let req: RequestMessage;
@@ -78,14 +78,14 @@ export class Dispatcher {
     } catch (e) {
       if (!(e instanceof KmipError)) throw e;
       log.warn({ reason: e.reason }, 'invalid request message');
-      return this.messageError(peeked !== undefined && isSupported(peeked) ? peeked : LOWEST, now, e.reason, e.message);
+      return this.messageError(peer, peeked !== undefined && isSupported(peeked) ? peeked : LOWEST, now, e.reason, e.message);
     }
     const version = req.header.protocolVersion;
     if (!isSupported(version)) {
       const answer = fallbackVersion(version);
       // KMIP 2.x has a reason for this; 1.x clients only know Invalid Message.
       const reason = is2x(answer) ? ResultReason.UnsupportedProtocolVersion : ResultReason.InvalidMessage;
-      return this.messageError(answer, now, reason, 'Protocol version not supported', req);
+      return this.messageError(peer, answer, now, reason, 'Protocol version not supported', req);
     }
 
     const items = await runBatch(req, {
@@ -113,8 +113,23 @@ export class Dispatcher {
     return encodeTtlv(encodeResponseMessage({ protocolVersion: version, timeStamp, items }));
   }
 
-  /** A response whose every item (or one item, when the request is unreadable) failed. */
-  private messageError(version: ProtocolVersion, now: Date, reason: number, message: string, req?: RequestMessage): Buffer {
+  /**
+   * A response whose every item (or one item, when the request is unreadable) failed. Refused
+   * messages are audited too, once durable like any request: one record per batch item, or one
+   * with operation "Message" when the items cannot be read (probes and broken clients show up in
+   * the chain, not only in the logs).
+   */
+  private async messageError(peer: Peer, version: ProtocolVersion, now: Date, reason: number, message: string, req?: RequestMessage): Promise<Buffer> {
+    const result = enumName('ResultReason', reason) ?? 'Failed';
+    const time = now.toISOString();
+    const audit = (req?.items ?? [undefined]).map((item) => ({
+      time,
+      principal: peer.principal,
+      operation: item === undefined ? 'Message' : (enumName('Operation', item.operation) ?? `0x${item.operation.toString(16)}`),
+      uids: [],
+      result,
+    }));
+    await this.opts.store.commit({ put: [], delete: [], audit });
     const items: ResponseBatchItem[] = (req?.items ?? [undefined]).map((item) => ({
       operation: item?.operation,
       uniqueBatchItemId: item?.uniqueBatchItemId,
