@@ -279,14 +279,24 @@ function isoTime(d: Date): string {
 let lastIsoMs = Number.NaN;
 let lastIso = '';
 
+/** An audit record's operation: the Operation's name, or its number in hex when unknown. */
+export function operationLabel(operation: number): string {
+  return enumName('Operation', operation) ?? `0x${operation.toString(16)}`;
+}
+
+/** An audit record's result for a failure: the Result Reason's name. */
+export function failureLabel(reason: number | undefined): string {
+  return enumName('ResultReason', reason ?? 0) ?? 'Failed';
+}
+
 function auditEntry(ctx: RequestContext, item: RequestBatchItem, outcome: ItemOutcome): AuditEntry {
   const r = outcome.response;
   return {
     time: isoTime(ctx.now),
     principal: ctx.principal,
-    operation: enumName('Operation', item.operation) ?? `0x${item.operation.toString(16)}`,
+    operation: operationLabel(item.operation),
     uids: outcome.uids,
-    result: r.resultStatus === ResultStatus.Success ? 'Success' : (enumName('ResultReason', r.resultReason ?? 0) ?? 'Failed'),
+    result: r.resultStatus === ResultStatus.Success ? 'Success' : failureLabel(r.resultReason),
     batchItemId: item.uniqueBatchItemId === undefined ? undefined : Buffer.from(item.uniqueBatchItemId).toString('hex'),
   };
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { lazyChild } from '../log.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { KmipError } from '../kmip/errors.js';
-import { ResultReason, ResultStatus, enumName } from '../kmip/generated/index.js';
+import { ResultReason, ResultStatus } from '../kmip/generated/index.js';
 import {
   type RequestMessage,
   type ResponseBatchItem,
@@ -23,7 +23,8 @@ import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import { TtlvError } from '../ttlv/errors.js';
 import type { TtlvNode } from '../ttlv/types.js';
-import { runBatch } from './batch.js';
+import type { AuditEntry } from '../audit/record.js';
+import { failureLabel, operationLabel, runBatch } from './batch.js';
 
 /** Who sent a message (from the TLS layer). */
 export interface Peer {
@@ -120,23 +121,20 @@ export class Dispatcher {
    * the chain, not only in the logs).
    */
   private async messageError(peer: Peer, version: ProtocolVersion, now: Date, reason: number, message: string, req?: RequestMessage): Promise<Buffer> {
-    const result = enumName('ResultReason', reason) ?? 'Failed';
     const time = now.toISOString();
-    const audit = (req?.items ?? [undefined]).map((item) => ({
-      time,
-      principal: peer.principal,
-      operation: item === undefined ? 'Message' : (enumName('Operation', item.operation) ?? `0x${item.operation.toString(16)}`),
-      uids: [],
-      result,
-    }));
+    const audit: AuditEntry[] = [];
+    const items: ResponseBatchItem[] = [];
+    for (const item of req?.items ?? [undefined]) {
+      audit.push({ time, principal: peer.principal, operation: item === undefined ? 'Message' : operationLabel(item.operation), uids: [], result: failureLabel(reason) });
+      items.push({
+        operation: item?.operation,
+        uniqueBatchItemId: item?.uniqueBatchItemId,
+        resultStatus: ResultStatus.OperationFailed,
+        resultReason: reason,
+        resultMessage: message,
+      });
+    }
     await this.opts.store.commit({ put: [], delete: [], audit });
-    const items: ResponseBatchItem[] = (req?.items ?? [undefined]).map((item) => ({
-      operation: item?.operation,
-      uniqueBatchItemId: item?.uniqueBatchItemId,
-      resultStatus: ResultStatus.OperationFailed,
-      resultReason: reason,
-      resultMessage: message,
-    }));
     return this.encode(version, now, items);
   }
 }

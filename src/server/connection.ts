@@ -33,9 +33,8 @@ export type CloseReason =
 
 export class KmipConnection {
   private readonly framer: TtlvFramer;
-  private readonly queue: Buffer[] = [];
-  /** Budget reserved for each queued message (0: small, not counted), parallel to `queue`. */
-  private readonly queueReserved: number[] = [];
+  /** Whole messages waiting, each with the byte budget it holds (0: small, not counted). */
+  private readonly queue: { readonly bytes: Buffer; readonly reserved: number }[] = [];
   /** Budget reserved for the message being assembled, and for the one being handled. */
   private pendingReserved = 0;
   private handlingReserved = 0;
@@ -125,8 +124,11 @@ export class KmipConnection {
       return;
     }
     if (complete.length > 0 || this.framer.buffered === 0) this.clearTimer('messageTimer');
-    this.queue.push(...complete);
-    if (this.budget !== undefined) this.account(complete, wasAssembling);
+    for (let i = 0; i < complete.length; i++) {
+      const bytes = complete[i]!;
+      this.queue.push({ bytes, reserved: this.budget === undefined ? 0 : this.reservationOf(bytes, i === 0 && wasAssembling) });
+    }
+    if (this.budget !== undefined) this.reservePending(wasAssembling && complete.length > 0);
     this.armIdle();
     this.updateFlow();
     this.armMessageTimer();
@@ -165,8 +167,10 @@ export class KmipConnection {
     if (this.processing) return;
     this.processing = true;
     try {
-      for (let msg = this.queue.shift(); msg !== undefined && !this.closed; msg = this.queue.shift()) {
-        this.handlingReserved = this.queueReserved.shift() ?? 0;
+      // Not shifted once closed: what is still queued then is returned to the budget by releaseAll.
+      for (let next = this.closed ? undefined : this.queue.shift(); next !== undefined; next = this.closed ? undefined : this.queue.shift()) {
+        const msg = next.bytes;
+        this.handlingReserved = next.reserved;
         this.updateFlow();
         this.messages++;
         let response: Buffer;
@@ -226,26 +230,29 @@ export class KmipConnection {
   }
 
   /**
-   * Byte budget bookkeeping after a push: the message that was being assembled keeps its
-   * reservation when it completes, a large message that arrived whole is counted as it is (it is
-   * in memory already), and a large message now being assembled must reserve its declared size
-   * before more of it is read.
+   * The byte budget a just-completed message holds: the message that was being assembled keeps
+   * its reservation; a large message that arrived whole is counted as it is (it is in memory
+   * already); small messages hold none.
    */
-  private account(complete: readonly Buffer[], wasAssembling: boolean): void {
-    const budget = this.budget!;
-    for (let i = 0; i < complete.length; i++) {
-      const m = complete[i]!;
-      let r = 0;
-      if (i === 0 && wasAssembling && this.pendingReserved > 0) {
-        r = this.pendingReserved;
-        this.pendingReserved = 0;
-      } else if (m.length > RESERVE_ABOVE) {
-        budget.force(m.length);
-        r = m.length;
-      }
-      this.queueReserved.push(r);
+  private reservationOf(bytes: Buffer, wasPending: boolean): number {
+    if (wasPending && this.pendingReserved > 0) {
+      const r = this.pendingReserved;
+      this.pendingReserved = 0;
+      return r;
     }
-    if (wasAssembling && complete.length > 0) this.stopWaiting();
+    if (bytes.length <= RESERVE_ABOVE) return 0;
+    this.budget!.force(bytes.length);
+    return bytes.length;
+  }
+
+  /**
+   * A large message now being assembled must reserve its declared size before more of it is
+   * read; until it can, reading pauses (updateFlow) and the budget calls back as bytes return.
+   * `pendingDone`: the message assembled before this push has completed, so stop waiting for it.
+   */
+  private reservePending(pendingDone: boolean): void {
+    const budget = this.budget!;
+    if (pendingDone) this.stopWaiting();
     const pending = this.framer.pending;
     if (pending <= RESERVE_ABOVE || this.pendingReserved > 0 || this.budgetRetry !== undefined) return;
     if (budget.tryTake(pending)) {
@@ -273,10 +280,10 @@ export class KmipConnection {
     this.stopWaiting();
     if (this.budget === undefined) return;
     let n = this.pendingReserved + this.handlingReserved;
-    for (const r of this.queueReserved) n += r;
+    for (const m of this.queue) n += m.reserved;
     this.pendingReserved = 0;
     this.handlingReserved = 0;
-    this.queueReserved.length = 0;
+    this.queue.length = 0; // closed: nothing queued will be handled
     this.budget.give(n);
   }
 
